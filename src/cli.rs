@@ -1,0 +1,116 @@
+//! The command line, in pwsh's style: `-File`, `-Command`, `-NoProfile`,
+//! `-NonInteractive`, `-Version`, plus `check FILE…`. pwsh spells long
+//! options with one dash and any case; they are rewritten to clap's form
+//! before clap parses them.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Parser, Debug, Default)]
+#[command(
+    name = "lyncsh",
+    about = "A PowerShell-compatible shell for Lync Server 2013 style configuration.",
+    disable_version_flag = true
+)]
+pub struct Cli {
+    /// Runs a script file; the arguments after it go to the script.
+    #[arg(long = "file", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Runs a command (everything after -Command is the command text).
+    #[arg(long = "command", value_name = "TEXT", allow_hyphen_values = true)]
+    pub command: Option<String>,
+    /// Reads the script from standard input (`lyncsh -`).
+    #[arg(long = "stdin", hide = true)]
+    pub stdin: bool,
+    /// Skips the profile script.
+    #[arg(long = "no-profile")]
+    pub no_profile: bool,
+    /// Never prompts: Read-Host and confirmations fail instead.
+    #[arg(long = "non-interactive")]
+    pub non_interactive: bool,
+    #[arg(long = "no-logo", hide = true)]
+    pub no_logo: bool,
+    /// Prints the version.
+    #[arg(long = "version")]
+    pub version: bool,
+    /// Arguments for the script given with -File.
+    #[arg(skip)]
+    pub script_args: Vec<String>,
+}
+
+/// `lyncsh check FILE…`
+#[derive(Parser, Debug)]
+#[command(
+    name = "lyncsh check",
+    about = "Parses scripts without running them and reports every syntax error."
+)]
+pub struct CheckArgs {
+    /// Scripts to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Rewrites pwsh-style options (`-File`, `-c`, `-NoProfile`) for clap, and
+/// splits off the script's own arguments and the command text.
+pub fn normalize(args: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut out = vec!["lyncsh".to_string()];
+    let mut script_args = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let key = a.trim_start_matches('-').to_ascii_lowercase();
+        let dashed = a.starts_with('-') && a.len() > 1;
+        match key.as_str() {
+            "file" | "f" if dashed => {
+                out.push("--file".into());
+                if let Some(p) = args.get(i + 1) {
+                    out.push(p.clone());
+                }
+                script_args = args.get(i + 2..).unwrap_or_default().to_vec();
+                break;
+            }
+            "command" | "c" if dashed => {
+                out.push("--command".into());
+                out.push(args.get(i + 1..).unwrap_or_default().join(" "));
+                break;
+            }
+            "noprofile" | "nop" | "no-profile" if dashed => out.push("--no-profile".into()),
+            "noninteractive" | "noni" | "non-interactive" if dashed => {
+                out.push("--non-interactive".into())
+            }
+            "nologo" | "nol" | "no-logo" if dashed => out.push("--no-logo".into()),
+            "version" | "v" if dashed => out.push("--version".into()),
+            "help" | "h" | "?" if dashed => out.push("--help".into()),
+            "" if a == "-" => out.push("--stdin".into()),
+            _ if !a.starts_with('-') => {
+                // pwsh treats a first bare argument as the script file.
+                out.push("--file".into());
+                out.push(a.clone());
+                script_args = args.get(i + 1..).unwrap_or_default().to_vec();
+                break;
+            }
+            _ => out.push(a.clone()),
+        }
+        i += 1;
+    }
+    (out, script_args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn pwsh_style_options() {
+        let (out, rest) = normalize(&s(&["-NoProfile", "-File", "x.ps1", "-Name", "Bob"]));
+        assert_eq!(out, s(&["lyncsh", "--no-profile", "--file", "x.ps1"]));
+        assert_eq!(rest, s(&["-Name", "Bob"]));
+        let (out, _) = normalize(&s(&["-c", "Get-Date", "-Format", "yyyy"]));
+        assert_eq!(out, s(&["lyncsh", "--command", "Get-Date -Format yyyy"]));
+    }
+}

@@ -1,0 +1,7 @@
+//! (to be written)
+
+use crate::commands::CommandInfo;
+
+pub fn infos() -> Vec<CommandInfo> {
+    Vec::new()
+}

@@ -1,0 +1,239 @@
+//! Get-Variable, Set-Variable, New-Variable, Remove-Variable, Clear-Variable.
+
+use std::rc::Rc;
+
+use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
+use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
+use crate::runtime::scope::GLOBAL;
+use crate::runtime::types::PsType;
+use crate::runtime::value::{Prop, PropKind, PsObject, Value};
+use crate::runtime::wildcard::Wildcard;
+
+fn names() -> Signature {
+    Signature::new()
+        .named(
+            "Name",
+            PsType::Array(Some(Box::new(PsType::String))),
+            "Variable names, without the $.",
+        )
+        .positional(0)
+        .named(
+            "Scope",
+            PsType::String,
+            "Global, Script, Local, or a number of scopes up.",
+        )
+}
+
+pub fn infos() -> Vec<CommandInfo> {
+    vec![
+        CommandInfo::new::<GetVariable>(
+            "Get-Variable",
+            "Lists variables and their values.",
+            names().switch("ValueOnly", "Outputs only the values."),
+        )
+        .aliases(&["gv"]),
+        CommandInfo::new::<SetVariable>(
+            "Set-Variable",
+            "Sets the value of a variable, creating it if needed.",
+            names()
+                .with(|p| p.mandatory = true)
+                .named("Value", PsType::Object, "The value.")
+                .positional(1)
+                .from_pipeline()
+                .switch("PassThru", "Outputs the variable.")
+                .named("Option", PsType::String, "ReadOnly or Constant."),
+        )
+        .aliases(&["set", "sv"]),
+        CommandInfo::new::<SetVariable>(
+            "New-Variable",
+            "Creates a variable.",
+            names()
+                .with(|p| p.mandatory = true)
+                .named("Value", PsType::Object, "The value.")
+                .positional(1)
+                .from_pipeline()
+                .switch("PassThru", "Outputs the variable.")
+                .switch("Force", "Overwrites an existing variable.")
+                .named("Option", PsType::String, "ReadOnly or Constant."),
+        )
+        .aliases(&["nv"]),
+        CommandInfo::new::<RemoveVariable>(
+            "Remove-Variable",
+            "Deletes variables.",
+            names().with(|p| p.mandatory = true),
+        )
+        .aliases(&["rv"]),
+        CommandInfo::new::<ClearVariable>(
+            "Clear-Variable",
+            "Sets variables to $null.",
+            names().with(|p| p.mandatory = true),
+        )
+        .aliases(&["clv"]),
+    ]
+}
+
+fn var_object(name: &str, value: Value) -> Value {
+    let mut o = PsObject::with_type(Rc::from(vec![
+        Rc::from("System.Management.Automation.PSVariable"),
+        Rc::from("System.Object"),
+    ]));
+    o.props.push(Prop {
+        kind: PropKind::Property,
+        ..Prop::note("Name", Value::from(name))
+    });
+    o.props.push(Prop {
+        kind: PropKind::Property,
+        ..Prop::note("Value", value)
+    });
+    Value::object(o)
+}
+
+fn scope_id(cx: &Cx, args: &Args) -> usize {
+    match args
+        .string("Scope")
+        .map(|s| s.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("global") => GLOBAL,
+        Some("script") => cx.it.scopes.script_scope(),
+        _ => cx.it.scopes.cur,
+    }
+}
+
+#[derive(Default)]
+struct GetVariable;
+
+impl Processor for GetVariable {
+    fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
+        let patterns: Vec<String> = args
+            .get("Name")
+            .map(|n| n.enumerate().iter().map(|v| v.to_string()).collect())
+            .unwrap_or_else(|| vec!["*".into()]);
+        let vars = cx.it.scopes.visible_vars();
+        for p in patterns {
+            let w = Wildcard::new(&p, false);
+            let hits: Vec<_> = vars
+                .iter()
+                .filter(|v| w.is_match(&v.name))
+                .cloned()
+                .collect();
+            if hits.is_empty() && !Wildcard::has_wildcards(&p) {
+                cx.error(
+                    ErrorRecord::new(
+                        format!("Cannot find a variable with the name '{p}'."),
+                        "VariableNotFound,Microsoft.PowerShell.Commands.GetVariableCommand",
+                        ErrorCategory::ObjectNotFound,
+                    )
+                    .with_exception("System.Management.Automation.ItemNotFoundException")
+                    .with_target(Value::from(p.as_str())),
+                )?;
+            }
+            for v in hits {
+                if args.switch("ValueOnly") {
+                    cx.emit(v.value.clone())?;
+                } else {
+                    cx.emit(var_object(&v.name, v.value.clone()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct SetVariable;
+
+impl Processor for SetVariable {
+    fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
+        let value = args.get("Value").cloned().unwrap_or_default();
+        let scope = scope_id(cx, args);
+        let read_only = args.string("Option").is_some_and(|o| {
+            let o = o.to_ascii_lowercase();
+            o.contains("readonly") || o.contains("constant")
+        });
+        for name in args.get("Name").map(|n| n.enumerate()).unwrap_or_default() {
+            let name = name.to_string();
+            let key: Rc<str> = Rc::from(name.to_ascii_lowercase());
+            let shown: Rc<str> = Rc::from(name.as_str());
+            let existing_ro = cx
+                .it
+                .scopes
+                .get(scope)
+                .and_then(|s| s.vars.get(&*key))
+                .is_some_and(|v| v.read_only);
+            if existing_ro && !args.switch("Force") {
+                return Err(cx.fail(ErrorRecord::new(
+                    format!(
+                        "Cannot overwrite variable {name} because it is read-only or constant."
+                    ),
+                    "VariableNotWritable",
+                    ErrorCategory::WriteError,
+                )));
+            }
+            if let Some(v) = cx
+                .it
+                .scopes
+                .get_mut(scope)
+                .and_then(|s| s.vars.get_mut(&*key))
+            {
+                v.read_only = false;
+            }
+            cx.it.set_in(scope, &key, &shown, value.clone())?;
+            if read_only
+                && let Some(v) = cx
+                    .it
+                    .scopes
+                    .get_mut(scope)
+                    .and_then(|s| s.vars.get_mut(&*key))
+            {
+                v.read_only = true;
+            }
+            if args.switch("PassThru") {
+                cx.emit(var_object(&name, value.clone()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct RemoveVariable;
+
+impl Processor for RemoveVariable {
+    fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
+        for name in args.get("Name").map(|n| n.enumerate()).unwrap_or_default() {
+            let key = name.to_string().to_ascii_lowercase();
+            let scope = match args.string("Scope") {
+                Some(_) => Some(scope_id(cx, args)),
+                None => cx.it.scopes.lookup_scope(&key),
+            };
+            let removed = scope
+                .and_then(|s| cx.it.scopes.get_mut(s))
+                .and_then(|s| s.vars.remove(key.as_str()))
+                .is_some();
+            if !removed {
+                cx.error(
+                    ErrorRecord::new(
+                        format!("Cannot find a variable with the name '{name}'."),
+                        "VariableNotFound,Microsoft.PowerShell.Commands.RemoveVariableCommand",
+                        ErrorCategory::ObjectNotFound,
+                    )
+                    .with_target(name.clone()),
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct ClearVariable;
+
+impl Processor for ClearVariable {
+    fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
+        for name in args.get("Name").map(|n| n.enumerate()).unwrap_or_default() {
+            cx.it.set_named(&name.to_string(), Value::Null);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! How one value reads inside a table cell, a list line, or on its own.
+
+use crate::runtime::dotnet_format::format_datetime;
+use crate::runtime::value::Value;
+
+/// Collections inside a property show at most this many items.
+const ENUMERATION_LIMIT: usize = 4;
+
+/// A value on a line of its own (Out-Default of a scalar).
+pub fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::DateTime(d) => format_datetime(d, "dddd, MMMM d, yyyy h:mm:ss tt"),
+        Value::Error(e) => e.render_concise(),
+        other => other.to_string(),
+    }
+}
+
+/// A value inside a table cell or after `Name : ` in a list.
+pub fn cell_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Array(a) => {
+            let items = a.items.borrow();
+            let mut parts: Vec<String> = items
+                .iter()
+                .take(ENUMERATION_LIMIT)
+                .map(cell_text)
+                .collect();
+            if items.len() > ENUMERATION_LIMIT
+                && let Some(last) = parts.last_mut()
+            {
+                last.push('…');
+            }
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::Hashtable(h) => {
+            let h = h.borrow();
+            let mut parts: Vec<String> = h
+                .entries()
+                .take(ENUMERATION_LIMIT)
+                .map(|(k, v)| format!("[{k}, {}]", cell_text(v)))
+                .collect();
+            if h.len() > ENUMERATION_LIMIT
+                && let Some(last) = parts.last_mut()
+            {
+                last.push('…');
+            }
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::DateTime(d) => format_datetime(d, "G"),
+        Value::ScriptBlock(sb) => sb.body_text().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// List values show collections the same way as cells.
+pub fn list_value_text(v: &Value) -> String {
+    cell_text(v)
+}
+
+/// Whether a value is right-aligned in a table column.
+pub fn is_numeric(v: &Value) -> bool {
+    v.is_numeric()
+}

@@ -1,0 +1,9 @@
+//! lyncsh: a PowerShell-compatible shell for a Lync Server 2013 style
+//! configuration store. See `src/README.md` for the map of this crate.
+
+pub mod cli;
+pub mod commands;
+pub mod format;
+pub mod host;
+pub mod runtime;
+pub mod syntax;

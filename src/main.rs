@@ -1,0 +1,139 @@
+//! The `lyncsh` binary: turns the command line into a session run and the
+//! session's outcome into an exit status.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::rc::Rc;
+
+use clap::Parser;
+use lyncsh::cli::{CheckArgs, Cli, normalize};
+use lyncsh::host::ConsoleHost;
+use lyncsh::runtime::Interp;
+use lyncsh::runtime::session::{Outcome, cli_args};
+use lyncsh::syntax::{Source, parse_script};
+
+/// The interpreter recurses; scripts get a roomy stack of their own.
+const STACK: usize = 256 << 20;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let worker = std::thread::Builder::new()
+        .name("lyncsh".into())
+        .stack_size(STACK)
+        .spawn(move || run(argv));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code.clamp(0, 255) as u8),
+        _ => {
+            eprintln!("lyncsh: internal error");
+            ExitCode::from(70)
+        }
+    }
+}
+
+fn run(argv: Vec<String>) -> i32 {
+    if argv.first().map(String::as_str) == Some("check") {
+        return match CheckArgs::try_parse_from(
+            std::iter::once("lyncsh check".to_string()).chain(argv[1..].iter().cloned()),
+        ) {
+            Ok(a) => check(&a.files),
+            Err(e) => {
+                let _ = e.print();
+                2
+            }
+        };
+    }
+    let (args, script_args) = normalize(&argv);
+    let mut cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 64 } else { 0 };
+        }
+    };
+    cli.script_args = script_args;
+    if cli.version {
+        println!("lyncsh {}", env!("CARGO_PKG_VERSION"));
+        return 0;
+    }
+    let stdin_tty = std::io::stdin().is_terminal();
+    let interactive = !cli.non_interactive && stdin_tty;
+    let mut it = Interp::new(Box::new(ConsoleHost::new(interactive)));
+
+    if let Some(cmd) = &cli.command {
+        let src = Rc::new(Source::new(None, cmd.clone()));
+        return it.run_text(src, Vec::new()).exit_code(true);
+    }
+    if let Some(path) = &cli.file {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!(
+                    "The argument '{}' is not recognized as the name of a script file: {e}.",
+                    path.display()
+                );
+                return 64;
+            }
+        };
+        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        let src = Rc::new(Source::new(Some(abs), text));
+        return it
+            .run_text(src, cli_args(&cli.script_args))
+            .exit_code(false);
+    }
+    if cli.stdin || !stdin_tty {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            eprintln!("lyncsh: cannot read standard input: {e}");
+            return 74;
+        }
+        let src = Rc::new(Source::new(None, text));
+        return it.run_text(src, Vec::new()).exit_code(true);
+    }
+    repl(&mut it)
+}
+
+/// A plain line loop until the reedline REPL lands.
+fn repl(it: &mut Interp) -> i32 {
+    let mut buf = String::new();
+    loop {
+        let prompt = if buf.is_empty() { "PS lyncsh> " } else { ">> " };
+        let Some(line) = it.host.read_line(prompt, false) else {
+            return 0;
+        };
+        buf.push_str(&line);
+        buf.push('\n');
+        let src = Rc::new(Source::new(None, buf.clone()));
+        if let Err(e) = parse_script(src.clone())
+            && e.incomplete
+        {
+            continue;
+        }
+        buf.clear();
+        match it.run_text(src, Vec::new()) {
+            Outcome::Exit(n) => return n,
+            _ => continue,
+        }
+    }
+}
+
+/// `lyncsh check`: every syntax error as `file:line:col: message`.
+fn check(files: &[PathBuf]) -> i32 {
+    let mut bad = false;
+    for f in files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", f.display());
+                bad = true;
+                continue;
+            }
+        };
+        let src = Rc::new(Source::new(Some(f.clone()), text));
+        for e in lyncsh::syntax::parse::check_all(src) {
+            println!("{}", e.short());
+            bad = true;
+        }
+    }
+    i32::from(bad)
+}

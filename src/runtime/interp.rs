@@ -1,0 +1,562 @@
+//! The interpreter's state: scopes, the host, the command registry, the
+//! error list, limits. Evaluation lives in `eval.rs` and `pipeline.rs`.
+
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use super::error::{ErrorCategory, ErrorRecord, Flow, Res};
+use super::scope::{GLOBAL, Scopes, Variable};
+use super::types::PsType;
+use super::value::{Hashtable, PsArray, Value};
+use crate::commands::Registry;
+use crate::commands::binder::ActionPreference;
+use crate::format::OutDefault;
+use crate::host::{Host, Stream};
+use crate::syntax::ast::{VarRef, VarScope};
+
+/// Receives a pipeline's output objects.
+pub trait Sink {
+    fn emit(&mut self, it: &mut Interp, v: Value) -> Res<()>;
+}
+
+/// Collects output: assignments, `$( )`, `@( )`.
+#[derive(Default)]
+pub struct Collect(pub Vec<Value>);
+
+impl Sink for Collect {
+    fn emit(&mut self, it: &mut Interp, v: Value) -> Res<()> {
+        if self.0.len() >= it.limits.max_collect {
+            return Err(Flow::error(limit_error(
+                "The output of this command is larger than this session allows.",
+            )));
+        }
+        self.0.push(v);
+        Ok(())
+    }
+}
+
+impl Collect {
+    /// 0 items is `$null`, 1 is the item, more is an array.
+    pub fn into_value(mut self) -> Value {
+        match self.0.len() {
+            0 => Value::Null,
+            1 => self.0.pop().unwrap_or_default(),
+            _ => Value::array(self.0),
+        }
+    }
+}
+
+/// Drops output: `$null = ...`, `| Out-Null`.
+pub struct Discard;
+
+impl Sink for Discard {
+    fn emit(&mut self, _: &mut Interp, _: Value) -> Res<()> {
+        Ok(())
+    }
+}
+
+/// The end of a top-level pipeline: objects are formatted to the host.
+pub struct ToHost;
+
+impl Sink for ToHost {
+    fn emit(&mut self, it: &mut Interp, v: Value) -> Res<()> {
+        it.check_stop()?;
+        it.out_default.push(v, &mut *it.host);
+        Ok(())
+    }
+}
+
+pub fn limit_error(msg: &str) -> ErrorRecord {
+    ErrorRecord::new(msg, "LimitsExceeded", ErrorCategory::LimitsExceeded)
+}
+
+/// Per-session bounds: remote sessions tighten them.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_call_depth: usize,
+    /// Most objects one collection may gather.
+    pub max_collect: usize,
+    /// Wall-clock deadline of the current top-level command.
+    pub deadline: Option<Instant>,
+    /// Whether scripts may read and write files on this machine.
+    pub file_system: bool,
+    /// The directory file access is confined to, when set.
+    pub root: Option<PathBuf>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_call_depth: 1000,
+            max_collect: 50_000_000,
+            deadline: None,
+            file_system: true,
+            root: None,
+        }
+    }
+}
+
+/// Where the error stream of the running command goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ErrTarget {
+    Host,
+    Null,
+    /// `2>&1`: queued, then emitted into the command's output.
+    Merge,
+    File(PathBuf, bool),
+}
+
+pub struct Interp {
+    pub scopes: Scopes,
+    pub host: Box<dyn Host>,
+    pub registry: Rc<Registry>,
+    pub out_default: OutDefault,
+    pub errors: Rc<PsArray>,
+    pub limits: Limits,
+    pub cancel: Arc<AtomicBool>,
+    pub call_depth: usize,
+    /// Inside a `try` body (at any depth): statement-terminating errors
+    /// travel to the `catch` instead of being reported in place.
+    pub try_depth: usize,
+    pub last_ok: bool,
+    pub last_exit_code: i32,
+    pub err_target: ErrTarget,
+    pub merged: Vec<Value>,
+    pub warn_to_null: bool,
+    next_pipeline: u64,
+    ticks: u32,
+    /// Environment variables of this session (`$env:`), so sessions that
+    /// share a process do not share an environment.
+    pub env: indexmap::IndexMap<String, String>,
+    pub cwd: PathBuf,
+    /// Text of commands run in this session, for Get-History.
+    pub history: Vec<String>,
+    /// The engine configuration store, set by the front door.
+    pub services: Option<Rc<dyn std::any::Any>>,
+    /// The script whose code is running: error positions refer to it.
+    pub cur_source: Rc<crate::syntax::Source>,
+}
+
+impl Interp {
+    pub fn new(host: Box<dyn Host>) -> Interp {
+        let errors = Rc::new(PsArray {
+            items: Default::default(),
+            growable: true,
+            elem: None,
+        });
+        let mut it = Interp {
+            scopes: Scopes::new(),
+            host,
+            registry: Rc::new(Registry::builtin()),
+            out_default: OutDefault::default(),
+            errors: errors.clone(),
+            limits: Limits::default(),
+            cancel: Arc::new(AtomicBool::new(false)),
+            call_depth: 0,
+            try_depth: 0,
+            last_ok: true,
+            last_exit_code: 0,
+            err_target: ErrTarget::Host,
+            merged: Vec::new(),
+            warn_to_null: false,
+            next_pipeline: 1,
+            ticks: 0,
+            env: std::env::vars().collect(),
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+            history: Vec::new(),
+            services: None,
+            cur_source: Rc::new(crate::syntax::Source::new(None, String::new())),
+        };
+        let globals: [(&str, Value); 14] = [
+            ("Error", Value::Array(errors)),
+            ("ErrorActionPreference", Value::from("Continue")),
+            ("WarningPreference", Value::from("Continue")),
+            ("VerbosePreference", Value::from("SilentlyContinue")),
+            ("DebugPreference", Value::from("SilentlyContinue")),
+            ("InformationPreference", Value::from("SilentlyContinue")),
+            ("ProgressPreference", Value::from("Continue")),
+            ("ConfirmPreference", Value::from("High")),
+            ("WhatIfPreference", Value::Bool(false)),
+            ("PID", Value::Int(std::process::id() as i32)),
+            (
+                "HOME",
+                Value::from(std::env::var("HOME").unwrap_or_default()),
+            ),
+            ("PSEdition", Value::from("Core")),
+            ("ShellId", Value::from("lyncsh")),
+            ("MaximumHistoryCount", Value::Int(4096)),
+        ];
+        for (k, v) in globals {
+            it.set_global(k, v);
+        }
+        let mut ver = Hashtable::new(false);
+        ver.insert(Value::from("PSVersion"), Value::from("7.4.0"));
+        ver.insert(Value::from("PSEdition"), Value::from("Core"));
+        ver.insert(
+            Value::from("LyncshVersion"),
+            Value::from(env!("CARGO_PKG_VERSION")),
+        );
+        it.set_global("PSVersionTable", Value::hashtable(ver));
+        it
+    }
+
+    pub fn set_global(&mut self, name: &str, v: Value) {
+        let key: Rc<str> = Rc::from(name.to_ascii_lowercase());
+        if let Some(g) = self.scopes.get_mut(GLOBAL) {
+            g.vars.insert(
+                key,
+                Variable {
+                    name: Rc::from(name),
+                    value: v,
+                    ty: None,
+                    read_only: false,
+                },
+            );
+        }
+    }
+
+    pub fn next_pipeline_id(&mut self) -> u64 {
+        self.next_pipeline += 1;
+        self.next_pipeline
+    }
+
+    /// Called in loops and between pipeline objects: honours Ctrl-C and the
+    /// per-command time limit.
+    #[inline]
+    pub fn check_stop(&mut self) -> Res<()> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(Flow::Stopped);
+        }
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks & 0x3ff == 0
+            && let Some(d) = self.limits.deadline
+            && Instant::now() > d
+        {
+            return Err(Flow::error(
+                ErrorRecord::new(
+                    "The command ran longer than this session allows and was stopped.",
+                    "CommandTimedOut",
+                    ErrorCategory::OperationTimeout,
+                )
+                .with_exception("System.TimeoutException"),
+            ));
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ variables
+
+    pub fn get_var(&self, key: &str) -> Option<&Value> {
+        self.scopes.lookup(key).map(|v| &v.value)
+    }
+
+    pub fn var_str(&self, key: &str) -> Option<String> {
+        self.get_var(key).map(|v| v.to_string())
+    }
+
+    /// Reads `$x`, `$env:X`, `$global:x`, automatic variables.
+    pub fn read_var(&self, v: &VarRef) -> Value {
+        match v.scope {
+            VarScope::Env => self
+                .env
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&v.name))
+                .map(|(_, val)| Value::from(val.as_str()))
+                .unwrap_or_default(),
+            VarScope::Global => self
+                .scopes
+                .get(GLOBAL)
+                .and_then(|s| s.vars.get(&*v.key))
+                .map(|x| x.value.clone())
+                .unwrap_or_default(),
+            VarScope::Script => {
+                let id = self.scopes.script_scope();
+                self.scopes
+                    .get(id)
+                    .and_then(|s| s.vars.get(&*v.key))
+                    .map(|x| x.value.clone())
+                    .or_else(|| self.get_var(&v.key).cloned())
+                    .unwrap_or_default()
+            }
+            VarScope::Local | VarScope::Private => self
+                .scopes
+                .get(self.scopes.cur)
+                .and_then(|s| s.vars.get(&*v.key))
+                .map(|x| x.value.clone())
+                .unwrap_or_default(),
+            VarScope::Function => self
+                .scopes
+                .function(&v.key)
+                .map(|f| Value::ScriptBlock(f.body.clone()))
+                .unwrap_or_default(),
+            VarScope::Any | VarScope::Variable => match self.get_var(&v.key) {
+                Some(x) => x.clone(),
+                None => self.automatic(&v.key),
+            },
+        }
+    }
+
+    fn automatic(&self, key: &str) -> Value {
+        match key {
+            "?" => Value::Bool(self.last_ok),
+            "lastexitcode" => Value::Int(self.last_exit_code),
+            "pwd" => Value::from(self.cwd.display().to_string()),
+            _ => Value::Null,
+        }
+    }
+
+    /// Assigns in the scope the reference names (current by default).
+    pub fn write_var(&mut self, v: &VarRef, value: Value) -> Res<()> {
+        let scope = match v.scope {
+            VarScope::Env => {
+                let name = v.name.to_string();
+                let existing = self
+                    .env
+                    .keys()
+                    .find(|k| k.eq_ignore_ascii_case(&name))
+                    .cloned();
+                let key = existing.unwrap_or(name);
+                if value.is_null() || value.to_string().is_empty() {
+                    self.env.shift_remove(&key);
+                } else {
+                    self.env.insert(key, value.to_string());
+                }
+                return Ok(());
+            }
+            VarScope::Function => {
+                return Err(Flow::error(ErrorRecord::new(
+                    "Assigning to $function: is not supported; define the function with the function keyword.",
+                    "FunctionAssignment",
+                    ErrorCategory::InvalidOperation,
+                )));
+            }
+            VarScope::Global => GLOBAL,
+            VarScope::Script => self.scopes.script_scope(),
+            _ => self.scopes.cur,
+        };
+        self.set_in(scope, &v.key, &v.name, value)
+    }
+
+    pub fn set_in(&mut self, scope: usize, key: &Rc<str>, name: &Rc<str>, value: Value) -> Res<()> {
+        if matches!(&**key, "true" | "false" | "null") {
+            // `$null = expr` discards; `$true`/`$false` are constants.
+            if &**key == "null" {
+                return Ok(());
+            }
+            return Err(Flow::error(ErrorRecord::new(
+                format!("Cannot overwrite variable {name} because it is read-only or constant."),
+                "VariableNotWritable",
+                ErrorCategory::WriteError,
+            )));
+        }
+        let Some(s) = self.scopes.get_mut(scope) else {
+            return Ok(());
+        };
+        match s.vars.get_mut(&**key) {
+            Some(var) => {
+                if var.read_only {
+                    return Err(Flow::error(ErrorRecord::new(
+                        format!(
+                            "Cannot overwrite variable {name} because it is read-only or constant."
+                        ),
+                        "VariableNotWritable",
+                        ErrorCategory::WriteError,
+                    )));
+                }
+                var.value = match &var.ty {
+                    Some(t) => super::convert::convert_to(&value, t).map_err(Flow::error)?,
+                    None => value,
+                };
+            }
+            None => {
+                s.vars.insert(
+                    key.clone(),
+                    Variable {
+                        name: name.clone(),
+                        value,
+                        ty: None,
+                        read_only: false,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// `[int]$x = 5`: sets the value and the variable's type constraint.
+    pub fn write_typed_var(&mut self, v: &VarRef, ty: PsType, value: Value) -> Res<()> {
+        let value = super::convert::convert_to(&value, &ty).map_err(Flow::error)?;
+        let scope = match v.scope {
+            VarScope::Global => GLOBAL,
+            VarScope::Script => self.scopes.script_scope(),
+            _ => self.scopes.cur,
+        };
+        if let Some(s) = self.scopes.get_mut(scope) {
+            s.vars.insert(
+                v.key.clone(),
+                Variable {
+                    name: v.name.clone(),
+                    value,
+                    ty: Some(ty),
+                    read_only: false,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Sets a plain variable in the current scope by name.
+    pub fn set_local(&mut self, name: &str, value: Value) {
+        let key: Rc<str> = Rc::from(name.to_ascii_lowercase());
+        let name: Rc<str> = Rc::from(name);
+        let cur = self.scopes.cur;
+        let _ = self.set_in(cur, &key, &name, value);
+    }
+
+    /// Sets a variable found by name in the scope that already holds it,
+    /// or in the current scope: used by -ErrorVariable and Set-Variable.
+    pub fn set_named(&mut self, name: &str, value: Value) {
+        let key = name.to_ascii_lowercase();
+        let scope = self.scopes.lookup_scope(&key).unwrap_or(self.scopes.cur);
+        let key: Rc<str> = Rc::from(key);
+        let name: Rc<str> = Rc::from(name);
+        let _ = self.set_in(scope, &key, &name, value);
+    }
+
+    fn preference(&self, key: &str, default: ActionPreference) -> ActionPreference {
+        self.get_var(key)
+            .and_then(ActionPreference::parse)
+            .unwrap_or(default)
+    }
+
+    pub fn error_preference(&self) -> ActionPreference {
+        self.preference("erroractionpreference", ActionPreference::Continue)
+    }
+
+    // ------------------------------------------------------------ streams
+
+    /// Writes text of a non-output stream, after any table still waiting
+    /// for more rows, so the screen shows things in the order they happened.
+    pub fn write_stream(&mut self, stream: Stream, text: &str) {
+        self.out_default.flush(&mut *self.host);
+        self.host.write(stream, text);
+    }
+
+    /// Adds an error to `$Error` (newest first), capped like
+    /// `$MaximumErrorCount`.
+    pub fn record_error(&mut self, rec: &Rc<super::error::ErrorRecord>) {
+        let mut items = self.errors.items.borrow_mut();
+        items.insert(0, Value::Error(rec.clone()));
+        items.truncate(256);
+    }
+
+    /// Reports a non-terminating error according to the action in force.
+    pub fn report_error(
+        &mut self,
+        rec: ErrorRecord,
+        action: Option<ActionPreference>,
+        error_var: Option<&(String, bool)>,
+    ) -> Res<()> {
+        let rec = Rc::new(rec);
+        self.last_ok = false;
+        let action = action.unwrap_or_else(|| self.error_preference());
+        if action == ActionPreference::Ignore {
+            return Ok(());
+        }
+        if let Some((name, _)) = error_var {
+            let mut list = match self.get_var(&name.to_ascii_lowercase()) {
+                Some(Value::Array(a)) if a.growable => a.to_vec(),
+                _ => Vec::new(),
+            };
+            list.push(Value::Error(rec.clone()));
+            self.set_named(name, Value::list(list));
+        }
+        match action {
+            ActionPreference::Stop => {
+                let mut r = (*rec).clone();
+                r.script_terminating = true;
+                Err(Flow::error(r))
+            }
+            ActionPreference::SilentlyContinue => {
+                self.record_error(&rec);
+                Ok(())
+            }
+            _ => {
+                self.record_error(&rec);
+                self.display_error(&rec);
+                Ok(())
+            }
+        }
+    }
+
+    /// Shows an error where the error stream currently goes.
+    pub fn display_error(&mut self, rec: &Rc<ErrorRecord>) {
+        match self.err_target.clone() {
+            ErrTarget::Host => {
+                let text = rec.render_concise();
+                self.write_stream(Stream::Error, &format!("{text}\n"));
+            }
+            ErrTarget::Null => {}
+            ErrTarget::Merge => self.merged.push(Value::Error(rec.clone())),
+            ErrTarget::File(path, _) => {
+                use std::io::Write;
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(path)
+                {
+                    let _ = writeln!(f, "{}", rec.render_concise());
+                }
+            }
+        }
+    }
+
+    pub fn warn(&mut self, msg: &str, action: Option<ActionPreference>) -> Res<()> {
+        let action = action
+            .unwrap_or_else(|| self.preference("warningpreference", ActionPreference::Continue));
+        match action {
+            ActionPreference::SilentlyContinue | ActionPreference::Ignore => Ok(()),
+            ActionPreference::Stop => Err(Flow::error(ErrorRecord::new(
+                format!(
+                    "The running command stopped because the preference variable \"WarningPreference\" or common parameter is set to Stop: {msg}"
+                ),
+                "ActionPreferenceStop",
+                ErrorCategory::OperationStopped,
+            ))),
+            _ => {
+                if !self.warn_to_null {
+                    self.write_stream(Stream::Warning, &format!("WARNING: {msg}\n"));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn verbose(&mut self, msg: &str, forced: Option<bool>) {
+        let on = forced.unwrap_or_else(|| {
+            self.preference("verbosepreference", ActionPreference::SilentlyContinue)
+                == ActionPreference::Continue
+        });
+        if on {
+            self.write_stream(Stream::Verbose, &format!("VERBOSE: {msg}\n"));
+        }
+    }
+
+    pub fn debug(&mut self, msg: &str, forced: Option<bool>) {
+        let on = forced.unwrap_or_else(|| {
+            self.preference("debugpreference", ActionPreference::SilentlyContinue)
+                == ActionPreference::Continue
+        });
+        if on {
+            self.write_stream(Stream::Debug, &format!("DEBUG: {msg}\n"));
+        }
+    }
+
+    /// Flushes formatted output still held for column sizing.
+    pub fn flush_output(&mut self) {
+        self.out_default.flush(&mut *self.host);
+    }
+}

@@ -1,0 +1,593 @@
+//! The object model: what a PowerShell variable can hold.
+//!
+//! Arrays, hashtables and objects are reference types, as in .NET:
+//! `$b = $a; $b[0] = 9` changes `$a` too. A session runs on one thread, so
+//! `Rc<RefCell<..>>` is enough.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+
+use super::error::ErrorRecord;
+use super::types::PsType;
+use crate::syntax::ast::ScriptBlockAst;
+
+#[derive(Clone, Debug, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Int(i32),
+    Long(i64),
+    Double(f64),
+    Decimal(Decimal),
+    Char(char),
+    String(Rc<str>),
+    DateTime(chrono::NaiveDateTime),
+    TimeSpan(chrono::TimeDelta),
+    /// Stored as bytes so `Value` stays 24 bytes (u128 would align it to 16).
+    Guid([u8; 16]),
+    Array(Rc<PsArray>),
+    Hashtable(Rc<RefCell<Hashtable>>),
+    Object(Rc<RefCell<PsObject>>),
+    ScriptBlock(Rc<ScriptBlockAst>),
+    Type(Rc<PsType>),
+    Error(Rc<ErrorRecord>),
+    /// A value of an enum from the configuration schema, shown by name.
+    Enum(Rc<EnumValue>),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct EnumValue {
+    pub type_name: Rc<str>,
+    pub name: Rc<str>,
+    pub value: i64,
+}
+
+/// `object[]` (fixed size: `+=` builds a new one) or an `ArrayList`/`List[T]`
+/// that grows with `.Add()`.
+#[derive(Debug)]
+pub struct PsArray {
+    pub items: RefCell<Vec<Value>>,
+    pub growable: bool,
+    /// Element type of a typed array (`[int[]]`), enforced on assignment.
+    pub elem: Option<PsType>,
+}
+
+impl PsArray {
+    pub fn len(&self) -> usize {
+        self.items.borrow().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.borrow().is_empty()
+    }
+    pub fn get(&self, i: usize) -> Option<Value> {
+        self.items.borrow().get(i).cloned()
+    }
+    pub fn to_vec(&self) -> Vec<Value> {
+        self.items.borrow().clone()
+    }
+}
+
+/// Hashtable keys compare as .NET's default comparer does for PowerShell
+/// hashtables: strings case-insensitively, numbers by value.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum HashKey {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(u64),
+    Str(Box<str>),
+    Other(Box<str>),
+}
+
+impl HashKey {
+    pub fn of(v: &Value) -> HashKey {
+        match v {
+            Value::Null => HashKey::Null,
+            Value::Bool(b) => HashKey::Bool(*b),
+            Value::Int(i) => HashKey::Int(*i as i64),
+            Value::Long(i) => HashKey::Int(*i),
+            Value::Double(d) => HashKey::Float(d.to_bits()),
+            Value::String(s) => HashKey::Str(s.to_lowercase().into_boxed_str()),
+            Value::Char(c) => HashKey::Str(c.to_lowercase().collect::<String>().into_boxed_str()),
+            Value::Enum(e) => HashKey::Str(e.name.to_lowercase().into_boxed_str()),
+            other => HashKey::Other(other.to_string().into_boxed_str()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Hashtable {
+    pub ordered: bool,
+    pub map: IndexMap<HashKey, (Value, Value)>,
+}
+
+impl Hashtable {
+    pub fn new(ordered: bool) -> Hashtable {
+        Hashtable {
+            ordered,
+            map: IndexMap::new(),
+        }
+    }
+    pub fn get(&self, key: &Value) -> Option<&Value> {
+        self.map.get(&HashKey::of(key)).map(|(_, v)| v)
+    }
+    pub fn get_str(&self, key: &str) -> Option<&Value> {
+        self.map
+            .get(&HashKey::Str(key.to_lowercase().into_boxed_str()))
+            .map(|(_, v)| v)
+    }
+    pub fn insert(&mut self, key: Value, value: Value) {
+        self.map.insert(HashKey::of(&key), (key, value));
+    }
+    /// Insert that refuses an existing key, as `Add()` and literals do.
+    pub fn add(&mut self, key: Value, value: Value) -> Result<(), Value> {
+        let k = HashKey::of(&key);
+        if self.map.contains_key(&k) {
+            return Err(key);
+        }
+        self.map.insert(k, (key, value));
+        Ok(())
+    }
+    pub fn remove(&mut self, key: &Value) {
+        self.map.shift_remove(&HashKey::of(key));
+    }
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+    pub fn entries(&self) -> impl Iterator<Item = (&Value, &Value)> {
+        self.map.values().map(|(k, v)| (k, v))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PropKind {
+    /// Added to a PSCustomObject or by Add-Member.
+    Note,
+    /// A typed property of a configuration object (a .NET property in Lync).
+    Property,
+    /// Computed on read by Add-Member -MemberType ScriptProperty.
+    Script,
+}
+
+#[derive(Clone, Debug)]
+pub struct Prop {
+    pub name: Rc<str>,
+    pub value: Value,
+    pub kind: PropKind,
+    /// Values assigned to a typed property are converted to this type.
+    pub ty: Option<PsType>,
+    pub read_only: bool,
+}
+
+impl Prop {
+    pub fn note(name: impl Into<Rc<str>>, value: Value) -> Prop {
+        Prop {
+            name: name.into(),
+            value,
+            kind: PropKind::Note,
+            ty: None,
+            read_only: false,
+        }
+    }
+}
+
+/// A PSObject: type names (most derived first) and ordered properties.
+/// `[pscustomobject]@{}`, Select-Object output and configuration objects
+/// are all this.
+#[derive(Clone, Debug)]
+pub struct PsObject {
+    pub type_names: Rc<[Rc<str>]>,
+    pub props: Vec<Prop>,
+    /// Overrides `ToString()`; configuration objects show their Identity.
+    pub display: Option<Rc<str>>,
+}
+
+pub const PSCUSTOMOBJECT: &str = "System.Management.Automation.PSCustomObject";
+
+impl PsObject {
+    pub fn custom() -> PsObject {
+        thread_local! {
+            static NAMES: Rc<[Rc<str>]> = Rc::from(vec![Rc::from(PSCUSTOMOBJECT), Rc::from("System.Object")]);
+        }
+        PsObject {
+            type_names: NAMES.with(|n| n.clone()),
+            props: Vec::new(),
+            display: None,
+        }
+    }
+
+    pub fn with_type(type_names: Rc<[Rc<str>]>) -> PsObject {
+        PsObject {
+            type_names,
+            props: Vec::new(),
+            display: None,
+        }
+    }
+
+    pub fn is_custom(&self) -> bool {
+        self.type_names.first().map(|t| &**t) == Some(PSCUSTOMOBJECT)
+    }
+
+    pub fn prop(&self, name: &str) -> Option<&Prop> {
+        self.props
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn prop_mut(&mut self, name: &str) -> Option<&mut Prop> {
+        self.props
+            .iter_mut()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn get(&self, name: &str) -> Option<Value> {
+        self.prop(name).map(|p| p.value.clone())
+    }
+
+    /// Sets a note property, adding it when missing.
+    pub fn set(&mut self, name: &str, value: Value) {
+        match self.prop_mut(name) {
+            Some(p) => p.value = value,
+            None => self.props.push(Prop::note(name, value)),
+        }
+    }
+}
+
+impl Value {
+    pub fn str(s: impl Into<Rc<str>>) -> Value {
+        Value::String(s.into())
+    }
+
+    pub fn array(items: Vec<Value>) -> Value {
+        Value::Array(Rc::new(PsArray {
+            items: RefCell::new(items),
+            growable: false,
+            elem: None,
+        }))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::Array(Rc::new(PsArray {
+            items: RefCell::new(items),
+            growable: true,
+            elem: None,
+        }))
+    }
+
+    pub fn object(o: PsObject) -> Value {
+        Value::Object(Rc::new(RefCell::new(o)))
+    }
+
+    pub fn hashtable(h: Hashtable) -> Value {
+        Value::Hashtable(Rc::new(RefCell::new(h)))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Decimal(_)
+        )
+    }
+
+    /// PowerShell's truthiness: `"False"` is true, `@(0)` is false, `@(0,0)` is true.
+    pub fn is_true(&self) -> bool {
+        match self {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Long(i) => *i != 0,
+            Value::Double(d) => *d != 0.0,
+            Value::Decimal(d) => !d.is_zero(),
+            Value::Char(c) => *c != '\0',
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => {
+                let items = a.items.borrow();
+                match items.len() {
+                    0 => false,
+                    1 => items[0].is_true(),
+                    _ => true,
+                }
+            }
+            Value::Enum(e) => e.value != 0,
+            _ => true,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i as i64),
+            Value::Long(i) => Some(*i),
+            Value::Bool(b) => Some(*b as i64),
+            Value::Double(d) if d.fract() == 0.0 && d.abs() < 9.2e18 => Some(*d as i64),
+            Value::Decimal(d) if d.fract().is_zero() => i64::try_from(*d).ok(),
+            Value::Enum(e) => Some(e.value),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The elements of a collection, or the value itself as a one-item list;
+    /// `$null` enumerates as nothing. This is how pipelines and `foreach`
+    /// see a value.
+    pub fn enumerate(&self) -> Vec<Value> {
+        match self {
+            Value::Null => Vec::new(),
+            Value::Array(a) => a.to_vec(),
+            other => vec![other.clone()],
+        }
+    }
+
+    pub fn is_collection(&self) -> bool {
+        matches!(self, Value::Array(_))
+    }
+
+    /// Count as `.Count` answers it: 0 for `$null`, 1 for a scalar.
+    pub fn count(&self) -> usize {
+        match self {
+            Value::Null => 0,
+            Value::Array(a) => a.len(),
+            Value::Hashtable(h) => h.borrow().len(),
+            _ => 1,
+        }
+    }
+
+    /// The full .NET type name, as `.GetType().FullName` and Get-Member show it.
+    pub fn type_name(&self) -> Rc<str> {
+        let s: &str = match self {
+            Value::Null => "null",
+            Value::Bool(_) => "System.Boolean",
+            Value::Int(_) => "System.Int32",
+            Value::Long(_) => "System.Int64",
+            Value::Double(_) => "System.Double",
+            Value::Decimal(_) => "System.Decimal",
+            Value::Char(_) => "System.Char",
+            Value::String(_) => "System.String",
+            Value::DateTime(_) => "System.DateTime",
+            Value::TimeSpan(_) => "System.TimeSpan",
+            Value::Guid(_) => "System.Guid",
+            Value::Array(a) => {
+                if a.growable {
+                    "System.Collections.ArrayList"
+                } else if let Some(t) = &a.elem {
+                    return Rc::from(format!("{}[]", t.full_name()));
+                } else {
+                    "System.Object[]"
+                }
+            }
+            Value::Hashtable(h) => {
+                if h.borrow().ordered {
+                    "System.Collections.Specialized.OrderedDictionary"
+                } else {
+                    "System.Collections.Hashtable"
+                }
+            }
+            Value::Object(o) => {
+                return o
+                    .borrow()
+                    .type_names
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| Rc::from("System.Object"));
+            }
+            Value::ScriptBlock(_) => "System.Management.Automation.ScriptBlock",
+            Value::Type(_) => "System.RuntimeType",
+            Value::Error(_) => "System.Management.Automation.ErrorRecord",
+            Value::Enum(e) => return e.type_name.clone(),
+        };
+        Rc::from(s)
+    }
+
+    /// The type names Get-Member and format views look at, most derived first.
+    pub fn type_names(&self) -> Vec<Rc<str>> {
+        match self {
+            Value::Object(o) => o.borrow().type_names.to_vec(),
+            other => vec![other.type_name(), Rc::from("System.Object")],
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(Rc::from(s))
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(Rc::from(s))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(i: i32) -> Value {
+        Value::Int(i)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        match i32::try_from(i) {
+            Ok(n) => Value::Int(n),
+            Err(_) => Value::Long(i),
+        }
+    }
+}
+
+impl From<usize> for Value {
+    fn from(i: usize) -> Value {
+        Value::from(i as i64)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(d: f64) -> Value {
+        Value::Double(d)
+    }
+}
+
+/// PowerShell's string conversion (`[string]$x`, `"$x"`), culture-invariant.
+/// Arrays join with a space here; `$OFS` is applied by the evaluator.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => Ok(()),
+            Value::Bool(b) => f.write_str(if *b { "True" } else { "False" }),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Long(i) => write!(f, "{i}"),
+            Value::Double(d) => f.write_str(&format_double(*d)),
+            Value::Decimal(d) => write!(f, "{d}"),
+            Value::Char(c) => write!(f, "{c}"),
+            Value::String(s) => f.write_str(s),
+            Value::DateTime(d) => write!(f, "{}", d.format("%m/%d/%Y %H:%M:%S")),
+            Value::TimeSpan(t) => f.write_str(&format_timespan(*t)),
+            Value::Guid(g) => f.write_str(&format_guid(u128::from_be_bytes(*g))),
+            Value::Array(a) => {
+                let items = a.items.borrow();
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                Ok(())
+            }
+            Value::Hashtable(h) => f.write_str(if h.borrow().ordered {
+                "System.Collections.Specialized.OrderedDictionary"
+            } else {
+                "System.Collections.Hashtable"
+            }),
+            Value::Object(o) => {
+                let o = o.borrow();
+                if let Some(d) = &o.display {
+                    return f.write_str(d);
+                }
+                if o.is_custom() {
+                    // PSCustomObject: @{Name=x; Count=1}
+                    f.write_str("@{")?;
+                    for (i, p) in o.props.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str("; ")?;
+                        }
+                        write!(f, "{}={}", p.name, p.value)?;
+                    }
+                    f.write_str("}")
+                } else {
+                    f.write_str(
+                        o.type_names
+                            .first()
+                            .map(|s| &**s)
+                            .unwrap_or("System.Object"),
+                    )
+                }
+            }
+            Value::ScriptBlock(sb) => f.write_str(sb.body_text()),
+            Value::Type(t) => f.write_str(&t.full_name()),
+            Value::Error(e) => f.write_str(&e.message),
+            Value::Enum(e) => f.write_str(&e.name),
+        }
+    }
+}
+
+/// .NET Core's shortest round-trip form: positional between 1E-05 and 1E+15,
+/// scientific (`1E+15`, `1.5E-07`) outside.
+pub fn format_double(d: f64) -> String {
+    if d.is_nan() {
+        return "NaN".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let sci = format!("{d:e}");
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..15).contains(&exp) {
+        let s = format!("{d}");
+        return s;
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mant}E{sign}{:02}", exp.abs())
+}
+
+fn format_timespan(t: chrono::TimeDelta) -> String {
+    let neg = t < chrono::TimeDelta::zero();
+    let t = t.abs();
+    let days = t.num_days();
+    let hours = t.num_hours() % 24;
+    let mins = t.num_minutes() % 60;
+    let secs = t.num_seconds() % 60;
+    let ticks = (t.subsec_nanos() / 100) as i64;
+    let mut s = String::new();
+    if neg {
+        s.push('-');
+    }
+    if days > 0 {
+        s.push_str(&format!("{days}."));
+    }
+    s.push_str(&format!("{hours:02}:{mins:02}:{secs:02}"));
+    if ticks > 0 {
+        s.push_str(&format!(".{ticks:07}"));
+    }
+    s
+}
+
+pub fn format_guid(g: u128) -> String {
+    let h = format!("{g:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_format_like_dotnet() {
+        assert_eq!(format_double(1.5), "1.5");
+        assert_eq!(format_double(1.0 / 3.0), "0.3333333333333333");
+        assert_eq!(format_double(1e15), "1E+15");
+        assert_eq!(format_double(123456789012345.0), "123456789012345");
+        assert_eq!(format_double(0.0001), "0.0001");
+        assert_eq!(format_double(0.00001), "1E-05");
+        assert_eq!(format_double(2.0), "2");
+    }
+
+    #[test]
+    fn truthiness() {
+        assert!(Value::from("False").is_true());
+        assert!(!Value::array(vec![Value::Int(0)]).is_true());
+        assert!(Value::array(vec![Value::Int(0), Value::Int(0)]).is_true());
+    }
+}

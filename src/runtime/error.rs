@@ -167,6 +167,14 @@ impl ErrorRecord {
         if self.category != ErrorCategory::NotSpecified {
             return self.category.name().to_string();
         }
+        // .NET exceptions raised inside an expression reach the user wrapped
+        // in a RuntimeException (catch still matches the inner type).
+        if !self
+            .exception_type
+            .starts_with("System.Management.Automation.")
+        {
+            return "RuntimeException".to_string();
+        }
         self.exception_type
             .rsplit('.')
             .next()

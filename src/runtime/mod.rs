@@ -10,6 +10,7 @@ pub mod members;
 pub mod ops;
 pub mod pipeline;
 pub mod regex_cache;
+pub mod sandbox;
 pub mod scope;
 pub mod session;
 pub mod types;

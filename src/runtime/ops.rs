@@ -16,10 +16,25 @@ use crate::syntax::ast::{BinOp, Case, CmpOp};
 
 type R = Result<Value, ErrorRecord>;
 
-/// The largest array an operator may build (`"x" * n`, `@(0) * n`, `1..n`).
-/// Past this a script gets an error rather than exhausting memory.
-pub const MAX_COLLECTION: usize = 50_000_000;
-pub const MAX_STRING: usize = 256 << 20;
+thread_local! {
+    /// The largest array and string (in bytes) an operator may build
+    /// (`"x" * n`, `@(0) * n`, `1..n`). Past these a script gets an error
+    /// rather than exhausting memory; sandboxed sessions lower them.
+    static LIMITS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((50_000_000, 256 << 20)) };
+}
+
+/// Sets this thread's operator limits: most items, most string bytes.
+pub fn set_limits(max_items: usize, max_string: usize) {
+    LIMITS.with(|l| l.set((max_items, max_string)));
+}
+
+fn max_items() -> usize {
+    LIMITS.with(|l| l.get().0)
+}
+
+fn max_string() -> usize {
+    LIMITS.with(|l| l.get().1)
+}
 
 fn too_large() -> ErrorRecord {
     ErrorRecord::new(
@@ -197,7 +212,7 @@ pub fn add(l: &Value, r: &Value) -> R {
         }),
         Value::String(s) => {
             let rs = r.to_string();
-            if s.len() + rs.len() > MAX_STRING {
+            if s.len() + rs.len() > max_string() {
                 return Err(too_large());
             }
             let mut out = String::with_capacity(s.len() + rs.len());
@@ -214,7 +229,7 @@ pub fn add(l: &Value, r: &Value) -> R {
                 Value::Array(b) => items.extend(b.to_vec()),
                 other => items.push(other.clone()),
             }
-            if items.len() > MAX_COLLECTION {
+            if items.len() > max_items() {
                 return Err(too_large());
             }
             Ok(if a.growable {
@@ -292,14 +307,14 @@ pub fn mul(l: &Value, r: &Value) -> R {
                     ErrorCategory::InvalidArgument,
                 )
             })?;
-            if s.len().saturating_mul(n) > MAX_STRING {
+            if s.len().saturating_mul(n) > max_string() {
                 return Err(too_large());
             }
             Ok(Value::from(s.repeat(n)))
         }
         Value::Array(a) => {
             let n = convert::to_i64(r, "System.Int32")?.max(0) as usize;
-            if a.len().saturating_mul(n) > MAX_COLLECTION {
+            if a.len().saturating_mul(n) > max_items() {
                 return Err(too_large());
             }
             let items = a.to_vec();
@@ -743,7 +758,7 @@ impl RangeSpec {
 pub fn range(l: &Value, r: &Value) -> R {
     let spec = range_spec(l, r)?;
     let n = spec.len();
-    if n > MAX_COLLECTION {
+    if n > max_items() {
         return Err(too_large());
     }
     Ok(Value::array((0..n).map(|i| spec.get(i)).collect()))

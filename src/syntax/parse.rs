@@ -55,15 +55,21 @@ fn check_nesting(source: &Rc<Source>) -> Result<(), ParseError> {
                 chars.next();
             } else if c == q {
                 quote = None;
-            } else if q == '"' && c == '$' && chars.peek().map(|p| p.1) == Some('(') {
-                // "$(...)" opens code again; count it and leave the string
-                // scan approximate.
-                depth += 1;
             }
             continue;
         }
         match c {
             '\'' | '"' => quote = Some(c),
+            '<' if chars.peek().map(|p| p.1) == Some('#') => {
+                // Block comment: skip to `#>`.
+                let mut prev = ' ';
+                for (_, c2) in chars.by_ref() {
+                    if prev == '#' && c2 == '>' {
+                        break;
+                    }
+                    prev = c2;
+                }
+            }
             '#' => {
                 for (_, c2) in chars.by_ref() {
                     if c2 == '\n' {
@@ -212,7 +218,7 @@ impl Builder<'_> {
                     Rule::type_literal => pd.type_name = Some(self.type_literal(part)),
                     Rule::attribute => advanced |= self.param_attribute(part, &mut pd)?,
                     Rule::variable => pd.name = self.variable(part)?,
-                    Rule::expression => pd.default = Some(self.expression(part)?),
+                    Rule::expression | Rule::arg_expr => pd.default = Some(self.expression(part)?),
                     _ => {}
                 }
             }
@@ -1756,16 +1762,31 @@ pub fn check_all(source: Rc<Source>) -> Vec<ParseError> {
         Ok(_) => return Vec::new(),
         Err(e) => e,
     };
+    let text = &source.text;
     let mut errors: Vec<ParseError> = Vec::new();
-    for (start, end) in top_level_chunks(&source.text) {
-        let Some(text) = source.text.get(start..end) else {
-            continue;
+    let mut pos = 0;
+    while pos < text.len() {
+        let Some((start, end)) = next_chunk(text, pos) else {
+            break;
         };
-        let chunk = Rc::new(Source::new(None, text.to_string()));
-        if let Err(mut e) = parse_script(chunk) {
-            e.span = Span::new(e.span.start as usize + start, e.span.end as usize + start);
-            e.src = source.clone();
-            errors.push(e);
+        let Some(chunk_text) = text.get(start..end) else {
+            break;
+        };
+        let chunk = Rc::new(Source::new(None, chunk_text.to_string()));
+        match parse_script(chunk) {
+            Ok(_) => pos = end,
+            Err(mut e) => {
+                let at = e.span.start as usize + start;
+                e.span = Span::new(at, e.span.end as usize + start);
+                e.src = source.clone();
+                errors.push(e);
+                // Resume on the line after the error.
+                pos = text[at..]
+                    .find('\n')
+                    .map(|n| at + n + 1)
+                    .unwrap_or(text.len())
+                    .max(start + 1);
+            }
         }
     }
     if errors.is_empty() {
@@ -1774,14 +1795,13 @@ pub fn check_all(source: Rc<Source>) -> Vec<ParseError> {
     errors
 }
 
-/// Byte ranges of top-level statements: split at line breaks outside
-/// brackets and strings, unless the statement obviously continues.
-fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
+/// The next top-level statement from `from`: it ends at a line break
+/// outside brackets and strings, unless the statement obviously continues.
+fn next_chunk(text: &str, from: usize) -> Option<(usize, usize)> {
     let b = text.as_bytes();
-    let mut chunks = Vec::new();
     let mut depth = 0i64;
-    let mut start = 0;
-    let mut i = 0;
+    let start = from;
+    let mut i = from;
     let mut quote: Option<u8> = None;
     while i < b.len() {
         let c = b[i];
@@ -1812,18 +1832,13 @@ fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
                 let joins_next = ["else", "elseif", "catch", "finally", "while", "until", "}"]
                     .iter()
                     .any(|k| next.starts_with(k));
-                if !continues && !joins_next {
-                    chunks.push((start, i));
-                    start = i + 1;
-                    depth = 0;
+                if !continues && !joins_next && !line.is_empty() {
+                    return Some((start, i));
                 }
             }
             _ => {}
         }
         i += 1;
     }
-    if start < b.len() {
-        chunks.push((start, b.len()));
-    }
-    chunks
+    (start < b.len()).then_some((start, b.len()))
 }

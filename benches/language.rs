@@ -1,0 +1,159 @@
+//! Language benchmarks, each reported as a ratio against a baseline run in
+//! the same command:
+//!
+//!   cargo bench --bench language
+//!
+//! * parse throughput on a generated script of more than 1 MB (MB/s);
+//! * `$s=0; foreach ($i in 1..1000000) { $s += $i }; $s` against the same
+//!   loop in `python3 -c` (whole processes, median of runs);
+//! * `lyncsh -Command 1` start-up against `/bin/true` (mean of many runs).
+
+use std::process::Command;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use lyncsh::syntax::{Source, parse_script};
+
+/// A realistic chunk of admin script, repeated to make the big input.
+const CHUNK: &str = r#"
+# Grant the anonymous-meeting policy to everyone in a department.
+param([string]$Department = 'Sales', [switch]$WhatIf)
+
+function Get-Targets {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, ValueFromPipeline)][string]$Dept, [int]$Limit = 100)
+    process {
+        $users = Get-CsUser -Filter { Department -eq $Dept } | Select-Object -First $Limit
+        foreach ($u in $users) {
+            if ($u.ConferencingPolicy -eq $null -and $u.Enabled) {
+                [pscustomobject]@{ Name = $u.DisplayName; Sip = $u.SipAddress; Count = $users.Count }
+            } elseif ($u.SipAddress -like '*@contoso.com') {
+                Write-Verbose "skipping $($u.DisplayName) ($($u.SipAddress))"
+            } else {
+                $skipped += 1
+            }
+        }
+    }
+}
+
+$params = @{ PolicyName = 'AnonymousAllowed'; WhatIf = $WhatIf }
+$report = @()
+try {
+    $Department | Get-Targets -Limit 50 | ForEach-Object {
+        Grant-CsConferencingPolicy -Identity $_.Sip @params
+        $report += "{0,-30} {1:N0}" -f $_.Name, ($_.Count * 1.5)
+    }
+} catch [System.Management.Automation.RuntimeException] {
+    Write-Warning "Failed: $($_.Exception.Message)"
+} finally {
+    $report | Sort-Object | Out-String | Write-Host
+}
+switch -Wildcard ($Department) { 'S*' { 'starts with S' } default { 'other' } }
+$total = ($report | Measure-Object).Count; $h = [ordered]@{ Total = $total; When = Get-Date }
+"#;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time_process(cmd: &mut Command) -> Duration {
+    let t = Instant::now();
+    let out = cmd.output();
+    let d = t.elapsed();
+    match out {
+        Ok(o) if o.status.success() => d,
+        Ok(o) => panic!("{cmd:?} failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => panic!("{cmd:?}: {e}"),
+    }
+}
+
+fn parse_throughput() {
+    let mut text = String::new();
+    while text.len() < 1_200_000 {
+        text.push_str(CHUNK);
+    }
+    let mb = text.len() as f64 / 1e6;
+    let src = Rc::new(Source::new(None, text.clone()));
+    // Warm up once, then take the best of a few runs.
+    if let Err(e) = parse_script(src.clone()) {
+        panic!("benchmark script does not parse: {}", e.short());
+    }
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let src = Rc::new(Source::new(None, text.clone()));
+        let t = Instant::now();
+        let _ = parse_script(src);
+        best = best.min(t.elapsed());
+    }
+    let rate = mb / best.as_secs_f64();
+    println!(
+        "parse: {mb:.2} MB in {:.1} ms = {rate:.1} MB/s (target >= 20 MB/s; ratio to target {:.2}x)",
+        best.as_secs_f64() * 1e3,
+        rate / 20.0
+    );
+}
+
+fn loop_vs_python() {
+    let exe = env!("CARGO_BIN_EXE_lyncsh");
+    let script = "$s=0; foreach ($i in 1..1000000) { $s += $i }; $s";
+    let py = "s=0\nfor i in range(1, 1000001):\n    s += i\nprint(s)";
+    let check = Command::new(exe)
+        .args(["-NoProfile", "-Command", script])
+        .output()
+        .expect("lyncsh runs");
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout).trim(),
+        "500000500000"
+    );
+    let runs = 7;
+    let ours = median(
+        (0..runs)
+            .map(|_| time_process(Command::new(exe).args(["-NoProfile", "-Command", script])))
+            .collect(),
+    );
+    let python = match Command::new("python3").arg("--version").output() {
+        Ok(_) => median(
+            (0..runs)
+                .map(|_| time_process(Command::new("python3").args(["-c", py])))
+                .collect(),
+        ),
+        Err(_) => {
+            println!(
+                "loop: python3 not found; lyncsh {:.1} ms",
+                ours.as_secs_f64() * 1e3
+            );
+            return;
+        }
+    };
+    println!(
+        "loop 1..1000000: lyncsh {:.1} ms, python3 {:.1} ms, ratio {:.2}x (target <= 2x)",
+        ours.as_secs_f64() * 1e3,
+        python.as_secs_f64() * 1e3,
+        ours.as_secs_f64() / python.as_secs_f64()
+    );
+}
+
+fn startup_vs_true() {
+    let exe = env!("CARGO_BIN_EXE_lyncsh");
+    let runs = 50;
+    let mean = |f: &dyn Fn() -> Duration| (0..runs).map(|_| f()).sum::<Duration>() / runs;
+    let ours = mean(&|| time_process(Command::new(exe).args(["-NoProfile", "-Command", "1"])));
+    let base = mean(&|| time_process(&mut Command::new("/bin/true")));
+    println!(
+        "start-up: lyncsh -Command 1 {:.2} ms, /bin/true {:.2} ms, ratio {:.2}x (target <= 5x)",
+        ours.as_secs_f64() * 1e3,
+        base.as_secs_f64() * 1e3,
+        ours.as_secs_f64() / base.as_secs_f64()
+    );
+}
+
+fn main() {
+    // `cargo test` runs benches with --test-less flags; only measure under `cargo bench`.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    parse_throughput();
+    loop_vs_python();
+    startup_vs_true();
+}

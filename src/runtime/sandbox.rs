@@ -1,0 +1,46 @@
+//! Running text nobody vouches for (fuzzing today, remote sessions later)
+//! under tight limits: a short deadline, no file system, small collections.
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use super::interp::{Interp, Limits};
+use crate::host::CaptureHost;
+use crate::syntax::Source;
+
+/// Limits for a run of untrusted text.
+pub fn untrusted_limits(budget: Duration) -> Limits {
+    Limits {
+        max_call_depth: 64,
+        max_collect: 100_000,
+        deadline: Some(Instant::now() + budget),
+        file_system: false,
+        root: None,
+    }
+}
+
+/// Parses and runs `text` on a thread with a generous stack, returning what
+/// it printed. Errors are expected; a panic or a hang is a bug.
+pub fn run_untrusted(text: &str) -> (String, String) {
+    let text = text.to_string();
+    let worker = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            let mut it = Interp::new(Box::new(CaptureHost::default()));
+            it.limits = untrusted_limits(Duration::from_millis(200));
+            super::ops::set_limits(100_000, 1 << 20);
+            let src = Rc::new(Source::new(None, text));
+            let _ = it.run_text(src, Vec::new());
+            let host = std::mem::replace(&mut it.host, Box::new(CaptureHost::default()));
+            match crate::host::into_any(host).downcast::<CaptureHost>() {
+                Ok(h) => (h.stdout, h.stderr),
+                Err(_) => (String::new(), String::new()),
+            }
+        });
+    match worker.map(|h| h.join()) {
+        Ok(Ok(out)) => out,
+        // A panic must surface to the fuzzer.
+        Ok(Err(p)) => std::panic::resume_unwind(p),
+        Err(e) => (String::new(), e.to_string()),
+    }
+}

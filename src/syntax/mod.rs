@@ -3,9 +3,11 @@
 
 pub mod ast;
 pub mod error;
+pub mod literals;
 pub mod parse;
+pub mod parser;
 pub mod source;
 
 pub use error::ParseError;
-pub use parse::parse_script;
+pub use parser::parse_script;
 pub use source::Source;

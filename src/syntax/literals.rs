@@ -1,0 +1,139 @@
+//! Reading literal text: numbers with PowerShell's suffixes and
+//! multipliers, and backtick escapes.
+
+use crate::runtime::value::Value;
+
+/// Reads a numeric literal as PowerShell does: int if it fits, else long,
+/// else double; `kb`..`pb` multiply; `d` makes a decimal, `l` a long.
+pub fn parse_number(text: &str) -> Option<Value> {
+    let lower = text.to_ascii_lowercase();
+    let (body, mult) = match lower.len().checked_sub(2).map(|i| lower.split_at(i)) {
+        Some((b, "kb")) => (b, 1i64 << 10),
+        Some((b, "mb")) => (b, 1 << 20),
+        Some((b, "gb")) => (b, 1 << 30),
+        Some((b, "tb")) => (b, 1 << 40),
+        Some((b, "pb")) => (b, 1 << 50),
+        _ => (lower.as_str(), 1),
+    };
+    let is_hex = body.starts_with("0x");
+    let (body, suffix) = match body.chars().last() {
+        Some(c @ ('l' | 'd' | 'u' | 'y' | 'n')) if !(is_hex && c == 'd') => {
+            (&body[..body.len() - 1], Some(c))
+        }
+        _ => (body, None),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    if let Some(hex) = body.strip_prefix("0x") {
+        if hex.is_empty() || hex.len() > 16 {
+            return None;
+        }
+        let n = u64::from_str_radix(hex, 16).ok()?;
+        // Hex literals up to 32 bits wrap into int: 0xFFFFFFFF is -1.
+        let v = if hex.len() <= 8 && suffix != Some('l') {
+            Value::Int(n as u32 as i32)
+        } else {
+            Value::Long(n as i64)
+        };
+        return scale(v, mult);
+    }
+    let is_real = body.contains(['.', 'e']);
+    match suffix {
+        Some('d') => {
+            let d: rust_decimal::Decimal = if body.contains('e') {
+                rust_decimal::Decimal::from_scientific(body).ok()?
+            } else {
+                body.parse().ok()?
+            };
+            return Some(Value::Decimal(
+                d.checked_mul(rust_decimal::Decimal::from(mult))?,
+            ));
+        }
+        Some('l') if !is_real => return scale(Value::Long(body.parse().ok()?), mult),
+        _ => {}
+    }
+    if is_real {
+        let d: f64 = body.parse().ok()?;
+        return Some(Value::Double(d * mult as f64));
+    }
+    match body.parse::<i64>() {
+        Ok(n) => scale(Value::from(n), mult),
+        Err(_) => Some(Value::Double(body.parse::<f64>().ok()? * mult as f64)),
+    }
+}
+
+fn scale(v: Value, mult: i64) -> Option<Value> {
+    if mult == 1 {
+        return Some(v);
+    }
+    let n = v.as_i64()?;
+    Some(match n.checked_mul(mult) {
+        Some(p) => Value::from(p),
+        None => Value::Double(n as f64 * mult as f64),
+    })
+}
+
+/// The character a backtick escape stands for (`` `n `` is a newline).
+pub fn escape_char(c: char) -> char {
+    match c {
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        '0' => '\0',
+        'a' => '\u{7}',
+        'b' => '\u{8}',
+        'e' => '\u{1b}',
+        'f' => '\u{c}',
+        'v' => '\u{b}',
+        other => other,
+    }
+}
+
+pub fn is_single_quote(c: char) -> bool {
+    matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}')
+}
+
+pub fn is_double_quote(c: char) -> bool {
+    matches!(c, '"' | '\u{201c}' | '\u{201d}' | '\u{201e}')
+}
+
+/// Negates a numeric literal, keeping `-2147483648` an int.
+pub fn negate_literal(v: &Value) -> Option<Value> {
+    Some(match v {
+        Value::Int(i) => match i.checked_neg() {
+            Some(n) => Value::Int(n),
+            None => Value::Long(-(*i as i64)),
+        },
+        Value::Long(l) => {
+            if *l == i32::MAX as i64 + 1 {
+                Value::Int(i32::MIN)
+            } else {
+                Value::Long(l.checked_neg()?)
+            }
+        }
+        Value::Double(d) => Value::Double(-d),
+        Value::Decimal(d) => Value::Decimal(-*d),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert!(matches!(parse_number("42"), Some(Value::Int(42))));
+        assert!(matches!(
+            parse_number("3000000000"),
+            Some(Value::Long(3000000000))
+        ));
+        assert!(matches!(parse_number("0xFFFFFFFF"), Some(Value::Int(-1))));
+        assert!(matches!(parse_number("1kb"), Some(Value::Int(1024))));
+        assert!(matches!(parse_number("2.5"), Some(Value::Double(d)) if d == 2.5));
+        assert!(matches!(parse_number("7l"), Some(Value::Long(7))));
+        assert!(matches!(parse_number("1.5d"), Some(Value::Decimal(_))));
+        assert!(parse_number("0x").is_none());
+    }
+}

@@ -167,6 +167,15 @@ impl ErrorRecord {
         if self.category != ErrorCategory::NotSpecified {
             return self.category.name().to_string();
         }
+        // Arithmetic faults reach the error record wrapped in a
+        // RuntimeException; `catch [DivideByZeroException]` still sees the
+        // inner type, but the view names the wrapper.
+        if matches!(
+            &*self.exception_type,
+            "System.DivideByZeroException" | "System.OverflowException"
+        ) {
+            return "RuntimeException".to_string();
+        }
         self.exception_type
             .rsplit('.')
             .next()

@@ -437,7 +437,28 @@ impl Interp {
                         });
                         Ok(Value::Null)
                     }
-                    _ => Err(no_method(v, name)),
+                    _ => {
+                        // Member enumeration: call the method on each element.
+                        let items = a.to_vec();
+                        if items.is_empty() {
+                            return Err(Flow::error(no_method(v, name)));
+                        }
+                        let mut out = Vec::new();
+                        for x in &items {
+                            match self.call_method(x, name, args.clone()) {
+                                Ok(Value::Null) => {}
+                                Ok(r) => out.push(r),
+                                Err(Flow::Error(_)) if out.is_empty() => {
+                                    return Err(Flow::error(no_method(v, name)));
+                                }
+                                Err(e) => return Err(e),
+                            }
+                        }
+                        return Ok(match out.len() {
+                            1 => out.pop().unwrap_or_default(),
+                            _ => Value::array(out),
+                        });
+                    }
                 }
             }
             Value::Hashtable(h) => match lower.as_str() {

@@ -1353,6 +1353,7 @@ impl Builder<'_> {
             },
             Rule::hash_literal => {
                 let mut entries = Vec::new();
+                let mut seen: Vec<String> = Vec::new();
                 for entry in p.into_inner() {
                     let espan = span_of(&entry);
                     let mut it = entry.into_inner();
@@ -1362,6 +1363,20 @@ impl Builder<'_> {
                         );
                     };
                     let key = self.hash_key(k)?;
+                    // Constant keys are checked for duplicates at parse time.
+                    if let ExprKind::Const(kv) = &key.kind {
+                        let text = kv.to_string();
+                        let lower = text.to_lowercase();
+                        if seen.contains(&lower) {
+                            return Err(self.err(
+                                key.span,
+                                format!(
+                                    "Duplicate keys '{text}' are not allowed in hash literals."
+                                ),
+                            ));
+                        }
+                        seen.push(lower);
+                    }
                     entries.push((key, self.statement(v)?));
                 }
                 ExprKind::Hash {
@@ -1708,6 +1723,12 @@ fn here_sq_content(s: &str) -> String {
 }
 
 fn escape_char(s: &str) -> char {
+    if let Some(hex) = s.strip_prefix("u{").and_then(|h| h.strip_suffix('}')) {
+        return u32::from_str_radix(hex, 16)
+            .ok()
+            .and_then(char::from_u32)
+            .unwrap_or('\u{fffd}');
+    }
     match s.chars().next() {
         Some('n') => '\n',
         Some('r') => '\r',

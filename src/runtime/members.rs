@@ -333,7 +333,16 @@ impl Interp {
                     .map(Value::from)
                     .map_err(Flow::error);
             }
-            "equals" => return Ok(Value::Bool(super::ops::equals(v, &arg(&args, 0), false))),
+            "equals" => {
+                // .NET Equals: ordinal for strings, no conversion across kinds.
+                let other = arg(&args, 0);
+                let same = match (v, &other) {
+                    (Value::String(a), Value::String(b)) => a == b,
+                    (Value::String(_), _) | (_, Value::String(_)) => false,
+                    _ => super::ops::equals(v, &other, true),
+                };
+                return Ok(Value::Bool(same));
+            }
             "gethashcode" => return Ok(Value::Int(0)),
             _ => {}
         }

@@ -516,12 +516,19 @@ fn scalar_cmp(
             let hit = match re.captures(&text) {
                 Some(caps) => {
                     let mut h = Hashtable::new(false);
+                    // .NET numbers the unnamed groups first; named groups
+                    // are keyed by name.
+                    let mut unnamed = 0;
                     for (i, name) in re.capture_names().enumerate() {
+                        let key = match name {
+                            Some(n) => Value::from(n),
+                            None => {
+                                let k = Value::Int(unnamed);
+                                unnamed += 1;
+                                k
+                            }
+                        };
                         if let Some(m) = caps.get(i) {
-                            let key = match name {
-                                Some(n) => Value::from(n),
-                                None => Value::Int(i as i32),
-                            };
                             h.insert(key, Value::from(m.as_str()));
                         }
                     }
@@ -603,7 +610,19 @@ pub fn split(l: &Value, r: &Value, case: Case) -> R {
         Some(v) => convert::to_i32(v)?.max(0) as usize,
         None => 0,
     };
-    let re = regex_cache::get(&pattern, case.sensitive())?;
+    // The third operand holds options: SimpleMatch, IgnoreCase, ...
+    let opts = parts
+        .get(2)
+        .map(|v| v.to_string().to_ascii_lowercase())
+        .unwrap_or_default();
+    let simple = opts.split(',').any(|o| o.trim() == "simplematch");
+    let sensitive = case.sensitive() && !opts.split(',').any(|o| o.trim() == "ignorecase");
+    let pattern = if simple {
+        regex::escape(&pattern)
+    } else {
+        pattern
+    };
+    let re = regex_cache::get(&pattern, sensitive)?;
     let mut out = Vec::new();
     for s in l.enumerate() {
         let s = s.to_string();

@@ -1641,7 +1641,22 @@ pub fn parse_number(text: &str) -> Option<Value> {
         };
         return scale(v, mult);
     }
+    if let Some(bin) = body.strip_prefix("0b") {
+        let n = u64::from_str_radix(bin, 2).ok()?;
+        let v = if bin.len() <= 32 && suffix != Some('l') {
+            Value::Int(n as u32 as i32)
+        } else {
+            Value::Long(n as i64)
+        };
+        return scale(v, mult);
+    }
     let is_real = body.contains(['.', 'e']);
+    if is_real && suffix == Some('l') {
+        // `1.2L` is the long 1: the real value converted, as PowerShell does.
+        let d: f64 = body.parse().ok()?;
+        let r = (d * mult as f64).round_ties_even();
+        return (r.abs() < 9.2e18).then_some(Value::Long(r as i64));
+    }
     match suffix {
         Some('d') => {
             let d: rust_decimal::Decimal = if body.contains('e') {

@@ -135,6 +135,10 @@ pub struct OutDefault {
 
 impl OutDefault {
     pub fn push(&mut self, v: Value, host: &mut dyn Host) {
+        // Out-Default writes nothing for a null.
+        if matches!(v, Value::Null) {
+            return;
+        }
         let width = host.width();
         match view_of(&v) {
             View::Scalar => {

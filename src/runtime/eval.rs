@@ -110,6 +110,16 @@ impl Interp {
         match stmt {
             Stmt::Pipeline(p) => {
                 self.last_ok = true;
+                // `$x++` and `--$x` as whole statements output nothing.
+                if let Some(
+                    e @ Expr {
+                        kind: ExprKind::Step { .. },
+                        ..
+                    },
+                ) = single_expr(stmt)
+                {
+                    return self.eval(e).map(|_| ());
+                }
                 self.run_pipeline(p, out)
             }
             Stmt::Assign(a) => {
@@ -925,6 +935,17 @@ impl Interp {
                         .filter_map(|k| h.get(k).cloned())
                         .collect();
                     return Ok(Value::array(out));
+                }
+                // `[ordered]` dictionaries also index by position.
+                if h.ordered
+                    && let Value::Int(i) = idx
+                    && h.get(idx).is_none()
+                {
+                    return Ok(usize::try_from(*i)
+                        .ok()
+                        .and_then(|i| h.map.get_index(i))
+                        .map(|(_, (_, v))| v.clone())
+                        .unwrap_or_default());
                 }
                 Ok(h.get(idx).cloned().unwrap_or_default())
             }

@@ -333,7 +333,16 @@ impl Interp {
                     .map(Value::from)
                     .map_err(Flow::error);
             }
-            "equals" => return Ok(Value::Bool(super::ops::equals(v, &arg(&args, 0), false))),
+            "equals" => {
+                // .NET Equals: ordinal for strings, no conversion across kinds.
+                let other = arg(&args, 0);
+                let same = match (v, &other) {
+                    (Value::String(a), Value::String(b)) => a == b,
+                    (Value::String(_), _) | (_, Value::String(_)) => false,
+                    _ => super::ops::equals(v, &other, true),
+                };
+                return Ok(Value::Bool(same));
+            }
             "gethashcode" => return Ok(Value::Int(0)),
             _ => {}
         }
@@ -437,7 +446,28 @@ impl Interp {
                         });
                         Ok(Value::Null)
                     }
-                    _ => Err(no_method(v, name)),
+                    _ => {
+                        // Member enumeration: call the method on each element.
+                        let items = a.to_vec();
+                        if items.is_empty() {
+                            return Err(Flow::error(no_method(v, name)));
+                        }
+                        let mut out = Vec::new();
+                        for x in &items {
+                            match self.call_method(x, name, args.clone()) {
+                                Ok(Value::Null) => {}
+                                Ok(r) => out.push(r),
+                                Err(Flow::Error(_)) if out.is_empty() => {
+                                    return Err(Flow::error(no_method(v, name)));
+                                }
+                                Err(e) => return Err(e),
+                            }
+                        }
+                        return Ok(match out.len() {
+                            1 => out.pop().unwrap_or_default(),
+                            _ => Value::array(out),
+                        });
+                    }
                 }
             }
             Value::Hashtable(h) => match lower.as_str() {

@@ -74,9 +74,10 @@ fn promote(a: &Value, b: &Value) -> (Num, Num) {
 fn int_result(l: &Value, r: &Value, n: Option<i64>, fallback: f64) -> Value {
     let both_int = matches!(l, Value::Int(_)) && matches!(r, Value::Int(_));
     match n {
+        // int op int that overflows goes straight to double, not long.
         Some(n) if both_int => match i32::try_from(n) {
             Ok(i) => Value::Int(i),
-            Err(_) => Value::Long(n),
+            Err(_) => Value::Double(n as f64),
         },
         Some(n) => Value::Long(n),
         None => Value::Double(fallback),
@@ -530,12 +531,19 @@ fn scalar_cmp(
             let hit = match re.captures(&text) {
                 Some(caps) => {
                     let mut h = Hashtable::new(false);
+                    // .NET numbers the unnamed groups first; named groups
+                    // are keyed by name.
+                    let mut unnamed = 0;
                     for (i, name) in re.capture_names().enumerate() {
+                        let key = match name {
+                            Some(n) => Value::from(n),
+                            None => {
+                                let k = Value::Int(unnamed);
+                                unnamed += 1;
+                                k
+                            }
+                        };
                         if let Some(m) = caps.get(i) {
-                            let key = match name {
-                                Some(n) => Value::from(n),
-                                None => Value::Int(i as i32),
-                            };
                             h.insert(key, Value::from(m.as_str()));
                         }
                     }
@@ -617,7 +625,19 @@ pub fn split(l: &Value, r: &Value, case: Case) -> R {
         Some(v) => convert::to_i32(v)?.max(0) as usize,
         None => 0,
     };
-    let re = regex_cache::get(&pattern, case.sensitive())?;
+    // The third operand holds options: SimpleMatch, IgnoreCase, ...
+    let opts = parts
+        .get(2)
+        .map(|v| v.to_string().to_ascii_lowercase())
+        .unwrap_or_default();
+    let simple = opts.split(',').any(|o| o.trim() == "simplematch");
+    let sensitive = case.sensitive() && !opts.split(',').any(|o| o.trim() == "ignorecase");
+    let pattern = if simple {
+        regex::escape(&pattern)
+    } else {
+        pattern
+    };
+    let re = regex_cache::get(&pattern, sensitive)?;
     let mut out = Vec::new();
     for s in l.enumerate() {
         let s = s.to_string();
@@ -810,7 +830,7 @@ mod tests {
     fn integer_overflow_widens() {
         assert!(matches!(
             add(&Value::Int(i32::MAX), &Value::Int(1)),
-            Ok(Value::Long(2147483648))
+            Ok(Value::Double(d)) if d == 2147483648.0
         ));
         assert!(
             matches!(arith(BinOp::Div, &Value::Int(7), &Value::Int(2)), Ok(Value::Double(d)) if d == 3.5)

@@ -15,7 +15,7 @@ pub fn parse_number(text: &str) -> Option<Value> {
         Some((b, "pb")) => (b, 1 << 50),
         _ => (lower.as_str(), 1),
     };
-    let is_hex = body.starts_with("0x");
+    let is_hex = body.starts_with("0x") || body.starts_with("0b");
     let (body, suffix) = match body.chars().last() {
         Some(c @ ('l' | 'd' | 'u' | 'y' | 'n')) if !(is_hex && c == 'd') => {
             (&body[..body.len() - 1], Some(c))
@@ -38,7 +38,25 @@ pub fn parse_number(text: &str) -> Option<Value> {
         };
         return scale(v, mult);
     }
+    if let Some(bin) = body.strip_prefix("0b") {
+        if bin.is_empty() || bin.len() > 64 {
+            return None;
+        }
+        let n = u64::from_str_radix(bin, 2).ok()?;
+        let v = if bin.len() <= 32 && suffix != Some('l') {
+            Value::Int(n as u32 as i32)
+        } else {
+            Value::Long(n as i64)
+        };
+        return scale(v, mult);
+    }
     let is_real = body.contains(['.', 'e']);
+    if is_real && suffix == Some('l') {
+        // `1.2L` is the long 1: the real value converted, as PowerShell does.
+        let d: f64 = body.parse().ok()?;
+        let r = (d * mult as f64).round_ties_even();
+        return (r.abs() < 9.2e18).then_some(Value::Long(r as i64));
+    }
     match suffix {
         Some('d') => {
             let d: rust_decimal::Decimal = if body.contains('e') {

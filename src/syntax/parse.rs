@@ -1362,6 +1362,7 @@ impl Builder<'_> {
             },
             Rule::hash_literal => {
                 let mut entries = Vec::new();
+                let mut seen: Vec<String> = Vec::new();
                 for entry in p.into_inner() {
                     let espan = span_of(&entry);
                     let mut it = entry.into_inner();
@@ -1371,6 +1372,20 @@ impl Builder<'_> {
                         );
                     };
                     let key = self.hash_key(k)?;
+                    // Constant keys are checked for duplicates at parse time.
+                    if let ExprKind::Const(kv) = &key.kind {
+                        let text = kv.to_string();
+                        let lower = text.to_lowercase();
+                        if seen.contains(&lower) {
+                            return Err(self.err(
+                                key.span,
+                                format!(
+                                    "Duplicate keys '{text}' are not allowed in hash literals."
+                                ),
+                            ));
+                        }
+                        seen.push(lower);
+                    }
                     entries.push((key, self.statement(v)?));
                 }
                 ExprKind::Hash {
@@ -1635,7 +1650,22 @@ pub fn parse_number(text: &str) -> Option<Value> {
         };
         return scale(v, mult);
     }
+    if let Some(bin) = body.strip_prefix("0b") {
+        let n = u64::from_str_radix(bin, 2).ok()?;
+        let v = if bin.len() <= 32 && suffix != Some('l') {
+            Value::Int(n as u32 as i32)
+        } else {
+            Value::Long(n as i64)
+        };
+        return scale(v, mult);
+    }
     let is_real = body.contains(['.', 'e']);
+    if is_real && suffix == Some('l') {
+        // `1.2L` is the long 1: the real value converted, as PowerShell does.
+        let d: f64 = body.parse().ok()?;
+        let r = (d * mult as f64).round_ties_even();
+        return (r.abs() < 9.2e18).then_some(Value::Long(r as i64));
+    }
     match suffix {
         Some('d') => {
             let d: rust_decimal::Decimal = if body.contains('e') {
@@ -1717,6 +1747,12 @@ fn here_sq_content(s: &str) -> String {
 }
 
 fn escape_char(s: &str) -> char {
+    if let Some(hex) = s.strip_prefix("u{").and_then(|h| h.strip_suffix('}')) {
+        return u32::from_str_radix(hex, 16)
+            .ok()
+            .and_then(char::from_u32)
+            .unwrap_or('\u{fffd}');
+    }
     match s.chars().next() {
         Some('n') => '\n',
         Some('r') => '\r',

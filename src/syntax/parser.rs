@@ -2167,6 +2167,7 @@ impl<'s> Parser<'s> {
         self.pos += 2;
         self.enter()?;
         let mut entries = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
         loop {
             self.skip_seps();
             if self.peek() == b'}' || self.eof() {
@@ -2219,6 +2220,19 @@ impl<'s> Parser<'s> {
                 }
                 return Err(self.err_at(self.pos, "Missing statement after '=' in hash literal."));
             }
+            // Constant keys are checked for duplicates here, as PowerShell does.
+            if let ExprKind::Const(kv) = &key.kind {
+                let text = kv.to_string();
+                let lower = text.to_lowercase();
+                if seen.contains(&lower) {
+                    return Err(ParseError::at(
+                        self.src,
+                        key.span,
+                        format!("Duplicate keys '{text}' are not allowed in hash literals."),
+                    ));
+                }
+                seen.push(lower);
+            }
             let value = self.paren_content()?;
             entries.push((key, value));
             self.skip_ws();
@@ -2261,6 +2275,14 @@ impl<'s> Parser<'s> {
         if self.peek() == b'0' && matches!(self.peek_at(1), b'x' | b'X') {
             self.pos += 2;
             while self.peek().is_ascii_hexdigit() {
+                self.pos += 1;
+            }
+        } else if self.peek() == b'0'
+            && matches!(self.peek_at(1), b'b' | b'B')
+            && matches!(self.peek_at(2), b'0' | b'1')
+        {
+            self.pos += 2;
+            while matches!(self.peek(), b'0' | b'1') {
                 self.pos += 1;
             }
         } else {
@@ -2386,8 +2408,10 @@ impl<'s> Parser<'s> {
                                 self.pos = e + 1;
                             }
                             None => {
-                                return Err(self
-                                    .err_at(self.pos, "The Unicode escape sequence is not valid."));
+                                return Err(self.err_at(
+                                    self.pos,
+                                    "The Unicode escape sequence is not valid.",
+                                ));
                             }
                         }
                     }

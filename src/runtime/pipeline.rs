@@ -485,6 +485,10 @@ impl Interp {
             && redirs.is_empty()
         {
             let v = self.eval(expr)?;
+            // `$i++` as a statement writes nothing; `($i++)` does.
+            if matches!(expr.kind, ExprKind::Step { .. }) {
+                return Ok(());
+            }
             return self.emit_unrolled(out, v);
         }
         let id = self.next_pipeline_id();

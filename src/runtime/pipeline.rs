@@ -38,6 +38,8 @@ struct ScriptRun {
     scope: Option<usize>,
     input: Vec<Value>,
     entered: bool,
+    /// A named function (not a script block or a script file).
+    func: bool,
 }
 
 enum Proc {
@@ -142,6 +144,13 @@ impl Stage {
         let merge = self.err == Some(ErrTarget::Merge);
         let mut merged = MergeSink { inner: target };
         let target: &mut dyn Sink = if merge { &mut merged } else { merged.inner };
+        let saved_inv = match &self.proc {
+            Proc::Script(s) if s.func => Some(
+                it.invocation
+                    .replace((self.rt.name.clone(), self.rt.position.clone())),
+            ),
+            _ => None,
+        };
         let r = run_phase(
             &mut self.proc,
             &self.args,
@@ -162,6 +171,9 @@ impl Stage {
         } else {
             r
         };
+        if let Some(prev) = saved_inv {
+            it.invocation = prev;
+        }
         if let Some(prev) = saved_err {
             it.err_target = prev;
         }
@@ -486,8 +498,16 @@ impl Interp {
         {
             let v = self.eval(expr)?;
             // `$i++` as a statement writes nothing; `($i++)` does.
-            if matches!(expr.kind, ExprKind::Step { .. }) {
-                return Ok(());
+            // `[void]...` writes nothing either.
+            match &expr.kind {
+                ExprKind::Step { .. } => return Ok(()),
+                ExprKind::Cast(t, _)
+                    if t.name.eq_ignore_ascii_case("void")
+                        || t.name.eq_ignore_ascii_case("System.Void") =>
+                {
+                    return Ok(());
+                }
+                _ => {}
             }
             return self.emit_unrolled(out, v);
         }
@@ -832,6 +852,7 @@ impl Interp {
                     scope: None,
                     input: Vec::new(),
                     entered: false,
+                    func: !file && &*name != "<ScriptBlock>",
                 };
                 (Proc::Script(Box::new(run)), args, true)
             }
@@ -931,6 +952,7 @@ impl Interp {
             scope: None,
             input: Vec::new(),
             entered: false,
+            func: false,
         };
         let rt = Runtime::new(&name);
         let r = run

@@ -977,6 +977,10 @@ impl Builder<'_> {
     fn arg_primary(&self, x: Pair<Rule>) -> R<Expr> {
         let span = span_of(&x);
         match x.as_rule() {
+            Rule::arg_postfix => match x.into_inner().next() {
+                Some(inner) => self.arg_primary(inner),
+                None => Err(self.err(span, "Unexpected token in expression.")),
+            },
             Rule::splat => Ok(Expr {
                 kind: ExprKind::Bare(Rc::from(x.as_str())),
                 span,

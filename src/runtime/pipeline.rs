@@ -325,6 +325,35 @@ impl ScriptRun {
     }
 
     fn bind_params(&mut self, it: &mut Interp, args: &Args) -> Res<()> {
+        // Common parameters of an advanced function become preference
+        // variables of its scope, so the commands inside follow them.
+        if !self.dot {
+            let c = &args.common;
+            let name = |p: crate::commands::binder::ActionPreference| {
+                Value::from(format!("{p:?}").as_str())
+            };
+            if let Some(v) = c.verbose {
+                it.set_local(
+                    "VerbosePreference",
+                    Value::from(if v { "Continue" } else { "SilentlyContinue" }),
+                );
+            }
+            if let Some(v) = c.debug {
+                it.set_local(
+                    "DebugPreference",
+                    Value::from(if v { "Continue" } else { "SilentlyContinue" }),
+                );
+            }
+            if let Some(a) = c.error_action {
+                it.set_local("ErrorActionPreference", name(a));
+            }
+            if let Some(a) = c.warning_action {
+                it.set_local("WarningPreference", name(a));
+            }
+            if let Some(v) = c.what_if {
+                it.set_local("WhatIfPreference", Value::Bool(v));
+            }
+        }
         let mut bound = Hashtable::new(false);
         if let Some(params) = &self.sb.params {
             for p in params {

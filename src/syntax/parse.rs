@@ -212,7 +212,7 @@ impl Builder<'_> {
                     Rule::type_literal => pd.type_name = Some(self.type_literal(part)),
                     Rule::attribute => advanced |= self.param_attribute(part, &mut pd)?,
                     Rule::variable => pd.name = self.variable(part)?,
-                    Rule::expression => pd.default = Some(self.expression(part)?),
+                    Rule::expression | Rule::arg_expr => pd.default = Some(self.expression(part)?),
                     _ => {}
                 }
             }
@@ -924,7 +924,17 @@ impl Builder<'_> {
                         span: span_of(&x),
                     }));
                 }
-                Rule::argument => elements.push(CommandElement::Arg(self.argument(x)?)),
+                Rule::argument => {
+                    // `@params` alone splats; `@a, 1` is an ordinary argument.
+                    let mut inner = x.clone().into_inner();
+                    match (inner.next(), inner.next()) {
+                        (Some(sp), None) if sp.as_rule() == Rule::splat => {
+                            let v = self.variable_text(sp.as_str(), span_of(&sp))?;
+                            elements.push(CommandElement::Splat(v));
+                        }
+                        _ => elements.push(CommandElement::Arg(self.argument(x)?)),
+                    }
+                }
                 _ if name.is_none() => {
                     name_span = span_of(&x);
                     name = Some(CommandName::Expr(self.primary(x)?));
@@ -1447,8 +1457,18 @@ impl Builder<'_> {
     }
 
     fn variable(&self, p: Pair<Rule>) -> R<VarRef> {
-        let span = span_of(&p);
-        let text = p.as_str();
+        self.variable_text(p.as_str(), span_of(&p))
+    }
+
+    /// A variable reference from its text: `$x`, `${a b}`, `@x` (splat).
+    fn variable_text(&self, text: &str, span: Span) -> R<VarRef> {
+        // `@name` names the variable `$name`.
+        let text = text.strip_prefix('@').unwrap_or(text);
+        let text = &*if text.starts_with('$') {
+            text.to_string()
+        } else {
+            format!("${text}")
+        };
         let raw = if let Some(b) = text.strip_prefix("${") {
             b.strip_suffix('}').unwrap_or(b).replace('`', "")
         } else {

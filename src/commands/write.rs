@@ -276,6 +276,11 @@ impl Processor for WriteError {
         if let Some(Value::Error(e)) = args.get("Exception") {
             rec.exception_type = e.exception_type.clone();
         }
+        // Inside a function the error names the function and its call.
+        if let Some((name, pos)) = &cx.it.invocation {
+            rec.command = Some(name.clone());
+            rec.position = pos.clone();
+        }
         cx.error(rec)
     }
 }

@@ -134,11 +134,23 @@ pub struct OutDefault {
 }
 
 impl OutDefault {
+    /// Shows one output object. `$null` shows nothing; a collection shows
+    /// its elements (one level deep), as pwsh's formatter enumerates it.
     pub fn push(&mut self, v: Value, host: &mut dyn Host) {
-        // Out-Default writes nothing for a null.
-        if matches!(v, Value::Null) {
-            return;
+        match v {
+            Value::Null => {}
+            Value::Array(a) => {
+                for item in a.to_vec() {
+                    if !matches!(item, Value::Null) {
+                        self.push_one(item, host);
+                    }
+                }
+            }
+            other => self.push_one(other, host),
         }
+    }
+
+    fn push_one(&mut self, v: Value, host: &mut dyn Host) {
         let width = host.width();
         match view_of(&v) {
             View::Scalar => {

@@ -164,6 +164,11 @@ impl ErrorRecord {
         if self.thrown {
             return "Exception".to_string();
         }
+        // .NET exceptions from expressions (1/0) travel wrapped in a
+        // RuntimeException, whose name is what pwsh shows.
+        if self.category == ErrorCategory::NotSpecified && &*self.error_id == "RuntimeException" {
+            return "RuntimeException".to_string();
+        }
         if self.category != ErrorCategory::NotSpecified {
             return self.category.name().to_string();
         }
@@ -195,9 +200,13 @@ impl ErrorRecord {
             return format!("{prefix}: {}", self.message);
         }
         let (line, col) = pos.line_col();
-        let (_, end_col) = source.line_col(pos.span.end.max(pos.span.start));
+        // The underline stops at the last non-blank character.
+        let slice = source.slice(pos.span);
+        let trailing = (slice.len() - slice.trim_end().len()) as u32;
+        let end = pos.span.end.saturating_sub(trailing).max(pos.span.start);
+        let (_, end_col) = source.line_col(end);
         let text = source.line_text(line);
-        let width = if source.line_col(pos.span.end).0 == line {
+        let width = if source.line_col(end).0 == line {
             end_col.saturating_sub(col).max(1)
         } else {
             text.chars().count().saturating_sub(col - 1).max(1)

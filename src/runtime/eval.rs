@@ -108,23 +108,28 @@ impl Interp {
 
     pub fn exec_stmt(&mut self, stmt: &Stmt, out: &mut dyn Sink) -> Res<()> {
         match stmt {
+            // `$?` tells whether the previous statement reported an error;
+            // it is decided when the statement ends, not when it starts.
             Stmt::Pipeline(p) => {
-                self.last_ok = true;
+                let before = self.errors_reported;
                 // `$x++` and `--$x` as whole statements output nothing.
-                if let Some(
-                    e @ Expr {
-                        kind: ExprKind::Step { .. },
-                        ..
-                    },
-                ) = single_expr(stmt)
-                {
-                    return self.eval(e).map(|_| ());
-                }
-                self.run_pipeline(p, out)
+                let r = match single_expr(stmt) {
+                    Some(
+                        e @ Expr {
+                            kind: ExprKind::Step { .. },
+                            ..
+                        },
+                    ) => self.eval(e).map(|_| ()),
+                    _ => self.run_pipeline(p, out),
+                };
+                self.last_ok = r.is_ok() && self.errors_reported == before;
+                r
             }
             Stmt::Assign(a) => {
-                self.last_ok = true;
-                self.assign(a).map(|_| ())
+                let before = self.errors_reported;
+                let r = self.assign(a).map(|_| ());
+                self.last_ok = r.is_ok() && self.errors_reported == before;
+                r
             }
             Stmt::If(s) => {
                 for (cond, block) in &s.clauses {
@@ -333,10 +338,13 @@ impl Interp {
         let r = match r {
             Err(Flow::Error(rec)) => match self.find_catch(t, &rec)? {
                 Some(body) => {
+                    self.record_error(&rec);
                     let saved = self.get_var("_").cloned();
                     self.set_local("_", Value::Error(rec.clone()));
                     self.set_local("PSItem", Value::Error(rec.clone()));
+                    self.caught.push(rec.clone());
                     let r = self.exec_block(body, out);
+                    self.caught.pop();
                     self.set_local("_", saved.unwrap_or_default());
                     r
                 }
@@ -402,7 +410,11 @@ impl Interp {
             FlowKind::Throw => {
                 let v = match &f.value {
                     Some(p) => self.pipeline_value(p)?,
-                    None => Value::Null,
+                    // A bare `throw` in a catch block rethrows what it caught.
+                    None => match self.caught.last() {
+                        Some(rec) => return Err(Flow::Error(rec.clone())),
+                        None => Value::Null,
+                    },
                 };
                 let mut rec = match v {
                     Value::Error(rec) => (*rec).clone(),

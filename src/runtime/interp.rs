@@ -121,7 +121,16 @@ pub struct Interp {
     /// Inside a `try` body (at any depth): statement-terminating errors
     /// travel to the `catch` instead of being reported in place.
     pub try_depth: usize,
+    /// Errors being handled by `catch` blocks, innermost last: a bare
+    /// `throw` inside a catch rethrows the last one.
+    pub caught: Vec<Rc<ErrorRecord>>,
+    /// The function now running: its name and where it was called.
+    /// `Write-Error` reports its errors there, as pwsh does.
+    pub invocation: Option<(Rc<str>, Option<super::error::Position>)>,
     pub last_ok: bool,
+    /// Counts non-terminating errors reported, so a statement can tell
+    /// whether it raised any (`$?`).
+    pub errors_reported: u64,
     pub last_exit_code: i32,
     pub err_target: ErrTarget,
     pub merged: Vec<Value>,
@@ -157,7 +166,10 @@ impl Interp {
             cancel: Arc::new(AtomicBool::new(false)),
             call_depth: 0,
             try_depth: 0,
+            caught: Vec::new(),
+            invocation: None,
             last_ok: true,
+            errors_reported: 0,
             last_exit_code: 0,
             err_target: ErrTarget::Host,
             merged: Vec::new(),
@@ -462,6 +474,7 @@ impl Interp {
     ) -> Res<()> {
         let rec = Rc::new(rec);
         self.last_ok = false;
+        self.errors_reported += 1;
         let action = action.unwrap_or_else(|| self.error_preference());
         if action == ActionPreference::Ignore {
             return Ok(());

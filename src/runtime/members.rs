@@ -20,6 +20,13 @@ fn method_error(name: &str, argc: usize, msg: &str) -> ErrorRecord {
 }
 
 fn no_method(v: &Value, name: &str) -> ErrorRecord {
+    if matches!(v, Value::Null) {
+        return ErrorRecord::new(
+            "You cannot call a method on a null-valued expression.",
+            "InvokeMethodOnNull",
+            ErrorCategory::InvalidOperation,
+        );
+    }
     let t = match v {
         Value::Type(t) => t.full_name(),
         other => other.type_name().to_string(),

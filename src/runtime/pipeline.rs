@@ -38,6 +38,8 @@ struct ScriptRun {
     scope: Option<usize>,
     input: Vec<Value>,
     entered: bool,
+    /// A named function (not a script block or a script file).
+    func: bool,
 }
 
 enum Proc {
@@ -142,6 +144,13 @@ impl Stage {
         let merge = self.err == Some(ErrTarget::Merge);
         let mut merged = MergeSink { inner: target };
         let target: &mut dyn Sink = if merge { &mut merged } else { merged.inner };
+        let saved_inv = match &self.proc {
+            Proc::Script(s) if s.func => Some(
+                it.invocation
+                    .replace((self.rt.name.clone(), self.rt.position.clone())),
+            ),
+            _ => None,
+        };
         let r = run_phase(
             &mut self.proc,
             &self.args,
@@ -162,6 +171,9 @@ impl Stage {
         } else {
             r
         };
+        if let Some(prev) = saved_inv {
+            it.invocation = prev;
+        }
         if let Some(prev) = saved_err {
             it.err_target = prev;
         }
@@ -313,6 +325,35 @@ impl ScriptRun {
     }
 
     fn bind_params(&mut self, it: &mut Interp, args: &Args) -> Res<()> {
+        // Common parameters of an advanced function become preference
+        // variables of its scope, so the commands inside follow them.
+        if !self.dot {
+            let c = &args.common;
+            let name = |p: crate::commands::binder::ActionPreference| {
+                Value::from(format!("{p:?}").as_str())
+            };
+            if let Some(v) = c.verbose {
+                it.set_local(
+                    "VerbosePreference",
+                    Value::from(if v { "Continue" } else { "SilentlyContinue" }),
+                );
+            }
+            if let Some(v) = c.debug {
+                it.set_local(
+                    "DebugPreference",
+                    Value::from(if v { "Continue" } else { "SilentlyContinue" }),
+                );
+            }
+            if let Some(a) = c.error_action {
+                it.set_local("ErrorActionPreference", name(a));
+            }
+            if let Some(a) = c.warning_action {
+                it.set_local("WarningPreference", name(a));
+            }
+            if let Some(v) = c.what_if {
+                it.set_local("WhatIfPreference", Value::Bool(v));
+            }
+        }
         let mut bound = Hashtable::new(false);
         if let Some(params) = &self.sb.params {
             for p in params {
@@ -485,6 +526,18 @@ impl Interp {
             && redirs.is_empty()
         {
             let v = self.eval(expr)?;
+            // `$i++` as a statement writes nothing; `($i++)` does.
+            // `[void]...` writes nothing either.
+            match &expr.kind {
+                ExprKind::Step { .. } => return Ok(()),
+                ExprKind::Cast(t, _)
+                    if t.name.eq_ignore_ascii_case("void")
+                        || t.name.eq_ignore_ascii_case("System.Void") =>
+                {
+                    return Ok(());
+                }
+                _ => {}
+            }
             return self.emit_unrolled(out, v);
         }
         let id = self.next_pipeline_id();
@@ -828,6 +881,7 @@ impl Interp {
                     scope: None,
                     input: Vec::new(),
                     entered: false,
+                    func: !file && &*name != "<ScriptBlock>",
                 };
                 (Proc::Script(Box::new(run)), args, true)
             }
@@ -927,6 +981,7 @@ impl Interp {
             scope: None,
             input: Vec::new(),
             entered: false,
+            func: false,
         };
         let rt = Runtime::new(&name);
         let r = run

@@ -933,7 +933,17 @@ impl Builder<'_> {
                         span: span_of(&x),
                     }));
                 }
-                Rule::argument => elements.push(CommandElement::Arg(self.argument(x)?)),
+                Rule::argument => {
+                    // `@params` alone splats; `@a, 1` is an ordinary argument.
+                    let mut inner = x.clone().into_inner();
+                    match (inner.next(), inner.next()) {
+                        (Some(sp), None) if sp.as_rule() == Rule::splat => {
+                            let v = self.variable_text(sp.as_str(), span_of(&sp))?;
+                            elements.push(CommandElement::Splat(v));
+                        }
+                        _ => elements.push(CommandElement::Arg(self.argument(x)?)),
+                    }
+                }
                 _ if name.is_none() => {
                     name_span = span_of(&x);
                     name = Some(CommandName::Expr(self.primary(x)?));
@@ -986,6 +996,10 @@ impl Builder<'_> {
     fn arg_primary(&self, x: Pair<Rule>) -> R<Expr> {
         let span = span_of(&x);
         match x.as_rule() {
+            Rule::arg_postfix => match x.into_inner().next() {
+                Some(inner) => self.arg_primary(inner),
+                None => Err(self.err(span, "Unexpected token in expression.")),
+            },
             Rule::splat => Ok(Expr {
                 kind: ExprKind::Bare(Rc::from(x.as_str())),
                 span,
@@ -1467,8 +1481,18 @@ impl Builder<'_> {
     }
 
     fn variable(&self, p: Pair<Rule>) -> R<VarRef> {
-        let span = span_of(&p);
-        let text = p.as_str();
+        self.variable_text(p.as_str(), span_of(&p))
+    }
+
+    /// A variable reference from its text: `$x`, `${a b}`, `@x` (splat).
+    fn variable_text(&self, text: &str, span: Span) -> R<VarRef> {
+        // `@name` names the variable `$name`.
+        let text = text.strip_prefix('@').unwrap_or(text);
+        let text = &*if text.starts_with('$') {
+            text.to_string()
+        } else {
+            format!("${text}")
+        };
         let raw = if let Some(b) = text.strip_prefix("${") {
             b.strip_suffix('}').unwrap_or(b).replace('`', "")
         } else {

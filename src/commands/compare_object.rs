@@ -118,7 +118,12 @@ impl CompareObject {
     }
 
     fn emit(&self, cx: &mut Cx, args: &Args, e: Entry, side: &str) -> Res<()> {
-        if side == "==" && !args.switch("IncludeEqual") {
+        // -ExcludeDifferent implies -IncludeEqual unless that is turned off.
+        let include_equal = match args.get("IncludeEqual") {
+            Some(v) => v.is_true(),
+            None => args.switch("ExcludeDifferent"),
+        };
+        if side == "==" && !include_equal {
             return Ok(());
         }
         if side != "==" && args.switch("ExcludeDifferent") {

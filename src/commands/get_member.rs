@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
-use crate::runtime::error::{ErrorCategory, Res};
+use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::{Prop, PropKind, PsObject, Value};
 use crate::runtime::wildcard::Wildcard;
@@ -385,7 +385,11 @@ fn array_members(growable: bool) -> Vec<Member> {
         m("GetType", "Method", "type GetType()"),
         m("IndexOf", "Method", "int IndexOf(System.Object value)"),
         m("ToString", "Method", "string ToString()"),
-        m("Count", "Property", "int Count {get;}"),
+        if growable {
+            m("Count", "Property", "int Count {get;}")
+        } else {
+            m("Count", "AliasProperty", "Count = Length")
+        },
         m("IsFixedSize", "Property", "bool IsFixedSize {get;}"),
         m("IsReadOnly", "Property", "bool IsReadOnly {get;}"),
         m("IsSynchronized", "Property", "bool IsSynchronized {get;}"),
@@ -552,11 +556,11 @@ impl Processor for GetMember {
 
     fn end(&mut self, cx: &mut Cx, _: &Args) -> Res<()> {
         if !self.any_input {
-            return Err(cx.fail_msg(
+            cx.error(ErrorRecord::new(
                 "You must specify an object for the Get-Member cmdlet.",
                 "NoObjectInGetMember,Microsoft.PowerShell.Commands.GetMemberCommand",
                 ErrorCategory::InvalidOperation,
-            ));
+            ))?;
         }
         Ok(())
     }

@@ -203,6 +203,14 @@ impl OutDefault {
     pub fn push(&mut self, v: Value, host: &mut dyn Host) {
         let width = host.width();
         match view_of(&v) {
+            // A date stands apart: a blank line before and after it.
+            View::Scalar if matches!(v, Value::DateTime(_)) => {
+                self.flush(host);
+                self.close_list(host);
+                self.open_group(host);
+                let text = scalar_text(&v);
+                self.write(host, &format!("{text}\n\n"));
+            }
             View::Scalar => {
                 self.flush(host);
                 self.close_list(host);

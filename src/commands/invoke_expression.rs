@@ -1,7 +1,53 @@
-//! (to be written)
+//! Invoke-Expression: runs text as script in the caller's scope.
 
-use crate::commands::CommandInfo;
+use std::rc::Rc;
+
+use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
+use crate::runtime::error::{ErrorRecord, Flow, Res};
+use crate::runtime::types::PsType;
+use crate::syntax::{Source, parse_script};
 
 pub fn infos() -> Vec<CommandInfo> {
-    Vec::new()
+    vec![
+        CommandInfo::new::<InvokeExpression>(
+            "Invoke-Expression",
+            "Runs a string as PowerShell script in the current scope.",
+            Signature::new()
+                .named("Command", PsType::String, "The script text to run.")
+                .positional(0)
+                .mandatory()
+                .from_pipeline(),
+        )
+        .aliases(&["iex"])
+        .examples(&[Example {
+            code: "$cmd = 'Get-CsUser -Identity kenmyer'; Invoke-Expression $cmd",
+            about: "Runs a command kept in a variable.",
+        }]),
+    ]
+}
+
+#[derive(Default)]
+struct InvokeExpression;
+
+impl Processor for InvokeExpression {
+    fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
+        let Some(text) = args.string("Command") else {
+            return Ok(());
+        };
+        let src = Rc::new(Source::new(None, text));
+        let sb = parse_script(src).map_err(|e| cx.fail(ErrorRecord::from_parse(&e)))?;
+        let prev = std::mem::replace(&mut cx.it.cur_source, sb.source.clone());
+        let mut r = Ok(());
+        for block in [&sb.begin, &sb.process, &sb.end].into_iter().flatten() {
+            r = cx.it.exec_block(block, cx.out);
+            if r.is_err() {
+                break;
+            }
+        }
+        cx.it.cur_source = prev;
+        match r {
+            Err(Flow::Return) => Ok(()),
+            other => other,
+        }
+    }
 }

@@ -1,7 +1,53 @@
-//! (to be written)
+//! Read-Host: reads a line typed by the user.
 
-use crate::commands::CommandInfo;
+use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
+use crate::runtime::error::{ErrorCategory, Res};
+use crate::runtime::types::PsType;
+use crate::runtime::value::Value;
 
 pub fn infos() -> Vec<CommandInfo> {
-    Vec::new()
+    vec![
+        CommandInfo::new::<ReadHost>(
+            "Read-Host",
+            "Reads a line of input from the console.",
+            Signature::new()
+                .named(
+                    "Prompt",
+                    PsType::Object,
+                    "Text shown before the input, followed by a colon.",
+                )
+                .positional(0)
+                .switch(
+                    "AsSecureString",
+                    "Hides the typed characters (the result is plain text in lyncsh).",
+                )
+                .switch("MaskInput", "Hides the typed characters."),
+        )
+        .examples(&[Example {
+            code: "$pool = Read-Host 'Registrar pool'",
+            about: "Asks for a pool name and keeps the answer in $pool.",
+        }]),
+    ]
+}
+
+#[derive(Default)]
+struct ReadHost;
+
+impl Processor for ReadHost {
+    fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
+        let prompt = match args.get("Prompt") {
+            Some(p) if !p.is_null() => format!("{p}: "),
+            _ => String::new(),
+        };
+        let secret = args.switch("AsSecureString") || args.switch("MaskInput");
+        cx.it.flush_output();
+        match cx.it.host.read_line(&prompt, secret) {
+            Some(line) => cx.emit(Value::from(line)),
+            None => Err(cx.fail_msg(
+                "Read-Host cannot read input: this session is not interactive and has no input to read.",
+                "ReadHostNotAvailable,Microsoft.PowerShell.Commands.ReadHostCommand",
+                ErrorCategory::ResourceUnavailable,
+            )),
+        }
+    }
 }

@@ -28,7 +28,67 @@ pub enum View {
     HashTable,
 }
 
+/// A table view pwsh defines for a type: columns as (header, property,
+/// width, right-aligned), and a property whose change starts a new group
+/// under a `   Label: value` heading.
+pub struct TypeView {
+    pub type_name: &'static str,
+    pub columns: &'static [(&'static str, &'static str, Option<usize>, Option<bool>)],
+    pub group_by: Option<(&'static str, &'static str)>,
+}
+
+static TYPE_VIEWS: &[TypeView] = &[
+    TypeView {
+        type_name: "Microsoft.PowerShell.Commands.GroupInfoNoElement",
+        columns: &[
+            ("Count", "Count", Some(5), Some(true)),
+            ("Name", "Name", None, Some(false)),
+        ],
+        group_by: None,
+    },
+    TypeView {
+        type_name: "Microsoft.PowerShell.Commands.GroupInfo",
+        columns: &[
+            ("Count", "Count", Some(5), Some(true)),
+            ("Name", "Name", Some(25), Some(false)),
+            ("Group", "Group", None, Some(false)),
+        ],
+        group_by: None,
+    },
+    TypeView {
+        type_name: "Microsoft.PowerShell.Commands.MemberDefinition",
+        columns: &[
+            ("Name", "Name", None, Some(false)),
+            ("MemberType", "MemberType", None, Some(false)),
+            ("Definition", "Definition", None, Some(false)),
+        ],
+        group_by: Some(("TypeName", "TypeName")),
+    },
+    TypeView {
+        type_name: "System.Management.Automation.CommandInfo",
+        columns: &[
+            ("CommandType", "CommandType", Some(15), Some(false)),
+            ("Name", "DisplayName", Some(50), Some(false)),
+            ("Version", "Version", Some(10), Some(false)),
+            ("Source", "Source", None, Some(false)),
+        ],
+        group_by: None,
+    },
+];
+
+/// The type-specific table view of an object, if pwsh defines one.
+pub fn type_view(v: &Value) -> Option<&'static TypeView> {
+    let Value::Object(o) = v else { return None };
+    let o = o.borrow();
+    o.type_names
+        .iter()
+        .find_map(|t| TYPE_VIEWS.iter().find(|view| view.type_name == &**t))
+}
+
 pub fn view_of(v: &Value) -> View {
+    if type_view(v).is_some() {
+        return View::Table;
+    }
     match v {
         Value::Hashtable(_) => View::HashTable,
         Value::Object(o) => {
@@ -55,6 +115,9 @@ pub fn view_of(v: &Value) -> View {
 
 /// The columns of a default table for an object.
 pub fn default_columns(v: &Value) -> Vec<String> {
+    if let Some(view) = type_view(v) {
+        return view.columns.iter().map(|c| c.1.to_string()).collect();
+    }
     match v {
         Value::Object(o) => o
             .borrow()
@@ -120,6 +183,9 @@ struct PendingTable {
     rows: Vec<Vec<Value>>,
     /// Column widths fixed by an earlier batch of this same table.
     widths: Option<Vec<usize>>,
+    view: Option<&'static TypeView>,
+    /// The value of the view's group-by property for these rows.
+    group: Option<String>,
 }
 
 /// Out-Default's state between objects.
@@ -153,6 +219,14 @@ impl OutDefault {
     fn push_one(&mut self, v: Value, host: &mut dyn Host) {
         let width = host.width();
         match view_of(&v) {
+            // A date stands apart: a blank line before and after it.
+            View::Scalar if matches!(v, Value::DateTime(_)) => {
+                self.flush(host);
+                self.close_list(host);
+                self.open_group(host);
+                let text = scalar_text(&v);
+                self.write(host, &format!("{text}\n\n"));
+            }
             View::Scalar => {
                 self.flush(host);
                 self.close_list(host);
@@ -179,14 +253,26 @@ impl OutDefault {
             View::Table | View::HashTable => {
                 self.close_list(host);
                 let hashtable = view_of(&v) == View::HashTable;
-                let tn = v.type_name().to_string();
-                let same = self
-                    .table
-                    .as_ref()
-                    .is_some_and(|t| t.type_name == tn && t.hashtable == hashtable);
+                let view = type_view(&v);
+                // Objects shown by the same view share one table.
+                let tn = view
+                    .map(|x| x.type_name.to_string())
+                    .unwrap_or_else(|| v.type_name().to_string());
+                let group = view
+                    .and_then(|x| x.group_by)
+                    .map(|(_, prop)| display_prop(&v, prop).to_string());
+                let same = self.table.as_ref().is_some_and(|t| {
+                    t.type_name == tn && t.hashtable == hashtable && t.group == group
+                });
                 if !same {
                     self.flush(host);
+                    if let (Some((label, _)), Some(g)) = (view.and_then(|x| x.group_by), &group) {
+                        self.open_group(host);
+                        self.write(host, &format!("   {label}: {g}\n\n"));
+                    }
                     self.table = Some(PendingTable {
+                        view,
+                        group,
                         type_name: tn,
                         hashtable,
                         columns: if hashtable {
@@ -243,14 +329,21 @@ impl OutDefault {
                 .columns
                 .iter()
                 .enumerate()
-                .map(|(i, c)| Column {
-                    header: c.clone(),
-                    width: if t.hashtable && i == 0 {
-                        Some(30)
-                    } else {
-                        None
+                .map(|(i, c)| match t.view.and_then(|v| v.columns.get(i)) {
+                    Some(&(header, _, width, right)) => Column {
+                        header: header.to_string(),
+                        width,
+                        right,
                     },
-                    right: if t.hashtable { Some(false) } else { None },
+                    None => Column {
+                        header: c.clone(),
+                        width: if t.hashtable && i == 0 {
+                            Some(30)
+                        } else {
+                            None
+                        },
+                        right: if t.hashtable { Some(false) } else { None },
+                    },
                 })
                 .collect(),
             autosize: false,

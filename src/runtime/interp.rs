@@ -64,6 +64,7 @@ pub struct ToHost;
 impl Sink for ToHost {
     fn emit(&mut self, it: &mut Interp, v: Value) -> Res<()> {
         it.check_stop()?;
+        let v = it.display_snapshot(v);
         it.out_default.push(v, &mut *it.host);
         Ok(())
     }

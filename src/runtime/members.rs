@@ -95,6 +95,19 @@ impl Interp {
                         }
                         Value::Null
                     }
+                    Some(p) if p.kind == super::value::PropKind::Alias => {
+                        let target = p.value.to_string();
+                        // One hop only: an alias of an alias reads as nothing.
+                        let chained = o
+                            .borrow()
+                            .prop(&target)
+                            .is_some_and(|t| t.kind == super::value::PropKind::Alias);
+                        if chained {
+                            return Ok(Value::Null);
+                        }
+                        return self.get_member(v, &target);
+                    }
+                    Some(p) if p.kind == super::value::PropKind::Method => Value::Null,
                     Some(p) => p.value,
                     None => match lower.as_str() {
                         "count" | "length" => Value::Int(1),
@@ -159,6 +172,31 @@ impl Interp {
                 _ => Value::Null,
             },
         })
+    }
+
+    /// What formatting shows of an object: script and alias properties
+    /// read through, script methods left out. Other values pass unchanged.
+    pub fn display_snapshot(&mut self, v: Value) -> Value {
+        use super::value::PropKind;
+        let Value::Object(o) = &v else { return v };
+        let computed = o.borrow().props.iter().any(|p| {
+            matches!(
+                p.kind,
+                PropKind::Script | PropKind::Alias | PropKind::Method
+            )
+        });
+        if !computed {
+            return v;
+        }
+        let mut copy = o.borrow().clone();
+        copy.props.retain(|p| p.kind != PropKind::Method);
+        for p in &mut copy.props {
+            if matches!(p.kind, PropKind::Script | PropKind::Alias) {
+                p.value = self.get_member(&v, &p.name).unwrap_or_default();
+                p.kind = PropKind::Note;
+            }
+        }
+        Value::object(copy)
     }
 
     fn psobject_view(&self, v: &Value) -> Value {
@@ -289,6 +327,19 @@ impl Interp {
                 Ok(())
             }
             Value::Object(o) => {
+                let alias = o
+                    .borrow()
+                    .prop(name)
+                    .filter(|p| p.kind == super::value::PropKind::Alias)
+                    .map(|p| p.value.to_string());
+                if let Some(target) = alias
+                    && !o
+                        .borrow()
+                        .prop(&target)
+                        .is_some_and(|t| t.kind == super::value::PropKind::Alias)
+                {
+                    return self.set_member(&Value::Object(o.clone()), &target, value);
+                }
                 let mut o = o.borrow_mut();
                 match o.prop_mut(name) {
                     Some(p) => {
@@ -1159,6 +1210,8 @@ fn member_type(k: super::value::PropKind) -> &'static str {
         super::value::PropKind::Note => "NoteProperty",
         super::value::PropKind::Property => "Property",
         super::value::PropKind::Script => "ScriptProperty",
+        super::value::PropKind::Alias => "AliasProperty",
+        super::value::PropKind::Method => "ScriptMethod",
     }
 }
 

@@ -155,6 +155,11 @@ pub enum PropKind {
     Property,
     /// Computed on read by Add-Member -MemberType ScriptProperty.
     Script,
+    /// Another name for a property (`value` holds the target's name).
+    Alias,
+    /// A method added by Add-Member -MemberType ScriptMethod (`value` holds
+    /// the script block); not shown as a property.
+    Method,
 }
 
 #[derive(Clone, Debug)]

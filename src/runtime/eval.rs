@@ -1020,7 +1020,7 @@ pub fn bare_value(s: &str) -> Value {
             Some(b) => (true, b),
             None => (false, s),
         };
-        if let Some(v) = crate::syntax::parse::parse_number(body) {
+        if let Some(v) = crate::syntax::literals::parse_number(body) {
             if !neg {
                 return v;
             }

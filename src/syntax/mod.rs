@@ -1,10 +1,10 @@
-//! Source text to syntax tree: the pest grammar in `grammar/powershell.pest`,
-//! the tree in [`ast`], and errors that know their line and column.
+//! Source text to syntax tree: the hand-written parser in [`parser`] (its
+//! grammar is written out in `grammar/powershell.ebnf`), the tree in [`ast`],
+//! and errors that know their line and column.
 
 pub mod ast;
 pub mod error;
 pub mod literals;
-pub mod parse;
 pub mod parser;
 pub mod source;
 

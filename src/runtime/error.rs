@@ -264,8 +264,12 @@ pub enum Flow {
     /// the pipeline with this id ends quietly; commands from this stage on
     /// still run their `end`.
     StopUpstream(u64, usize),
-    /// Ctrl-C, a time limit, or a closed channel.
+    /// Ctrl-C or a closed channel.
     Stopped,
+    /// A session limit ended the command (time, depth of runaway work).
+    /// Unlike an error it cannot be caught or trapped, or a `try` inside
+    /// a loop could keep a runaway script alive; `finally` still runs.
+    Halt(Rc<ErrorRecord>),
 }
 
 impl Flow {

@@ -107,6 +107,7 @@ impl Interp {
     }
 
     pub fn exec_stmt(&mut self, stmt: &Stmt, out: &mut dyn Sink) -> Res<()> {
+        self.check_stop()?;
         match stmt {
             // `$?` tells whether the previous statement reported an error;
             // it is decided when the statement ends, not when it starts.

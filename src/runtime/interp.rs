@@ -248,14 +248,14 @@ impl Interp {
             && let Some(d) = self.limits.deadline
             && Instant::now() > d
         {
-            return Err(Flow::error(
+            return Err(Flow::Halt(Rc::new(
                 ErrorRecord::new(
                     "The command ran longer than this session allows and was stopped.",
                     "CommandTimedOut",
                     ErrorCategory::OperationTimeout,
                 )
                 .with_exception("System.TimeoutException"),
-            ));
+            )));
         }
         Ok(())
     }

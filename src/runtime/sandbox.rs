@@ -44,3 +44,48 @@ pub fn run_untrusted(text: &str) -> (String, String) {
         Err(e) => (String::new(), e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run_untrusted;
+    use std::time::{Duration, Instant};
+
+    fn assert_stops(script: &str) -> String {
+        let t = Instant::now();
+        let (_, err) = run_untrusted(script);
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            t.elapsed()
+        );
+        err
+    }
+
+    #[test]
+    fn endless_loop_ends_with_an_error() {
+        let err = assert_stops("while ($true) { }");
+        assert!(err.contains("ran longer than this session allows"), "{err}");
+    }
+
+    #[test]
+    fn a_catch_all_cannot_swallow_the_time_limit() {
+        let err = assert_stops("while ($true) { try { 1/0 } catch { } }");
+        assert!(err.contains("ran longer than this session allows"), "{err}");
+    }
+
+    #[test]
+    fn failing_statements_in_a_loop_still_stop() {
+        assert_stops(":top while ($true) { do { Get-Nothing } while ($false) }");
+    }
+
+    #[test]
+    fn exponential_recursion_stops() {
+        assert_stops("function f { try { f } catch { f } }; f");
+    }
+
+    #[test]
+    fn huge_values_are_refused() {
+        let err = assert_stops("$x = 'x' * 1e10; $a = 1..100000000");
+        assert!(err.contains("larger than this session allows"), "{err}");
+    }
+}

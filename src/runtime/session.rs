@@ -134,6 +134,12 @@ impl Interp {
                 Outcome::Exit(n)
             }
             Err(Flow::Stopped) => Outcome::Stopped,
+            Err(Flow::Halt(rec)) => {
+                self.record_error(&rec);
+                self.display_error(&rec);
+                self.last_ok = false;
+                Outcome::Failed
+            }
             // `break`/`continue` outside a loop and `return` end the script.
             Err(_) => Outcome::Completed { ok: self.last_ok },
         }

@@ -7,9 +7,10 @@ use std::rc::Rc;
 
 use super::{COMMON_PARAMS, ParamSpec, ParamType, SHOULD_PROCESS_PARAMS, Signature};
 use crate::runtime::convert::convert_to;
-use crate::runtime::error::{ErrorCategory, ErrorRecord};
+use crate::runtime::error::{ErrorCategory, ErrorRecord, Position};
 use crate::runtime::types::PsType;
 use crate::runtime::value::Value;
+use crate::syntax::Source;
 use crate::syntax::ast::Span;
 
 /// One argument as written, after evaluation.
@@ -130,13 +131,28 @@ pub struct Binder<'a> {
     pub is_script: bool,
     /// Advanced functions and cmdlets take common parameters.
     pub takes_common: bool,
+    /// The script the arguments were written in, so an error can point at
+    /// the offending argument rather than the whole command.
+    pub source: Option<Rc<Source>>,
 }
 
 impl Binder<'_> {
+    fn place(&self, mut rec: ErrorRecord, span: Span) -> ErrorRecord {
+        if let Some(src) = &self.source
+            && span != Span::default()
+        {
+            rec.position = Some(Position {
+                source: src.clone(),
+                span,
+            });
+        }
+        rec
+    }
+
     /// Binds the arguments written on the command line.
-    pub fn bind(&self, raw: Vec<RawArg>) -> Result<(Args, Vec<Span>), ErrorRecord> {
+    pub fn bind(&self, raw: Vec<RawArg>) -> Result<Args, ErrorRecord> {
         let mut args = Args::default();
-        let mut bound: Vec<(usize, Value)> = Vec::new();
+        let mut bound: Vec<(usize, Value, Span)> = Vec::new();
         let mut positional: Vec<(Value, Span)> = Vec::new();
         let mut it = raw.into_iter().peekable();
         while let Some(a) = it.next() {
@@ -144,10 +160,14 @@ impl Binder<'_> {
                 positional.push((a.value.unwrap_or_default(), a.span));
                 continue;
             };
-            if self.takes_common && self.bind_common(&name, &a, &mut it, &mut args)? {
+            if self.takes_common
+                && self
+                    .bind_common(&name, &a, &mut it, &mut args)
+                    .map_err(|e| self.place(e, a.span))?
+            {
                 continue;
             }
-            let idx = match self.resolve(&name)? {
+            let idx = match self.resolve(&name).map_err(|e| self.place(e, a.span))? {
                 Some(i) => i,
                 None if self.sig.loose => {
                     // Simple functions see unknown -names as plain strings.
@@ -158,35 +178,42 @@ impl Binder<'_> {
                     continue;
                 }
                 None => {
-                    return Err(binding_error(
-                        self.command,
-                        "NamedParameterNotFound",
-                        format!(
-                            "A parameter cannot be found that matches parameter name '{name}'."
+                    return Err(self.place(
+                        binding_error(
+                            self.command,
+                            "NamedParameterNotFound",
+                            format!(
+                                "A parameter cannot be found that matches parameter name '{name}'."
+                            ),
                         ),
+                        a.span,
                     ));
                 }
             };
             let spec = &self.sig.params[idx];
-            if bound.iter().any(|(i, _)| *i == idx) {
-                return Err(binding_error(
+            if bound.iter().any(|(i, _, _)| *i == idx) {
+                return Err(self.place(binding_error(
                     self.command,
                     "ParameterAlreadyBound",
                     format!(
                         "Cannot bind parameter because parameter '{}' is specified more than once. To provide multiple values to parameters that can accept multiple values, use the array syntax. For example, \"-parameter value1,value2,value3\".",
                         spec.name
                     ),
-                ));
+                ), a.span));
             }
+            let mut value_span = a.span;
             let value = if a.colon || a.value.is_some() {
                 a.value.unwrap_or_default()
             } else if spec.is_switch() {
                 Value::Bool(true)
             } else {
                 match it.next_if(|n| n.name.is_none()) {
-                    Some(n) => n.value.unwrap_or_default(),
+                    Some(n) => {
+                        value_span = n.span;
+                        n.value.unwrap_or_default()
+                    }
                     None => {
-                        return Err(binding_error(
+                        return Err(self.place(binding_error(
                             self.command,
                             "MissingArgument",
                             format!(
@@ -194,11 +221,11 @@ impl Binder<'_> {
                                 spec.name,
                                 type_full(spec)
                             ),
-                        ));
+                        ), a.span));
                     }
                 }
             };
-            bound.push((idx, value));
+            bound.push((idx, value, value_span));
         }
 
         // Parameter sets: those containing every named parameter.
@@ -206,7 +233,7 @@ impl Binder<'_> {
         let mut candidates: Vec<&'static str> = all_sets
             .iter()
             .copied()
-            .filter(|s| bound.iter().all(|(i, _)| self.sig.params[*i].in_set(s)))
+            .filter(|s| bound.iter().all(|(i, _, _)| self.sig.params[*i].in_set(s)))
             .collect();
         if !all_sets.is_empty() && candidates.is_empty() {
             return Err(binding_error(
@@ -217,7 +244,6 @@ impl Binder<'_> {
         }
 
         // Positional arguments fill positional parameters in order.
-        let mut spans = Vec::new();
         if !positional.is_empty() {
             let set = self.pick_set(&candidates);
             let mut slots: Vec<(usize, usize)> = self
@@ -227,7 +253,7 @@ impl Binder<'_> {
                 .enumerate()
                 .filter(|(i, p)| {
                     p.position.is_some()
-                        && !bound.iter().any(|(b, _)| b == i)
+                        && !bound.iter().any(|(b, _, _)| b == i)
                         && set.is_none_or(|s| p.in_set(s))
                 })
                 .map(|(i, p)| (p.position.unwrap_or(0), i))
@@ -244,14 +270,11 @@ impl Binder<'_> {
             let mut grew = false;
             for (v, span) in positional {
                 match slots.next() {
-                    Some((_, idx)) => {
-                        spans.push(span);
-                        bound.push((idx, v));
-                    }
+                    Some((_, idx)) => bound.push((idx, v, span)),
                     None if remaining.is_some() => {
                         let ri = remaining.unwrap_or(0);
-                        match bound.iter_mut().find(|(i, _)| *i == ri) {
-                            Some((_, existing)) => {
+                        match bound.iter_mut().find(|(i, _, _)| *i == ri) {
+                            Some((_, existing, _)) => {
                                 let mut items = match &*existing {
                                     Value::Array(a) if grew => a.to_vec(),
                                     other => vec![other.clone()],
@@ -260,35 +283,34 @@ impl Binder<'_> {
                                 *existing = Value::array(items);
                                 grew = true;
                             }
-                            None => bound.push((ri, v)),
+                            None => bound.push((ri, v, span)),
                         }
                     }
                     None if self.sig.loose => args.unbound.push(v),
                     None => {
-                        let shown = match &v {
-                            Value::Array(_) => v.to_string(),
-                            _ => v.to_string(),
-                        };
-                        return Err(binding_error(
-                            self.command,
-                            "PositionalParameterNotFound",
-                            format!(
-                                "A positional parameter cannot be found that accepts argument '{shown}'."
+                        return Err(self.place(
+                            binding_error(
+                                self.command,
+                                "PositionalParameterNotFound",
+                                format!(
+                                    "A positional parameter cannot be found that accepts argument '{v}'."
+                                ),
                             ),
+                            span,
                         ));
                     }
                 }
             }
-            candidates.retain(|s| bound.iter().all(|(i, _)| self.sig.params[*i].in_set(s)));
+            candidates.retain(|s| bound.iter().all(|(i, _, _)| self.sig.params[*i].in_set(s)));
         }
         args.set = self.pick_set(&candidates);
 
-        for (idx, v) in bound {
+        for (idx, v, span) in bound {
             let spec = &self.sig.params[idx];
-            let v = self.convert(spec, v)?;
+            let v = self.convert(spec, v).map_err(|e| self.place(e, span))?;
             args.values.push((spec.name.clone(), v));
         }
-        Ok((args, spans))
+        Ok(args)
     }
 
     fn pick_set(&self, candidates: &[&'static str]) -> Option<&'static str> {

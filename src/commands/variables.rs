@@ -9,7 +9,7 @@ use crate::runtime::types::PsType;
 use crate::runtime::value::{Prop, PropKind, PsObject, Value};
 use crate::runtime::wildcard::Wildcard;
 
-fn names() -> Signature {
+fn names(required: bool) -> Signature {
     Signature::new()
         .named(
             "Name",
@@ -17,6 +17,7 @@ fn names() -> Signature {
             "Variable names, without the $.",
         )
         .positional(0)
+        .with(|p| p.mandatory = required)
         .named(
             "Scope",
             PsType::String,
@@ -29,14 +30,13 @@ pub fn infos() -> Vec<CommandInfo> {
         CommandInfo::new::<GetVariable>(
             "Get-Variable",
             "Lists variables and their values.",
-            names().switch("ValueOnly", "Outputs only the values."),
+            names(false).switch("ValueOnly", "Outputs only the values."),
         )
         .aliases(&["gv"]),
         CommandInfo::new::<SetVariable>(
             "Set-Variable",
             "Sets the value of a variable, creating it if needed.",
-            names()
-                .with(|p| p.mandatory = true)
+            names(true)
                 .named("Value", PsType::Object, "The value.")
                 .positional(1)
                 .from_pipeline()
@@ -47,8 +47,7 @@ pub fn infos() -> Vec<CommandInfo> {
         CommandInfo::new::<SetVariable>(
             "New-Variable",
             "Creates a variable.",
-            names()
-                .with(|p| p.mandatory = true)
+            names(true)
                 .named("Value", PsType::Object, "The value.")
                 .positional(1)
                 .from_pipeline()
@@ -57,16 +56,12 @@ pub fn infos() -> Vec<CommandInfo> {
                 .named("Option", PsType::String, "ReadOnly or Constant."),
         )
         .aliases(&["nv"]),
-        CommandInfo::new::<RemoveVariable>(
-            "Remove-Variable",
-            "Deletes variables.",
-            names().with(|p| p.mandatory = true),
-        )
-        .aliases(&["rv"]),
+        CommandInfo::new::<RemoveVariable>("Remove-Variable", "Deletes variables.", names(true))
+            .aliases(&["rv"]),
         CommandInfo::new::<ClearVariable>(
             "Clear-Variable",
             "Sets variables to $null.",
-            names().with(|p| p.mandatory = true),
+            names(true),
         )
         .aliases(&["clv"]),
     ]

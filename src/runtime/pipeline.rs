@@ -40,6 +40,8 @@ struct ScriptRun {
     entered: bool,
     /// A named function (not a script block or a script file).
     func: bool,
+    /// What `$MyInvocation.MyCommand` reports.
+    name: Rc<str>,
 }
 
 enum Proc {
@@ -236,6 +238,7 @@ fn run_phase(
                         command: info.name,
                         is_script: false,
                         takes_common: true,
+                        source: None,
                     };
                     match binder.bind_pipeline(args, v) {
                         Ok(Some(a)) => {
@@ -353,6 +356,15 @@ impl ScriptRun {
             if let Some(v) = c.what_if {
                 it.set_local("WhatIfPreference", Value::Bool(v));
             }
+            if let Some(v) = c.confirm {
+                it.set_local(
+                    "ConfirmPreference",
+                    Value::from(if v { "Low" } else { "None" }),
+                );
+            }
+            if self.sb.cmdlet_binding {
+                it.set_local("PSCmdlet", super::members::script_cmdlet());
+            }
         }
         let mut bound = Hashtable::new(false);
         if let Some(params) = &self.sb.params {
@@ -398,8 +410,13 @@ impl ScriptRun {
             }
         }
         let a = Value::array(args.unbound.clone());
-        it.set_local("args", a);
-        it.set_local("PSBoundParameters", Value::hashtable(bound));
+        it.set_local("args", a.clone());
+        let bound = Value::hashtable(bound);
+        it.set_local("PSBoundParameters", bound.clone());
+        if !self.dot {
+            let invocation = super::members::invocation_info(&self.name, &self.sb, bound, a);
+            it.set_local("MyInvocation", invocation);
+        }
         Ok(())
     }
 
@@ -423,6 +440,7 @@ impl ScriptRun {
                         command: &rt.name,
                         is_script: true,
                         takes_common: !self.sig.loose,
+                        source: None,
                     };
                     if let Some(bound) = binder.bind_pipeline(args, v).map_err(Flow::error)? {
                         for name in &bound.from_pipeline {
@@ -480,6 +498,7 @@ fn run_body(it: &mut Interp, b: &Block, out: &mut dyn Sink) -> Res<()> {
 pub fn script_signature(sb: &ScriptBlockAst) -> Signature {
     let mut sig = Signature::new();
     sig.loose = !sb.cmdlet_binding;
+    sig.supports_should_process = sb.should_process;
     let Some(params) = &sb.params else {
         return sig;
     };
@@ -856,8 +875,9 @@ impl Interp {
                     command: info.name,
                     is_script: false,
                     takes_common: true,
+                    source: Some(self.source()),
                 };
-                let (args, _) = binder.bind(raw).map_err(stamp)?;
+                let args = binder.bind(raw).map_err(stamp)?;
                 binder.check_mandatory(&args, upstream).map_err(stamp)?;
                 let takes = binder.takes_pipeline();
                 (Proc::Cmdlet((info.factory)(), info.clone()), args, takes)
@@ -869,8 +889,9 @@ impl Interp {
                     command: &name,
                     is_script: true,
                     takes_common: !sig.loose,
+                    source: Some(self.source()),
                 };
-                let (args, _) = binder.bind(raw).map_err(stamp)?;
+                let args = binder.bind(raw).map_err(stamp)?;
                 binder.check_mandatory(&args, upstream).map_err(stamp)?;
                 let run = ScriptRun {
                     sb,
@@ -882,6 +903,7 @@ impl Interp {
                     input: Vec::new(),
                     entered: false,
                     func: !file && &*name != "<ScriptBlock>",
+                    name: name.clone(),
                 };
                 (Proc::Script(Box::new(run)), args, true)
             }
@@ -969,8 +991,9 @@ impl Interp {
             command: &name,
             is_script: true,
             takes_common: !sig.loose,
+            source: None,
         };
-        let (args, _) = binder.bind(raw).map_err(Flow::error)?;
+        let args = binder.bind(raw).map_err(Flow::error)?;
         binder.check_mandatory(&args, false).map_err(Flow::error)?;
         let mut run = ScriptRun {
             sb: sb.clone(),
@@ -982,6 +1005,7 @@ impl Interp {
             input: Vec::new(),
             entered: false,
             func: false,
+            name: Rc::from(name.as_str()),
         };
         let rt = Runtime::new(&name);
         let r = run

@@ -36,6 +36,8 @@ pub struct ScriptBlockAst {
     /// `[CmdletBinding()]` or any `[Parameter()]` makes the block an advanced
     /// function: common parameters apply and `$args` stays empty.
     pub cmdlet_binding: bool,
+    /// `[CmdletBinding(SupportsShouldProcess)]`: takes -WhatIf and -Confirm.
+    pub should_process: bool,
     pub params: Option<Vec<ParamDecl>>,
     pub begin: Option<Block>,
     pub process: Option<Block>,

@@ -334,6 +334,7 @@ impl<'s> Parser<'s> {
             source: self.src.clone(),
             span: Span::new(start, start),
             cmdlet_binding: false,
+            should_process: false,
             params: None,
             begin: None,
             process: None,
@@ -344,9 +345,18 @@ impl<'s> Parser<'s> {
         loop {
             let save = self.pos;
             if self.peek() == b'[' {
-                if let Some((name, _)) = self.try_attribute()? {
+                if let Some((name, args)) = self.try_attribute()? {
                     if name.eq_ignore_ascii_case("cmdletbinding") {
                         ast.cmdlet_binding = true;
+                        ast.should_process = args.iter().any(|a| match a {
+                            AttrArg::Named(k, v) => {
+                                k.eq_ignore_ascii_case("SupportsShouldProcess")
+                                    && v.as_ref().is_none_or(
+                                        |e| !matches!(&e.kind, ExprKind::Const(c) if !c.is_true()),
+                                    )
+                            }
+                            AttrArg::Positional(_) => false,
+                        });
                     }
                     self.skip_seps();
                     continue;

@@ -22,6 +22,18 @@ use crate::runtime::value::Value;
 /// recurse, and a script nested this deep is an attack or a mistake.
 pub const MAX_NESTING: usize = 256;
 
+/// Stack the parser may use below its entry point. Nesting is also refused
+/// past this, whatever the count, so parsing never overflows the stack of
+/// the thread it runs on (a default 2 MiB thread included).
+const STACK_BUDGET: usize = 768 << 10;
+
+/// Address of a local: how deep the stack is here (it grows downwards).
+#[inline(always)]
+fn stack_probe() -> usize {
+    let probe = 0u8;
+    std::ptr::addr_of!(probe) as usize
+}
+
 /// Parses a whole script.
 pub fn parse_script(source: Rc<Source>) -> Result<Rc<ScriptBlockAst>, ParseError> {
     let mut p = Parser::new(&source);
@@ -72,6 +84,7 @@ pub struct Parser<'s> {
     b: &'s [u8],
     pos: usize,
     depth: usize,
+    stack_base: usize,
 }
 
 /// Characters that end a command-mode word.
@@ -123,6 +136,7 @@ impl<'s> Parser<'s> {
             b: src.text.as_bytes(),
             pos: 0,
             depth: 0,
+            stack_base: stack_probe(),
         }
     }
 
@@ -186,7 +200,7 @@ impl<'s> Parser<'s> {
                 self.b.len(),
             );
         }
-        let rest = &self.text[self.pos..];
+        let rest = self.text.get(self.pos..).unwrap_or("");
         let end = rest
             .char_indices()
             .find(|&(i, c)| {
@@ -212,7 +226,8 @@ impl<'s> Parser<'s> {
 
     fn enter(&mut self) -> R<()> {
         self.depth += 1;
-        if self.depth > MAX_NESTING {
+        if self.depth > MAX_NESTING || self.stack_base.saturating_sub(stack_probe()) > STACK_BUDGET
+        {
             return Err(ParseError::too_deep(self.src, self.pos));
         }
         Ok(())
@@ -3117,4 +3132,86 @@ fn next_chunk(text: &str, from: usize) -> Option<(usize, usize)> {
         i += 1;
     }
     (start < b.len()).then_some((start, b.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Rc<ScriptBlockAst>, ParseError> {
+        parse_script(Rc::new(Source::new(None, text.to_string())))
+    }
+
+    #[test]
+    fn deep_nesting_is_a_clear_error_not_a_crash() {
+        for (open, close) in [
+            ("(", ")"),
+            ("{", "}"),
+            ("@(", ")"),
+            ("$(", ")"),
+            ("!", ""),
+            ("-not ", ""),
+            ("[int]", ""),
+        ] {
+            let text = format!("{}1{}", open.repeat(20_000), close.repeat(20_000));
+            match parse(&text) {
+                Err(e) => assert_eq!(e.error_id, "ScriptTooDeeplyNested", "{open}: {}", e.message),
+                Ok(_) => panic!("{open}: nesting of 20000 accepted"),
+            }
+        }
+    }
+
+    #[test]
+    fn ordinary_nesting_parses() {
+        let text = format!("{}1{}", "(".repeat(40), ")".repeat(40));
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn unfinished_input_is_incomplete() {
+        for text in [
+            "if ($a) {",
+            "foreach ($i in 1..3) { $i",
+            "'abc",
+            "\"abc",
+            "@'\nx",
+            "Get-X |",
+            "$a = ",
+            "@{ a = 1",
+            "function f {",
+            "$x.Foo(1,",
+        ] {
+            match parse(text) {
+                Err(e) => assert!(e.incomplete, "{text:?}: {}", e.message),
+                Ok(_) => panic!("{text:?} accepted"),
+            }
+        }
+    }
+
+    #[test]
+    fn real_errors_are_not_incomplete() {
+        for text in ["if ($a) } ", "$a = )", "1 +* 2", "foreach $i in 1 {}"] {
+            match parse(text) {
+                Err(e) => assert!(!e.incomplete, "{text:?}: {}", e.message),
+                Ok(_) => panic!("{text:?} accepted"),
+            }
+        }
+    }
+
+    #[test]
+    fn multibyte_text_never_splits_a_character() {
+        for text in [
+            "é",
+            "$é",
+            "-é",
+            "[é]",
+            "@{é=1}",
+            "'é",
+            "Get-é -é é",
+            "function é {}",
+            "switch (1) { é {} }",
+        ] {
+            let _ = parse(text);
+        }
+    }
 }

@@ -49,8 +49,11 @@ pub fn parse_numeric(s: &str) -> Option<Value> {
     if body.starts_with(['+', '-']) {
         return None;
     }
-    if body.len() > 2 && body[..2].eq_ignore_ascii_case("0x") {
-        let n = i64::from_str_radix(&body[2..], 16).ok()?;
+    if let Some(hex) = body
+        .get(2..)
+        .filter(|_| body.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x")))
+    {
+        let n = i64::from_str_radix(hex, 16).ok()?;
         return Some(Value::from(if neg { -n } else { n }));
     }
     if body.bytes().all(|b| b.is_ascii_digit()) && !body.is_empty() {

@@ -804,7 +804,7 @@ impl Interp {
                     let items: Vec<Value> = if argc == 2 {
                         arg(&args, 1).enumerate()
                     } else {
-                        args[1..].to_vec()
+                        args.get(1..).unwrap_or_default().to_vec()
                     };
                     Ok(super::ops::join(&Value::array(items), &sep))
                 }

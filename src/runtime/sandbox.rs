@@ -84,6 +84,19 @@ mod tests {
     }
 
     #[test]
+    fn inputs_the_fuzzer_found() {
+        // Each once panicked.
+        for script in [
+            "$z = Get-Random -Minimum 80.5 \u{1}\u{29a};ame",
+            "[int]'\u{29a}x'",
+            "[string]::Join()",
+            "'-\u{29a}' + 1",
+        ] {
+            let _ = run_untrusted(script);
+        }
+    }
+
+    #[test]
     fn huge_values_are_refused() {
         let err = assert_stops("$x = 'x' * 1e10; $a = 1..100000000");
         assert!(err.contains("larger than this session allows"), "{err}");

@@ -34,6 +34,10 @@ pub struct Cli {
     /// Prints the version.
     #[arg(long = "version")]
     pub version: bool,
+    /// The configuration store to use (default: $env:LYNCSH_STORE, else the
+    /// user's data directory).
+    #[arg(long = "store", value_name = "PATH")]
+    pub store: Option<PathBuf>,
     /// Arguments for the script given with -File.
     #[arg(skip)]
     pub script_args: Vec<String>,
@@ -81,6 +85,13 @@ pub fn normalize(args: &[String]) -> (Vec<String>, Vec<String>) {
             }
             "nologo" | "nol" | "no-logo" if dashed => out.push("--no-logo".into()),
             "version" | "v" if dashed => out.push("--version".into()),
+            "store" if dashed => {
+                out.push("--store".into());
+                if let Some(p) = args.get(i + 1) {
+                    out.push(p.clone());
+                }
+                i += 1;
+            }
             "help" | "h" | "?" if dashed => out.push("--help".into()),
             "" if a == "-" => out.push("--stdin".into()),
             _ if !a.starts_with('-') => {

@@ -3,6 +3,8 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod cs;
 pub mod format;
 pub mod host;
 pub mod runtime;

@@ -59,6 +59,7 @@ fn run(argv: Vec<String>) -> i32 {
     let stdin_tty = std::io::stdin().is_terminal();
     let interactive = !cli.non_interactive && stdin_tty;
     let mut it = Interp::new(Box::new(ConsoleHost::new(interactive)));
+    it.store_path = cli.store.clone();
 
     if let Some(cmd) = &cli.command {
         let src = Rc::new(Source::new(None, cmd.clone()));

@@ -64,6 +64,9 @@ fn run(case: Case, dir: PathBuf) -> Result<Run, String> {
             let mut it = Interp::new(Box::new(host));
             it.cancel = flag;
             it.cwd = dir.clone();
+            // Each case gets a fresh configuration store of its own.
+            it.store_path = Some(dir.join("store.db"));
+            it.account = "admin".into();
             let command = case.mode.as_deref() == Some("command");
             let path = if command {
                 None

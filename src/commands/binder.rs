@@ -520,6 +520,21 @@ impl Binder<'_> {
             for item in v.enumerate() {
                 let s = item.to_string();
                 if !spec.values.iter().any(|x| x.eq_ignore_ascii_case(&s)) {
+                    if let Some(t) = &spec.enum_type {
+                        return Err(binding_error(
+                            self.command,
+                            "CannotConvertArgumentNoMessage",
+                            format!(
+                                "Cannot bind parameter '{}'. Cannot convert value \"{s}\" to type \"{t}\". Error: \"Unable to match the identifier name {s} to a valid enumerator name. Specify one of the following enumerator names and try again: {}\"",
+                                spec.name,
+                                spec.values
+                                    .iter()
+                                    .map(|x| x.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                    }
                     return Err(fail(format!(
                         "The argument \"{s}\" does not belong to the set \"{}\" specified by the ValidateSet attribute. Supply an argument that is in the set and then try the command again.",
                         spec.values
@@ -578,7 +593,18 @@ impl Binder<'_> {
     /// `Ok(None)` when the object fits no parameter.
     pub fn bind_pipeline(&self, base: &Args, input: &Value) -> Result<Option<Args>, ErrorRecord> {
         let mut args = base.clone();
-        let in_set = |p: &ParamSpec| args.set.is_none_or(|s| p.in_set(s));
+        // Pipeline input may choose the parameter set: any set that holds
+        // every parameter given on the command line is still open.
+        let open: Vec<&'static str> = self
+            .sig
+            .set_names()
+            .into_iter()
+            .filter(|s| {
+                base.iter()
+                    .all(|(name, _)| self.sig.find(name).is_none_or(|p| p.in_set(s)))
+            })
+            .collect();
+        let in_set = |p: &ParamSpec| p.sets.is_empty() || p.sets.iter().any(|s| open.contains(s));
         let mut any = false;
         // By value: the first pipeline parameter whose type accepts it.
         for p in self.sig.params.iter().filter(|p| p.pipeline && in_set(p)) {

@@ -72,6 +72,9 @@ pub struct ParamSpec {
     pub completer: Option<&'static str>,
     /// Takes every positional argument left over (`Write-Output 1 2 3`).
     pub remaining: bool,
+    /// For enum parameters: the enum's name, so a wrong value gets .NET's
+    /// enum message (the allowed names are in `values`).
+    pub enum_type: Option<Rc<str>>,
 }
 
 impl ParamSpec {
@@ -91,6 +94,7 @@ impl ParamSpec {
             not_empty: false,
             completer: None,
             remaining: false,
+            enum_type: None,
         }
     }
 
@@ -316,6 +320,7 @@ impl Registry {
             convert_json::infos(),
             files::infos(),
             misc::infos(),
+            crate::cs::infos(),
         ] {
             for info in list {
                 r.add(info);

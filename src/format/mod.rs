@@ -99,6 +99,13 @@ pub fn view_of(v: &Value) -> View {
             {
                 return View::HashTable;
             }
+            // Lync's configuration objects always show as lists.
+            if o.type_names
+                .first()
+                .is_some_and(|t| t.starts_with("Microsoft.Rtc."))
+            {
+                return View::List;
+            }
             let visible = o.props.len();
             if visible == 0 {
                 View::Scalar

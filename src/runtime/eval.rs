@@ -47,9 +47,27 @@ impl Interp {
     /// Runs statements; a statement-terminating error is reported and the
     /// next statement runs, unless a `try` or `trap` wants it.
     pub fn exec_block(&mut self, block: &[Stmt], out: &mut dyn Sink) -> Res<()> {
+        self.block_depth += 1;
+        let r = self.exec_statements(block, out);
+        self.block_depth -= 1;
+        r
+    }
+
+    fn exec_statements(&mut self, block: &[Stmt], out: &mut dyn Sink) -> Res<()> {
         let has_trap = block.iter().any(|s| matches!(s, Stmt::Trap(_)));
         for stmt in block {
-            match self.exec_stmt(stmt, out) {
+            let result = self.exec_stmt(stmt, out);
+            // A top-level statement is the unit of durability: whatever it
+            // changed in the configuration store is committed now.
+            let result = if self.block_depth == 1 {
+                match self.end_statement() {
+                    Ok(()) => result,
+                    Err(e) => result.and(Err(e)),
+                }
+            } else {
+                result
+            };
+            match result {
                 Ok(()) => {}
                 Err(Flow::Error(rec)) => {
                     if has_trap {

@@ -144,8 +144,15 @@ pub struct Interp {
     pub cwd: PathBuf,
     /// Text of commands run in this session, for Get-History.
     pub history: Vec<String>,
-    /// The engine configuration store, set by the front door.
-    pub services: Option<Rc<dyn std::any::Any>>,
+    /// The configuration engine, opened on first use.
+    engine: Option<Rc<crate::config::Engine>>,
+    /// Where the store is: `--store`, `$env:LYNCSH_STORE`, or the default.
+    pub store_path: Option<PathBuf>,
+    /// The account changes are logged as.
+    pub account: String,
+    /// Nesting of statement blocks: statements at depth 1 are top-level,
+    /// and the store commits when each of them ends.
+    pub block_depth: usize,
     /// The script whose code is running: error positions refer to it.
     pub cur_source: Rc<crate::syntax::Source>,
 }
@@ -180,7 +187,10 @@ impl Interp {
             env: std::env::vars().collect(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             history: Vec::new(),
-            services: None,
+            engine: None,
+            store_path: None,
+            account: std::env::var("USER").unwrap_or_else(|_| "local".into()),
+            block_depth: 0,
             cur_source: Rc::new(crate::syntax::Source::new(None, String::new())),
         };
         let globals: [(&str, Value); 14] = [
@@ -567,6 +577,45 @@ impl Interp {
         if on {
             self.write_stream(Stream::Debug, &format!("DEBUG: {msg}\n"));
         }
+    }
+
+    /// The configuration engine, opening the store on first use.
+    pub fn engine(&mut self) -> Result<Rc<crate::config::Engine>, ErrorRecord> {
+        if let Some(e) = &self.engine {
+            return Ok(e.clone());
+        }
+        let path = self
+            .store_path
+            .clone()
+            .unwrap_or_else(crate::config::store::default_path);
+        let engine = crate::config::Engine::open(&path, &self.account).map_err(|e| {
+            ErrorRecord::new(
+                e.to_string(),
+                "StoreUnavailable",
+                ErrorCategory::ResourceUnavailable,
+            )
+            .with_exception("System.IO.IOException")
+        })?;
+        let engine = Rc::new(engine);
+        self.engine = Some(engine.clone());
+        Ok(engine)
+    }
+
+    /// A top-level statement ended: its configuration changes are committed.
+    pub fn end_statement(&mut self) -> Res<()> {
+        if let Some(e) = &self.engine
+            && let Err(err) = e.end_statement()
+        {
+            return Err(Flow::error(
+                ErrorRecord::new(
+                    err.to_string(),
+                    "StoreCommitFailed",
+                    ErrorCategory::WriteError,
+                )
+                .with_exception("System.IO.IOException"),
+            ));
+        }
+        Ok(())
     }
 
     /// Flushes formatted output still held for column sizing.

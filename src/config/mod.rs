@@ -1,0 +1,12 @@
+//! The configuration engine: the families as data ([`schema`]), their
+//! identities ([`identity`]), validated values ([`values`]), the rules of
+//! Lync configuration ([`engine`]) and the SQLite store ([`store`]).
+
+pub mod engine;
+pub mod identity;
+pub mod schema;
+pub mod store;
+pub mod users;
+pub mod values;
+
+pub use engine::Engine;

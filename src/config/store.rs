@@ -1,0 +1,417 @@
+//! The embedded store: one SQLite file (WAL, synchronous FULL). The engine
+//! opens a write transaction at the first change of a top-level statement
+//! and commits when the statement ends, so a crash leaves the file as it
+//! was before or after a statement, and two processes never lose each
+//! other's updates (writers take the lock with BEGIN IMMEDIATE and wait).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+/// 'LYNC' — marks a SQLite file as a lyncsh store.
+const APPLICATION_ID: i32 = 0x4C59_4E43;
+const FORMAT_VERSION: i64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("The file '{0}' is not a lyncsh configuration store; it was left untouched.")]
+    Foreign(PathBuf),
+    #[error(
+        "The configuration store '{path}' is damaged: {why}. It was left untouched; restore it from a backup or an export."
+    )]
+    Damaged { path: PathBuf, why: String },
+    #[error(
+        "The configuration store '{path}' was written by a newer lyncsh (format {found}); this one reads format {FORMAT_VERSION}."
+    )]
+    TooNew { path: PathBuf, found: i64 },
+    #[error("The configuration store '{path}' cannot be opened: {why}")]
+    Open { path: PathBuf, why: String },
+    #[error("The configuration store could not complete the operation: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    in_tx: bool,
+}
+
+/// A stored configuration instance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredObject {
+    pub identity: String,
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One row of the change log.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub id: i64,
+    pub time: String,
+    pub account: String,
+    pub command: String,
+    pub target: String,
+    pub detail: String,
+}
+
+fn damaged(path: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Damaged {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    }
+}
+
+impl Store {
+    /// Opens (creating when missing) a store. A file that is not a lyncsh
+    /// store, or is damaged, is refused and never written to.
+    pub fn open(path: &Path) -> Result<(Store, bool), StoreError> {
+        let exists = path.exists()
+            && std::fs::metadata(path)
+                .map(|m| m.len() > 0)
+                .unwrap_or(false);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                why: e.to_string(),
+            })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        })?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        if exists {
+            // Look before writing anything: a foreign or damaged file must
+            // stay exactly as it is.
+            let app: i32 = conn
+                .query_row("PRAGMA application_id", [], |r| r.get(0))
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _)
+                        if f.code == rusqlite::ErrorCode::NotADatabase =>
+                    {
+                        StoreError::Foreign(path.to_path_buf())
+                    }
+                    other => damaged(path, other),
+                })?;
+            if app != APPLICATION_ID {
+                return Err(StoreError::Foreign(path.to_path_buf()));
+            }
+            let check: String = conn
+                .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                .map_err(|e| damaged(path, e))?;
+            if check != "ok" {
+                return Err(damaged(path, check));
+            }
+            let version: i64 = conn
+                .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(|e| damaged(path, e))?
+                .parse()
+                .map_err(|e| damaged(path, e))?;
+            if version > FORMAT_VERSION {
+                return Err(StoreError::TooNew {
+                    path: path.to_path_buf(),
+                    found: version,
+                });
+            }
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            in_tx: false,
+        };
+        let created = !exists;
+        if created {
+            store.create_tables()?;
+        }
+        Ok((store, created))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn create_tables(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             PRAGMA application_id = {APPLICATION_ID};
+             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT OR IGNORE INTO meta VALUES ('format', '{FORMAT_VERSION}');
+             CREATE TABLE IF NOT EXISTS objects (
+                 family TEXT NOT NULL, key TEXT NOT NULL, identity TEXT NOT NULL, data TEXT NOT NULL,
+                 PRIMARY KEY (family, key));
+             CREATE TABLE IF NOT EXISTS users (
+                 id INTEGER PRIMARY KEY,
+                 sam TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                 upn TEXT COLLATE NOCASE,
+                 display_name TEXT NOT NULL COLLATE NOCASE,
+                 data TEXT NOT NULL,
+                 sip TEXT UNIQUE COLLATE NOCASE,
+                 lync_enabled INTEGER NOT NULL DEFAULT 0,
+                 conferencing_policy TEXT COLLATE NOCASE,
+                 external_access_policy TEXT COLLATE NOCASE,
+                 client_policy TEXT COLLATE NOCASE);
+             CREATE INDEX IF NOT EXISTS users_display ON users(display_name);
+             CREATE INDEX IF NOT EXISTS users_upn ON users(upn);
+             CREATE INDEX IF NOT EXISTS users_conf ON users(conferencing_policy);
+             CREATE INDEX IF NOT EXISTS users_ext ON users(external_access_policy);
+             CREATE INDEX IF NOT EXISTS users_client ON users(client_policy);
+             CREATE TABLE IF NOT EXISTS role_members (
+                 role TEXT NOT NULL COLLATE NOCASE, member TEXT NOT NULL COLLATE NOCASE,
+                 PRIMARY KEY (role, member));
+             CREATE TABLE IF NOT EXISTS changes (
+                 id INTEGER PRIMARY KEY, time TEXT NOT NULL, account TEXT NOT NULL,
+                 command TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);
+             COMMIT;"
+        ))?;
+        Ok(())
+    }
+
+    /// Starts the statement's write transaction if none is open.
+    pub fn begin_write(&mut self) -> Result<(), StoreError> {
+        if !self.in_tx {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.in_tx = true;
+        }
+        Ok(())
+    }
+
+    /// Commits the statement's changes, if any.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if self.in_tx {
+            self.in_tx = false;
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    pub fn rollback(&mut self) {
+        if self.in_tx {
+            self.in_tx = false;
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.in_tx
+    }
+
+    // ------------------------------------------------------------ objects
+
+    pub fn objects(&self, family: &str) -> Result<Vec<StoredObject>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT identity, data FROM objects WHERE family = ?1 ORDER BY rowid",
+        )?;
+        let rows = st.query_map([family], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (identity, data) = row?;
+            out.push(StoredObject {
+                identity,
+                data: parse_map(&self.path, &data)?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn object(&self, family: &str, key: &str) -> Result<Option<StoredObject>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT identity, data FROM objects WHERE family = ?1 AND key = ?2")?
+            .query_row(params![family, key], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()?;
+        match row {
+            Some((identity, data)) => Ok(Some(StoredObject {
+                identity,
+                data: parse_map(&self.path, &data)?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    pub fn put_object(
+        &mut self,
+        family: &str,
+        key: &str,
+        obj: &StoredObject,
+    ) -> Result<(), StoreError> {
+        self.begin_write()?;
+        let data = serde_json::to_string(&obj.data).map_err(|e| damaged(&self.path, e))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO objects (family, key, identity, data) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (family, key) DO UPDATE SET identity = excluded.identity, data = excluded.data",
+            )?
+            .execute(params![family, key, obj.identity, data])?;
+        Ok(())
+    }
+
+    pub fn delete_object(&mut self, family: &str, key: &str) -> Result<bool, StoreError> {
+        self.begin_write()?;
+        let n = self
+            .conn
+            .prepare_cached("DELETE FROM objects WHERE family = ?1 AND key = ?2")?
+            .execute(params![family, key])?;
+        Ok(n > 0)
+    }
+
+    // ------------------------------------------------------------ users
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs a write statement inside the statement transaction.
+    pub fn write(&mut self, sql: &str, p: impl rusqlite::Params) -> Result<usize, StoreError> {
+        self.begin_write()?;
+        Ok(self.conn.prepare_cached(sql)?.execute(p)?)
+    }
+
+    // ------------------------------------------------------------ change log
+
+    pub fn log(
+        &mut self,
+        account: &str,
+        command: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        self.begin_write()?;
+        let time = chrono::Local::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+            .to_string();
+        self.conn
+            .prepare_cached("INSERT INTO changes (time, account, command, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![time, account, command, target, detail])?;
+        Ok(())
+    }
+
+    pub fn changes(&self, last: Option<i64>) -> Result<Vec<Change>, StoreError> {
+        let limit = last.unwrap_or(i64::MAX);
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, time, account, command, target, detail FROM
+               (SELECT * FROM changes ORDER BY id DESC LIMIT ?1) ORDER BY id",
+        )?;
+        let rows = st.query_map([limit], |r| {
+            Ok(Change {
+                id: r.get(0)?,
+                time: r.get(1)?,
+                account: r.get(2)?,
+                command: r.get(3)?,
+                target: r.get(4)?,
+                detail: r.get(5)?,
+            })
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+}
+
+fn parse_map(
+    path: &Path,
+    text: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err(damaged(path, "a stored object is not a JSON object")),
+        Err(e) => Err(damaged(path, e)),
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // A statement still open when the session ends is committed: every
+        // cmdlet in it completed.
+        let _ = self.commit();
+    }
+}
+
+/// Where the store lives: `--store`, then `$env:LYNCSH_STORE`, then the
+/// user's data directory.
+pub fn default_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("LYNCSH_STORE").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("lyncsh")
+        .join("store.db")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("lyncsh-store-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let _ = std::fs::create_dir_all(&d);
+        d.join("store.db")
+    }
+
+    #[test]
+    fn a_foreign_file_is_refused_and_left_alone() {
+        let p = temp("foreign");
+        let _ = std::fs::write(
+            &p,
+            b"not a database at all, just text that is long enough to look like a header....",
+        );
+        let before = std::fs::read(&p).unwrap_or_default();
+        assert!(matches!(Store::open(&p), Err(StoreError::Foreign(_))));
+        assert_eq!(std::fs::read(&p).unwrap_or_default(), before);
+    }
+
+    #[test]
+    fn another_sqlite_file_is_refused() {
+        let p = temp("othersqlite");
+        if let Ok(c) = Connection::open(&p) {
+            let _ = c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+        }
+        assert!(matches!(Store::open(&p), Err(StoreError::Foreign(_))));
+    }
+
+    #[test]
+    fn objects_round_trip_and_commit() {
+        let p = temp("roundtrip");
+        {
+            let (mut s, created) = match Store::open(&p) {
+                Ok(x) => x,
+                Err(e) => panic!("{e}"),
+            };
+            assert!(created);
+            let mut data = serde_json::Map::new();
+            data.insert("MaxMeetingSize".into(), serde_json::json!(100));
+            let o = StoredObject {
+                identity: "Tag:Sales".into(),
+                data,
+            };
+            assert!(
+                s.put_object("CsConferencingPolicy", "tag:sales", &o)
+                    .is_ok()
+            );
+            assert!(s.commit().is_ok());
+        }
+        let (s, created) = match Store::open(&p) {
+            Ok(x) => x,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(!created);
+        let got = s.object("CsConferencingPolicy", "tag:sales").ok().flatten();
+        assert_eq!(got.map(|o| o.identity), Some("Tag:Sales".to_string()));
+    }
+}

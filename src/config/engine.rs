@@ -111,7 +111,9 @@ impl Engine {
             self.check_domain_lists(scope)?;
         }
         let mut full = defaults(family);
+        let mut given = vec!["created".to_string()];
         for (k, v) in data {
+            given.push(format!("{k}={}", show(&v)));
             full.insert(k, v);
         }
         if family.is_domain_list() {
@@ -127,7 +129,7 @@ impl Engine {
             &self.account,
             command,
             &format!("{}:{}", family.noun, scope.display()),
-            "created",
+            &given.join("; "),
         )?;
         Ok(obj)
     }
@@ -166,7 +168,8 @@ impl Engine {
         let mut detail = Vec::new();
         for (k, v) in changes {
             if obj.data.get(k) != Some(v) {
-                detail.push(format!("{k}={v}"));
+                let before = obj.data.get(k).map_or_else(|| "$null".to_string(), show);
+                detail.push(format!("{k}: {before} -> {}", show(v)));
             }
             obj.data.insert(k.clone(), v.clone());
         }
@@ -217,6 +220,21 @@ impl Engine {
 
     pub fn changes(&self, last: Option<i64>) -> R<Vec<Change>> {
         Ok(self.store.borrow().changes(last)?)
+    }
+}
+
+/// A stored value as the change log shows it: True, 42, text, a,b.
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "$null".into(),
+        serde_json::Value::Bool(true) => "True".into(),
+        serde_json::Value::Bool(false) => "False".into(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => format!(
+            "{{{}}}",
+            items.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
     }
 }
 

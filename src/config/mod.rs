@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod identity;
+pub mod roles;
 pub mod schema;
 pub mod store;
 pub mod users;

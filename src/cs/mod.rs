@@ -3,9 +3,16 @@
 
 use crate::commands::CommandInfo;
 
+mod changelog;
 mod family;
+mod rbac;
+mod transfer;
 
 /// Every Cs cmdlet, for the registry.
 pub fn infos() -> Vec<CommandInfo> {
-    family::infos()
+    let mut all = family::infos();
+    all.extend(rbac::infos());
+    all.extend(changelog::infos());
+    all.extend(transfer::infos());
+    all
 }

@@ -180,7 +180,9 @@ impl Export {
 pub struct Plan {
     objects: Vec<(&'static Family, String, StoredObject)>,
     user_columns: Vec<String>,
-    users: Vec<Vec<SqlValue>>,
+    /// Per user, the columns given in the file (the others take the
+    /// table's defaults).
+    users: Vec<Vec<(String, SqlValue)>>,
     members: Vec<(&'static str, String)>,
 }
 
@@ -199,6 +201,7 @@ impl Plan {
 struct Column {
     name: String,
     required: bool,
+    not_null: bool,
     unique: bool,
 }
 
@@ -219,6 +222,7 @@ fn user_columns(s: &Store) -> Result<Vec<Column>, StoreError> {
             cols.push(Column {
                 name,
                 required: not_null && !has_default && !pk,
+                not_null: not_null && !pk,
                 unique: pk,
             });
         }
@@ -470,7 +474,15 @@ pub fn plan(engine: &Engine, doc: &Json) -> Result<Plan, String> {
         }
         let mut row = Vec::with_capacity(columns.len());
         for (i, c) in columns.iter().enumerate() {
-            let v = m.get(&c.name).unwrap_or(&Json::Null);
+            let Some(v) = m.get(&c.name) else {
+                if c.required {
+                    return Err(format!("User {who}: \"{}\" is required.", c.name));
+                }
+                continue;
+            };
+            if v.is_null() && c.not_null {
+                return Err(format!("User {who}: \"{}\" cannot be null.", c.name));
+            }
             let sql = check_user_value(&c.name, v, &who)?;
             let text = match &sql {
                 SqlValue::Null => None,
@@ -493,7 +505,7 @@ pub fn plan(engine: &Engine, doc: &Json) -> Result<Plan, String> {
                     v.as_str().map_or_else(|| v.to_string(), str::to_string)
                 ));
             }
-            row.push(sql);
+            row.push((c.name.clone(), sql));
         }
         // Assignments must name per-user policies in the file.
         for f in &schema().families {
@@ -584,11 +596,10 @@ fn write_plan(s: &mut Store, plan: &Plan) -> Result<(), StoreError> {
     for (family, key, obj) in &plan.objects {
         s.put_object(&family.noun, key, obj)?;
     }
-    if !plan.users.is_empty() {
-        let cols: Vec<String> = plan
-            .user_columns
+    for row in &plan.users {
+        let cols: Vec<String> = row
             .iter()
-            .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+            .map(|(c, _)| format!("\"{}\"", c.replace('"', "\"\"")))
             .collect();
         let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
         let sql = format!(
@@ -596,9 +607,7 @@ fn write_plan(s: &mut Store, plan: &Plan) -> Result<(), StoreError> {
             cols.join(", "),
             marks.join(", ")
         );
-        for row in &plan.users {
-            s.write(&sql, rusqlite::params_from_iter(row.iter()))?;
-        }
+        s.write(&sql, rusqlite::params_from_iter(row.iter().map(|(_, v)| v)))?;
     }
     for (role, member) in &plan.members {
         s.write(

@@ -70,18 +70,31 @@ impl Engine {
         self.store.borrow_mut().rollback();
     }
 
+    /// Runs `f` on the store inside the statement's transaction.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> R<T> {
-        Ok(f(&mut self.store.borrow_mut())?)
+        let mut st = self.store.borrow_mut();
+        st.begin_write()?;
+        Ok(f(&mut st)?)
+    }
+
+    /// Takes the store's write lock for the rest of the statement. Reads
+    /// take it too: a statement that reads a value and writes one based on
+    /// it (`$n = ...; Set-... ($n + 1)`) must not interleave with another
+    /// process doing the same, or one update would be lost.
+    fn lock(&self) -> R<()> {
+        Ok(self.store.borrow_mut().begin_write()?)
     }
 
     // ------------------------------------------------------------ instances
 
     /// Every instance of a family, Global first, then in creation order.
     pub fn list(&self, family: &Family) -> R<Vec<StoredObject>> {
+        self.lock()?;
         Ok(self.store.borrow().objects(&family.noun)?)
     }
 
     pub fn get(&self, family: &Family, scope: &Scope) -> R<Option<StoredObject>> {
+        self.lock()?;
         Ok(self.store.borrow().object(&family.noun, &scope.key())?)
     }
 
@@ -219,6 +232,7 @@ impl Engine {
     }
 
     pub fn changes(&self, last: Option<i64>) -> R<Vec<Change>> {
+        self.lock()?;
         Ok(self.store.borrow().changes(last)?)
     }
 }

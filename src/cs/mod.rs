@@ -4,8 +4,14 @@
 use crate::commands::CommandInfo;
 
 mod family;
+mod grant;
+mod user_filter;
+mod users;
 
 /// Every Cs cmdlet, for the registry.
 pub fn infos() -> Vec<CommandInfo> {
-    family::infos()
+    let mut out = family::infos();
+    out.extend(users::infos());
+    out.extend(grant::infos());
+    out
 }

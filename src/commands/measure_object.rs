@@ -54,8 +54,15 @@ struct MeasureObject {
 fn count_only(args: &Args) -> bool {
     !args.has("Property")
         && ![
-            "Sum", "Average", "Maximum", "Minimum", "StandardDeviation", "AllStats", "Line",
-            "Word", "Character",
+            "Sum",
+            "Average",
+            "Maximum",
+            "Minimum",
+            "StandardDeviation",
+            "AllStats",
+            "Line",
+            "Word",
+            "Character",
         ]
         .iter()
         .any(|s| args.switch(s))

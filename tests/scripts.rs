@@ -102,3 +102,88 @@ fn a_foreign_store_file_is_refused_and_kept() {
         "this is somebody's notes file, not a store\n"
     );
 }
+
+#[test]
+fn grant_anonymous_policy_from_csv_then_audit() {
+    let store = fresh_store("grant-anon");
+    let o = lyncsh(
+        &store,
+        &[
+            "-File",
+            "scripts/grant-anonymous-policy.ps1",
+            "-CreateMissingUsers",
+        ],
+    );
+    assert_eq!(text(&o.stderr), "");
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o.stdout);
+    assert!(
+        out.starts_with("Created conferencing policy Tag:AnonymousMeetings.\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Granted AnonymousMeetings to 10 user(s); 0 skipped."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Ken Myer         sip:kenmyer@contoso.com    AnonymousMeetings"),
+        "{out}"
+    );
+    // A second run finds everything in place.
+    let o = lyncsh(&store, &["-File", "scripts/grant-anonymous-policy.ps1"]);
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("Granted AnonymousMeetings to 0 user(s); 0 skipped."),
+        "{out}"
+    );
+    assert!(!out.contains("Created"), "{out}");
+
+    // The Edge refuses anonymous users until told otherwise.
+    let o = lyncsh(&store, &["-File", "scripts/anonymous-audit.ps1"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o.stdout);
+    assert!(out.contains("does NOT admit anonymous users"), "{out}");
+    assert!(
+        out.contains("0 of 10 user(s) can invite anonymous participants."),
+        "{out}"
+    );
+
+    // Open the Edge; take the right away from one user with a stricter policy.
+    let o = lyncsh(
+        &store,
+        &[
+            "-Command",
+            "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $true; \
+             $null = New-CsConferencingPolicy -Identity NoAnon -AllowAnonymousParticipantsInMeetings $false; \
+             Grant-CsConferencingPolicy -Identity 'Ken Myer' -PolicyName NoAnon",
+        ],
+    );
+    assert_eq!(text(&o.stderr), "");
+    let o = lyncsh(&store, &["-File", "scripts/anonymous-audit.ps1"]);
+    let out = text(&o.stdout);
+    assert!(out.contains("The Edge admits anonymous users."), "{out}");
+    assert!(
+        out.contains("9 of 10 user(s) can invite anonymous participants."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Ken Myer         sip:kenmyer@contoso.com    Tag:NoAnon            User  False        False"),
+        "{out}"
+    );
+}
+
+#[test]
+fn grant_anonymous_policy_without_directory_users_skips_them() {
+    let store = fresh_store("grant-anon-missing");
+    let o = lyncsh(&store, &["-File", "scripts/grant-anonymous-policy.ps1"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("Granted AnonymousMeetings to 0 user(s); 10 skipped."),
+        "{out}"
+    );
+    assert!(
+        out.contains("WARNING: Skipped Ken Myer: Ken Myer is not in the directory."),
+        "{out}"
+    );
+}

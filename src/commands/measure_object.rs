@@ -45,6 +45,27 @@ pub fn infos() -> Vec<CommandInfo> {
 #[derive(Default)]
 struct MeasureObject {
     items: Vec<Value>,
+    /// Objects counted without being kept, when only the count is asked
+    /// for (so `Get-CsUser | Measure-Object` streams).
+    counted: usize,
+}
+
+/// Only Count is wanted: no property, no statistics, no text measures.
+fn count_only(args: &Args) -> bool {
+    !args.has("Property")
+        && ![
+            "Sum",
+            "Average",
+            "Maximum",
+            "Minimum",
+            "StandardDeviation",
+            "AllStats",
+            "Line",
+            "Word",
+            "Character",
+        ]
+        .iter()
+        .any(|s| args.switch(s))
 }
 
 fn object(type_name: &str, pairs: Vec<(&str, Value)>) -> Value {
@@ -64,7 +85,11 @@ fn object(type_name: &str, pairs: Vec<(&str, Value)>) -> Value {
 impl Processor for MeasureObject {
     fn process(&mut self, _: &mut Cx, args: &Args) -> Res<()> {
         if let Some(v) = args.get("InputObject") {
-            self.items.push(v.clone());
+            if count_only(args) {
+                self.counted += 1;
+            } else {
+                self.items.push(v.clone());
+            }
         }
         Ok(())
     }
@@ -110,7 +135,7 @@ impl Processor for MeasureObject {
                 };
                 values.push(v);
             }
-            let count = values.len();
+            let count = values.len() + self.counted;
             let numeric = |cx: &Cx| -> Res<Vec<f64>> {
                 values
                     .iter()

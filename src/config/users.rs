@@ -1,17 +1,311 @@
 //! The user directory (the stand-in for Active Directory) and policy
-//! assignments. The cmdlets over it are still to come; the engine already
-//! needs to know who holds a per-user policy.
+//! assignments. Directory attributes with a column of their own (SAM
+//! account name, UPN, display name, SIP address, Lync-enabled flag and the
+//! three per-user policy assignments) are searchable in SQL; every other
+//! attribute lives in the row's JSON `data`.
+//!
+//! Reads go in pages keyed by row id ([`page`]) so a cmdlet can emit users
+//! as it reads them while later pipeline stages write to the same table.
+
+use rusqlite::types::Value as Sql;
+use serde_json::Value as Json;
 
 use super::engine::{Engine, EngineError};
 
+type R<T> = Result<T, EngineError>;
+
+/// The per-user policy properties and their columns.
+pub const POLICY_COLUMNS: [(&str, &str); 3] = [
+    ("ConferencingPolicy", "conferencing_policy"),
+    ("ExternalAccessPolicy", "external_access_policy"),
+    ("ClientPolicy", "client_policy"),
+];
+
+/// Lync attributes kept in `data`; Disable-CsUser removes them.
+pub const LYNC_DATA: &[&str] = &[
+    "RegistrarPool",
+    "Enabled",
+    "EnterpriseVoiceEnabled",
+    "HostedVoiceMail",
+    "LineURI",
+    "LineServerURI",
+    "PrivateLine",
+    "AudioVideoDisabled",
+    "RemoteCallControlTelephonyEnabled",
+    "ExchangeArchivingPolicy",
+];
+
 /// The users column that records each family's per-user assignments.
-fn column(user_property: &str) -> Option<&'static str> {
-    match user_property {
-        "ConferencingPolicy" => Some("conferencing_policy"),
-        "ExternalAccessPolicy" => Some("external_access_policy"),
-        "ClientPolicy" => Some("client_policy"),
-        _ => None,
+pub fn column(user_property: &str) -> Option<&'static str> {
+    POLICY_COLUMNS
+        .iter()
+        .find(|(p, _)| p.eq_ignore_ascii_case(user_property))
+        .map(|(_, c)| *c)
+}
+
+/// One directory user.
+#[derive(Clone, Debug, Default)]
+pub struct User {
+    pub id: i64,
+    pub sam: String,
+    pub upn: Option<String>,
+    pub display_name: String,
+    pub sip: Option<String>,
+    pub lync_enabled: bool,
+    /// Per-user policy names, in the order of [`POLICY_COLUMNS`].
+    pub policies: [Option<String>; 3],
+    pub data: serde_json::Map<String, Json>,
+}
+
+impl User {
+    /// The distinguished name (the Identity both cmdlet families show).
+    pub fn dn(&self) -> String {
+        self.text("Identity")
+            .unwrap_or_else(|| format!("CN={},OU=Users,DC=contoso,DC=com", self.display_name))
     }
+
+    pub fn text(&self, key: &str) -> Option<String> {
+        match self.data.get(key) {
+            Some(Json::String(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn flag(&self, key: &str) -> bool {
+        matches!(self.data.get(key), Some(Json::Bool(true)))
+    }
+
+    pub fn policy(&self, user_property: &str) -> Option<&str> {
+        POLICY_COLUMNS
+            .iter()
+            .position(|(p, _)| p.eq_ignore_ascii_case(user_property))
+            .and_then(|i| self.policies.get(i))
+            .and_then(|p| p.as_deref())
+    }
+
+    /// The NetBIOS domain for `domain\logon`.
+    pub fn domain(&self) -> String {
+        self.text("Domain").unwrap_or_else(|| "contoso".into())
+    }
+}
+
+const COLS: &str = "id, sam, upn, display_name, sip, lync_enabled, conferencing_policy, external_access_policy, client_policy, data";
+
+fn row_user(r: &rusqlite::Row) -> rusqlite::Result<User> {
+    let data: String = r.get(9)?;
+    let data = match serde_json::from_str(&data) {
+        Ok(Json::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    Ok(User {
+        id: r.get(0)?,
+        sam: r.get(1)?,
+        upn: r.get(2)?,
+        display_name: r.get(3)?,
+        sip: r.get(4)?,
+        lync_enabled: r.get::<_, i64>(5)? != 0,
+        policies: [r.get(6)?, r.get(7)?, r.get(8)?],
+        data,
+    })
+}
+
+/// A WHERE clause with its parameters.
+#[derive(Clone, Debug)]
+pub struct Where {
+    pub sql: String,
+    pub params: Vec<Sql>,
+}
+
+impl Where {
+    pub fn all() -> Where {
+        Where {
+            sql: "1".into(),
+            params: Vec::new(),
+        }
+    }
+
+    pub fn new(sql: impl Into<String>, params: Vec<Sql>) -> Where {
+        Where {
+            sql: sql.into(),
+            params,
+        }
+    }
+
+    pub fn and(self, other: Where) -> Where {
+        let mut params = self.params;
+        params.extend(other.params);
+        Where {
+            sql: format!("({}) AND ({})", self.sql, other.sql),
+            params,
+        }
+    }
+}
+
+/// Up to `limit` users after row `after` that match, in row order.
+pub fn page(engine: &Engine, w: &Where, after: i64, limit: i64) -> R<Vec<User>> {
+    let sql = format!(
+        "SELECT {COLS} FROM users WHERE id > ? AND ({}) ORDER BY id LIMIT {limit}",
+        w.sql
+    );
+    engine.with_store(|s| {
+        let mut st = s.conn().prepare_cached(&sql)?;
+        let mut params: Vec<&dyn rusqlite::ToSql> = vec![&after];
+        for p in &w.params {
+            params.push(p);
+        }
+        let rows = st.query_map(params.as_slice(), row_user)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    })
+}
+
+/// Every matching user (for identities, which match few).
+pub fn find(engine: &Engine, w: &Where) -> R<Vec<User>> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = page(engine, w, after, 500)?;
+        let Some(last) = batch.last() else {
+            return Ok(out);
+        };
+        after = last.id;
+        out.extend(batch);
+    }
+}
+
+pub fn by_sam(engine: &Engine, sam: &str) -> R<Option<User>> {
+    Ok(
+        find(engine, &Where::new("sam = ?", vec![Sql::Text(sam.into())]))?
+            .into_iter()
+            .next(),
+    )
+}
+
+fn data_text(u: &User) -> R<String> {
+    serde_json::to_string(&u.data).map_err(|e| EngineError::Rule(e.to_string()))
+}
+
+/// Adds a user; a SamAccountName or SIP address in use is refused.
+pub fn insert(engine: &Engine, u: &User, command: &str) -> R<i64> {
+    if by_sam(engine, &u.sam)?.is_some() {
+        return Err(EngineError::Rule(format!(
+            "A user with the SamAccountName \"{}\" already exists in the directory.",
+            u.sam
+        )));
+    }
+    let data = data_text(u)?;
+    engine.with_store(|s| {
+        s.write(
+            "INSERT INTO users (sam, upn, display_name, sip, lync_enabled, conferencing_policy, external_access_policy, client_policy, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            rusqlite::params![
+                u.sam,
+                u.upn,
+                u.display_name,
+                u.sip,
+                u.lync_enabled as i64,
+                u.policies[0],
+                u.policies[1],
+                u.policies[2],
+                data
+            ],
+        )?;
+        let id = s.conn().last_insert_rowid();
+        s.log(
+            &engine.account,
+            command,
+            &format!("ADUser:{}", u.dn()),
+            "created",
+        )?;
+        Ok(id)
+    })
+}
+
+/// Writes every attribute of an existing user back, logging `detail`.
+pub fn save(engine: &Engine, u: &User, command: &str, detail: &str) -> R<()> {
+    if let Some(sip) = &u.sip {
+        let taken = find(
+            engine,
+            &Where::new(
+                "sip = ? AND id <> ?",
+                vec![Sql::Text(sip.clone()), Sql::Integer(u.id)],
+            ),
+        )?;
+        if let Some(other) = taken.first() {
+            return Err(EngineError::Rule(format!(
+                "The SIP address \"{sip}\" is already assigned to {}.",
+                other.display_name
+            )));
+        }
+    }
+    let data = data_text(u)?;
+    engine.with_store(|s| {
+        s.write(
+            "UPDATE users SET upn = ?2, display_name = ?3, sip = ?4, lync_enabled = ?5,
+               conferencing_policy = ?6, external_access_policy = ?7, client_policy = ?8, data = ?9
+             WHERE id = ?1",
+            rusqlite::params![
+                u.id,
+                u.upn,
+                u.display_name,
+                u.sip,
+                u.lync_enabled as i64,
+                u.policies[0],
+                u.policies[1],
+                u.policies[2],
+                data
+            ],
+        )?;
+        s.log(
+            &engine.account,
+            command,
+            &format!("CsUser:{}", u.dn()),
+            detail,
+        )?;
+        Ok(())
+    })
+}
+
+/// Assigns (or with `None` clears) one per-user policy; logged.
+pub fn set_policy(
+    engine: &Engine,
+    u: &User,
+    user_property: &str,
+    policy: Option<&str>,
+    command: &str,
+) -> R<()> {
+    let Some(col) = column(user_property) else {
+        return Err(EngineError::Rule(format!(
+            "{user_property} is not a per-user policy property."
+        )));
+    };
+    let sql = format!("UPDATE users SET {col} = ?1 WHERE id = ?2");
+    engine.with_store(|s| {
+        s.write(&sql, rusqlite::params![policy, u.id])?;
+        s.log(
+            &engine.account,
+            command,
+            &format!("CsUser:{}", u.dn()),
+            &format!("{user_property}={}", policy.unwrap_or("$null")),
+        )
+    })?;
+    Ok(())
+}
+
+pub fn delete(engine: &Engine, u: &User, command: &str) -> R<()> {
+    engine.with_store(|s| {
+        s.write("DELETE FROM users WHERE id = ?1", [u.id])?;
+        s.log(
+            &engine.account,
+            command,
+            &format!("ADUser:{}", u.dn()),
+            "removed",
+        )
+    })?;
+    Ok(())
 }
 
 /// How many users hold a per-user policy.
@@ -30,4 +324,70 @@ pub fn count_holders(
             |r| r.get(0),
         )?)
     })
+}
+
+/// Clears every assignment of a per-user policy (when it is removed).
+pub fn clear_holders(engine: &Engine, user_property: &str, policy: &str) -> R<usize> {
+    let Some(col) = column(user_property) else {
+        return Ok(0);
+    };
+    engine.with_store(|s| {
+        s.write(
+            &format!("UPDATE users SET {col} = NULL WHERE {col} = ?1"),
+            [policy],
+        )
+    })
+}
+
+/// `*` wildcards as a LIKE pattern (with `\` as the escape character).
+pub fn like_pattern(wildcard: &str) -> String {
+    let mut out = String::new();
+    for c in wildcard.chars() {
+        match c {
+            '*' => out.push('%'),
+            '?' => out.push('_'),
+            '%' | '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The users an identity names: SIP address (with or without `sip:`),
+/// UPN, `domain\logon`, distinguished name, or display name (`*` and `?`
+/// are wildcards there).
+pub fn identity_where(identity: &str) -> Where {
+    let t = identity.trim();
+    let text = |s: &str| Sql::Text(s.to_string());
+    if t.contains('*') {
+        return Where::new(
+            "display_name LIKE ? ESCAPE '\\'",
+            vec![text(&like_pattern(t))],
+        );
+    }
+    if t.len() > 4 && t.is_char_boundary(4) && t[..4].eq_ignore_ascii_case("sip:") {
+        return Where::new("sip = ?", vec![text(t)]);
+    }
+    if t.len() > 3 && t.is_char_boundary(3) && t[..3].eq_ignore_ascii_case("cn=") {
+        return Where::new(
+            "json_extract(data, '$.Identity') = ? COLLATE NOCASE",
+            vec![text(t)],
+        );
+    }
+    if let Some((domain, logon)) = t.split_once('\\') {
+        return Where::new(
+            "sam = ? AND COALESCE(json_extract(data, '$.Domain'), 'contoso') = ? COLLATE NOCASE",
+            vec![text(logon), text(domain)],
+        );
+    }
+    if t.contains('@') {
+        return Where::new(
+            "(sip = ? OR upn = ?)",
+            vec![text(&format!("sip:{t}")), text(t)],
+        );
+    }
+    Where::new("display_name = ?", vec![text(t)])
 }

@@ -413,7 +413,14 @@ impl FamilyCmdlet {
         let line = self.command_line(cx);
         engine
             .remove(self.family, &scope, &line)
-            .map_err(|e| cx.fail(engine_error(e)))
+            .map_err(|e| cx.fail(engine_error(e)))?;
+        // Users who held a removed per-user policy fall back to the site
+        // or global policy.
+        if let (Scope::Tag(name), Some(column)) = (&scope, self.family.user_property.as_deref()) {
+            crate::config::users::clear_holders(&engine, column, name)
+                .map_err(|e| cx.fail(engine_error(e)))?;
+        }
+        Ok(())
     }
 }
 

@@ -5,12 +5,17 @@ use crate::commands::CommandInfo;
 
 mod changelog;
 mod family;
+mod grant;
 mod rbac;
 mod transfer;
+mod user_filter;
+mod users;
 
 /// Every Cs cmdlet, for the registry.
 pub fn infos() -> Vec<CommandInfo> {
     let mut all = family::infos();
+    all.extend(users::infos());
+    all.extend(grant::infos());
     all.extend(rbac::infos());
     all.extend(changelog::infos());
     all.extend(transfer::infos());

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 fn lyncsh(store: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_lyncsh"));
-    c.args(["-NoProfile", "-NonInteractive", "--store"]).arg(store);
+    c.args(["-NoProfile", "-NonInteractive", "--store"])
+        .arg(store);
     c
 }
 
@@ -21,8 +22,15 @@ fn fresh(name: &str) -> (PathBuf, PathBuf) {
 }
 
 fn run(store: &Path, command: &str) -> String {
-    let o = lyncsh(store).args(["-Command", command]).output().expect("lyncsh runs");
-    assert!(o.status.success(), "{command}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = lyncsh(store)
+        .args(["-Command", command])
+        .output()
+        .expect("lyncsh runs");
+    assert!(
+        o.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -39,7 +47,10 @@ fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
 #[test]
 fn two_processes_lose_no_update() {
     let (store, dir) = fresh("concurrent");
-    run(&store, "New-CsConferencingPolicy -Identity Counter -MaxMeetingSize 1 | Out-Null");
+    run(
+        &store,
+        "New-CsConferencingPolicy -Identity Counter -MaxMeetingSize 1 | Out-Null",
+    );
     let per_process = 1000;
     let mut body = String::new();
     for _ in 0..per_process {
@@ -47,7 +58,14 @@ fn two_processes_lose_no_update() {
     }
     let script = write_script(&dir, "bump.ps1", &body);
     let children: Vec<_> = (0..2)
-        .map(|_| lyncsh(&store).arg("-File").arg(&script).stderr(Stdio::piped()).spawn().expect("spawn"))
+        .map(|_| {
+            lyncsh(&store)
+                .arg("-File")
+                .arg(&script)
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
         .collect();
     for c in children {
         let o = c.wait_with_output().expect("wait");
@@ -80,22 +98,40 @@ fn killed_mid_statement_leaves_whole_statements() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let delay = 20 + seed % 300;
-        let mut child = lyncsh(&store).arg("-File").arg(&script).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
+        let mut child = lyncsh(&store)
+            .arg("-File")
+            .arg(&script)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
         std::thread::sleep(Duration::from_millis(delay));
         let _ = child.kill(); // SIGKILL: no chance to clean up
         let _ = child.wait();
         kills += 1;
         let conn = rusqlite::Connection::open(&store).expect("store opens after kill");
-        let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity check");
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("integrity check");
         assert_eq!(check, "ok", "round {round}");
         let n: i64 = conn
             .query_row("SELECT COUNT(*) FROM objects WHERE family = 'CsConferencingPolicy' AND key != 'global'", [], |r| r.get(0))
             .expect("count");
-        assert_eq!(n % 50, 0, "round {round} (killed after {delay} ms): {n} policies is not a whole number of statements");
-        eprintln!("round {round}: killed after {delay} ms with {} whole statements stored", n / 50);
+        assert_eq!(
+            n % 50,
+            0,
+            "round {round} (killed after {delay} ms): {n} policies is not a whole number of statements"
+        );
+        eprintln!(
+            "round {round}: killed after {delay} ms with {} whole statements stored",
+            n / 50
+        );
         drop(conn);
         // Start the next round from an empty list again.
-        run(&store, "Get-CsConferencingPolicy -Filter 'tag:*' | Remove-CsConferencingPolicy -Force");
+        run(
+            &store,
+            "Get-CsConferencingPolicy -Filter 'tag:*' | Remove-CsConferencingPolicy -Force",
+        );
         // And the shell itself still opens the store.
         assert_eq!(run(&store, "(Get-CsConferencingPolicy).Count").trim(), "1");
     }

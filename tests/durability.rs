@@ -137,3 +137,115 @@ fn killed_mid_statement_leaves_whole_statements() {
     }
     assert!(kills >= 20);
 }
+
+/// Creates `n` enabled users and the per-user policies `P0..P{policies}`.
+fn users_and_policies(store: &Path, n: usize, prefix: &str, policies: usize) {
+    run(
+        store,
+        &format!(
+            "foreach ($i in 1..{n}) {{ New-CsAdUser -DisplayName \"{prefix} $i\" -SamAccountName \"{prefix}$i\" -UserPrincipalName \"{prefix}$i@contoso.com\" | Out-Null; \
+             Enable-CsUser -Identity \"{prefix}$i@contoso.com\" -RegistrarPool pool01.contoso.com -SipAddressType UserPrincipalName }}"
+        ),
+    );
+    for p in 0..policies {
+        let _ = lyncsh(store)
+            .args(["-Command", &format!("New-CsConferencingPolicy -Identity P{p} | Out-Null")])
+            .output();
+    }
+}
+
+/// The acceptance test's own words: a process doing bulk grants, killed at
+/// random moments. Statement k grants P(k mod 5) to every user, so a store
+/// holding a partial statement would show users with different policies.
+#[test]
+fn killed_during_bulk_grants_leaves_whole_statements() {
+    let (store, dir) = fresh("crash-grants");
+    let users = 300;
+    users_and_policies(&store, users, "u", 5);
+    let mut body = String::new();
+    for k in 0..200 {
+        body.push_str(&format!("Get-CsUser | Grant-CsConferencingPolicy -PolicyName P{}\n", k % 5));
+    }
+    let script = write_script(&dir, "grants.ps1", &body);
+    let mut seed = (std::process::id() as u64).wrapping_mul(0x2545_F491_4F6C_DD1D) | 1;
+    for round in 0..20 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = 30 + seed % 400;
+        let mut child = lyncsh(&store)
+            .arg("-File")
+            .arg(&script)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        let conn = rusqlite::Connection::open(&store).expect("store opens after kill");
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("integrity check");
+        assert_eq!(check, "ok", "round {round}");
+        let distinct: i64 = conn
+            .query_row(
+                "SELECT COUNT(DISTINCT IFNULL(conferencing_policy, '')) FROM users",
+                [],
+                |r| r.get(0),
+            )
+            .expect("distinct policies");
+        assert_eq!(distinct, 1, "round {round} (killed after {delay} ms): users hold different policies");
+        let grants: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM changes WHERE command LIKE 'Grant-CsConferencingPolicy%'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("grant log");
+        assert_eq!(grants % users as i64, 0, "round {round}: the change log holds a partial statement");
+        eprintln!("round {round}: killed after {delay} ms; {} whole grant statements so far", grants / users as i64);
+    }
+}
+
+/// Two processes each grant their own users 1,000 times; every grant is in
+/// the log and every user ends with the last policy granted to them.
+#[test]
+fn two_processes_granting_lose_no_update() {
+    let (store, dir) = fresh("concurrent-grants");
+    users_and_policies(&store, 10, "a", 2);
+    users_and_policies(&store, 10, "b", 0);
+    let script = |prefix: &str| {
+        let mut body = String::new();
+        for k in 0..1000 {
+            body.push_str(&format!(
+                "Grant-CsConferencingPolicy -Identity {prefix}{}@contoso.com -PolicyName P{}\n",
+                k % 10 + 1,
+                (k / 10) % 2
+            ));
+        }
+        write_script(&dir, &format!("{prefix}.ps1"), &body)
+    };
+    let (sa, sb) = (script("a"), script("b"));
+    let children: Vec<_> = [sa, sb]
+        .iter()
+        .map(|s| {
+            lyncsh(&store)
+                .arg("-File")
+                .arg(s)
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().expect("wait");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+    }
+    let logged = run(&store, "(Get-CsAdminChangeLog | Where-Object Command -like 'Grant-*').Count");
+    assert_eq!(logged.trim(), "2000");
+    // k = 990..999 were the last grants: (99 % 2) = 1 → P1 for everyone.
+    let held = run(&store, "Get-CsUser | Group-Object ConferencingPolicy -NoElement | ForEach-Object { \"$($_.Name)=$($_.Count)\" }");
+    assert_eq!(held.trim(), "P1=20");
+}

@@ -149,7 +149,10 @@ fn users_and_policies(store: &Path, n: usize, prefix: &str, policies: usize) {
     );
     for p in 0..policies {
         let _ = lyncsh(store)
-            .args(["-Command", &format!("New-CsConferencingPolicy -Identity P{p} | Out-Null")])
+            .args([
+                "-Command",
+                &format!("New-CsConferencingPolicy -Identity P{p} | Out-Null"),
+            ])
             .output();
     }
 }
@@ -164,7 +167,10 @@ fn killed_during_bulk_grants_leaves_whole_statements() {
     users_and_policies(&store, users, "u", 5);
     let mut body = String::new();
     for k in 0..200 {
-        body.push_str(&format!("Get-CsUser | Grant-CsConferencingPolicy -PolicyName P{}\n", k % 5));
+        body.push_str(&format!(
+            "Get-CsUser | Grant-CsConferencingPolicy -PolicyName P{}\n",
+            k % 5
+        ));
     }
     let script = write_script(&dir, "grants.ps1", &body);
     let mut seed = (std::process::id() as u64).wrapping_mul(0x2545_F491_4F6C_DD1D) | 1;
@@ -195,7 +201,10 @@ fn killed_during_bulk_grants_leaves_whole_statements() {
                 |r| r.get(0),
             )
             .expect("distinct policies");
-        assert_eq!(distinct, 1, "round {round} (killed after {delay} ms): users hold different policies");
+        assert_eq!(
+            distinct, 1,
+            "round {round} (killed after {delay} ms): users hold different policies"
+        );
         let grants: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM changes WHERE command LIKE 'Grant-CsConferencingPolicy%'",
@@ -203,8 +212,15 @@ fn killed_during_bulk_grants_leaves_whole_statements() {
                 |r| r.get(0),
             )
             .expect("grant log");
-        assert_eq!(grants % users as i64, 0, "round {round}: the change log holds a partial statement");
-        eprintln!("round {round}: killed after {delay} ms; {} whole grant statements so far", grants / users as i64);
+        assert_eq!(
+            grants % users as i64,
+            0,
+            "round {round}: the change log holds a partial statement"
+        );
+        eprintln!(
+            "round {round}: killed after {delay} ms; {} whole grant statements so far",
+            grants / users as i64
+        );
     }
 }
 
@@ -243,9 +259,15 @@ fn two_processes_granting_lose_no_update() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert_eq!(String::from_utf8_lossy(&o.stderr), "");
     }
-    let logged = run(&store, "(Get-CsAdminChangeLog | Where-Object Command -like 'Grant-*').Count");
+    let logged = run(
+        &store,
+        "(Get-CsAdminChangeLog | Where-Object Command -like 'Grant-*').Count",
+    );
     assert_eq!(logged.trim(), "2000");
     // k = 990..999 were the last grants: (99 % 2) = 1 → P1 for everyone.
-    let held = run(&store, "Get-CsUser | Group-Object ConferencingPolicy -NoElement | ForEach-Object { \"$($_.Name)=$($_.Count)\" }");
+    let held = run(
+        &store,
+        "Get-CsUser | Group-Object ConferencingPolicy -NoElement | ForEach-Object { \"$($_.Name)=$($_.Count)\" }",
+    );
     assert_eq!(held.trim(), "P1=20");
 }

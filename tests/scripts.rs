@@ -187,3 +187,83 @@ fn grant_anonymous_policy_without_directory_users_skips_them() {
         "{out}"
     );
 }
+
+#[test]
+fn disable_anonymous_access_undoes_enable() {
+    let store = fresh_store("disable");
+    let o = lyncsh(
+        &store,
+        &[
+            "-File",
+            "scripts/enable-anonymous-access.ps1",
+            "-PolicyName",
+            "Guests",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let o = lyncsh(
+        &store,
+        &[
+            "-Command",
+            "./scripts/disable-anonymous-access.ps1 -RemovePolicy Guests, Nope",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        text(&o.stdout),
+        "Anonymous participants no longer allowed by Global.\n\
+         Anonymous participants no longer allowed by Tag:Guests.\n\
+         Removed Guests.\n\
+         WARNING: Could not remove Nope: Cannot get a CsConferencingPolicy with the identity \"Tag:Nope\": no such instance exists.\n\n\
+         Identity AllowAnonymousUsers\n\
+         -------- -------------------\n\
+         Global   False\n\n"
+    );
+    let o = lyncsh(
+        &store,
+        &[
+            "-Command",
+            "(Get-CsConferencingPolicy).Count; Get-CsAdminChangeLog -Target '*AccessEdge*' | ForEach-Object Detail",
+        ],
+    );
+    assert_eq!(
+        text(&o.stdout),
+        "1\nAllowAnonymousUsers: False -> True\nAllowAnonymousUsers: True -> False\n"
+    );
+}
+
+#[test]
+fn a_damaged_store_is_refused_and_kept() {
+    let store = fresh_store("damaged");
+    let o = lyncsh(
+        &store,
+        &[
+            "-Command",
+            "1..50 | ForEach-Object { New-CsConferencingPolicy -Identity \"P$_\" -Description ('x' * 500) } | Out-Null",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    // Scribble over the middle of the file, past the header.
+    let mut bytes = std::fs::read(&store).expect("read store");
+    assert!(
+        bytes.len() > 16_384,
+        "store too small to damage: {}",
+        bytes.len()
+    );
+    for b in &mut bytes[8192..12288] {
+        *b = 0xA5;
+    }
+    std::fs::write(&store, &bytes).expect("write");
+    let o = lyncsh(&store, &["-Command", "Get-CsConferencingPolicy"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("is damaged") && err.contains("left untouched"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&store).expect("read again"),
+        bytes,
+        "the damaged file was modified"
+    );
+}

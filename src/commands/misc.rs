@@ -367,7 +367,8 @@ impl Processor for GetAlias {
         let registry = cx.it.registry.clone();
         let mut all: Vec<(String, String)> = registry
             .aliases()
-            .map(|(a, t)| (a.to_string(), t.to_string()))
+            .into_iter()
+            .map(|(a, t)| (a, t.to_string()))
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         let pats = |name: &str| -> Vec<Wildcard> {

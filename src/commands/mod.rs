@@ -284,12 +284,39 @@ impl CommandInfo {
     }
 }
 
-/// All cmdlets of a session, by lower-cased name and alias.
+/// Commands by lower-cased name and alias.
 #[derive(Default)]
-pub struct Registry {
+struct Table {
     commands: Vec<Rc<CommandInfo>>,
     by_name: HashMap<String, usize>,
     aliases: HashMap<String, usize>,
+}
+
+impl Table {
+    fn add(&mut self, info: CommandInfo) {
+        let idx = self.commands.len();
+        self.by_name.insert(info.name.to_ascii_lowercase(), idx);
+        for a in info.aliases {
+            self.aliases.insert(a.to_ascii_lowercase(), idx);
+        }
+        self.commands.push(Rc::new(info));
+    }
+
+    fn get(&self, key: &str) -> Option<Rc<CommandInfo>> {
+        self.by_name
+            .get(key)
+            .or_else(|| self.aliases.get(key))
+            .and_then(|&i| self.commands.get(i).cloned())
+    }
+}
+
+/// All cmdlets of a session. The `*-Cs*` cmdlets are built from the
+/// configuration schema the first time one is asked for, so a run that
+/// never touches the configuration does not pay for them at start-up.
+#[derive(Default)]
+pub struct Registry {
+    base: Table,
+    cs: std::cell::OnceCell<Table>,
 }
 
 impl Registry {
@@ -320,41 +347,51 @@ impl Registry {
             convert_json::infos(),
             files::infos(),
             misc::infos(),
-            crate::cs::infos(),
         ] {
             for info in list {
-                r.add(info);
+                r.base.add(info);
             }
         }
         r
     }
 
-    pub fn add(&mut self, info: CommandInfo) {
-        let idx = self.commands.len();
-        self.by_name.insert(info.name.to_ascii_lowercase(), idx);
-        for a in info.aliases {
-            self.aliases.insert(a.to_ascii_lowercase(), idx);
-        }
-        self.commands.push(Rc::new(info));
+    fn cs(&self) -> &Table {
+        self.cs.get_or_init(|| {
+            let mut t = Table::default();
+            for info in crate::cs::infos() {
+                t.add(info);
+            }
+            t
+        })
     }
 
     /// Looks up a cmdlet by name or alias, case-insensitively.
     pub fn get(&self, name: &str) -> Option<Rc<CommandInfo>> {
         let key = name.to_ascii_lowercase();
-        self.by_name
+        self.base
             .get(&key)
-            .or_else(|| self.aliases.get(&key))
-            .and_then(|&i| self.commands.get(i).cloned())
+            .or_else(|| key.contains("-cs").then(|| self.cs().get(&key)).flatten())
     }
 
-    pub fn all(&self) -> &[Rc<CommandInfo>] {
-        &self.commands
-    }
-
-    pub fn aliases(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.aliases
+    pub fn all(&self) -> Vec<Rc<CommandInfo>> {
+        self.base
+            .commands
             .iter()
-            .filter_map(|(a, &i)| self.commands.get(i).map(|c| (a.as_str(), c.name)))
+            .chain(&self.cs().commands)
+            .cloned()
+            .collect()
+    }
+
+    pub fn aliases(&self) -> Vec<(String, &'static str)> {
+        let mut out = Vec::new();
+        for t in [&self.base, self.cs()] {
+            for (a, &i) in &t.aliases {
+                if let Some(c) = t.commands.get(i) {
+                    out.push((a.clone(), c.name));
+                }
+            }
+        }
+        out
     }
 }
 

@@ -131,7 +131,7 @@ fn check(files: &[PathBuf]) -> i32 {
             }
         };
         let src = Rc::new(Source::new(Some(f.clone()), text));
-        for e in lyncsh::syntax::parser::check_all(src) {
+        for e in lyncsh::syntax::check::check_all(src) {
             println!("{}", e.short());
             bad = true;
         }

@@ -3,6 +3,7 @@
 //! and errors that know their line and column.
 
 pub mod ast;
+pub mod check;
 pub mod error;
 pub mod literals;
 pub mod parser;

@@ -7,9 +7,32 @@ use super::value::Value;
 use crate::syntax::ast::Span;
 use crate::syntax::{ParseError, Source};
 
-/// PowerShell's ErrorCategory names, the ones lyncsh raises.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorCategory {
+/// Declares the categories once: the enum, its names, and the lookup.
+macro_rules! categories {
+    ($($name:ident),* $(,)?) => {
+        /// PowerShell's ErrorCategory names, the ones lyncsh raises.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ErrorCategory {
+            $($name),*
+        }
+
+        impl ErrorCategory {
+            const ALL: &'static [ErrorCategory] = &[$(ErrorCategory::$name),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ErrorCategory::$name => stringify!($name)),*
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<ErrorCategory> {
+                Self::ALL.iter().copied().find(|c| c.name().eq_ignore_ascii_case(s))
+            }
+        }
+    };
+}
+
+categories!(
     NotSpecified,
     InvalidArgument,
     InvalidData,
@@ -27,56 +50,7 @@ pub enum ErrorCategory {
     OperationTimeout,
     SyntaxError,
     MetadataError,
-}
-
-impl ErrorCategory {
-    pub fn name(self) -> &'static str {
-        match self {
-            ErrorCategory::NotSpecified => "NotSpecified",
-            ErrorCategory::InvalidArgument => "InvalidArgument",
-            ErrorCategory::InvalidData => "InvalidData",
-            ErrorCategory::InvalidOperation => "InvalidOperation",
-            ErrorCategory::InvalidType => "InvalidType",
-            ErrorCategory::ObjectNotFound => "ObjectNotFound",
-            ErrorCategory::OperationStopped => "OperationStopped",
-            ErrorCategory::ParserError => "ParserError",
-            ErrorCategory::PermissionDenied => "PermissionDenied",
-            ErrorCategory::ResourceExists => "ResourceExists",
-            ErrorCategory::ResourceUnavailable => "ResourceUnavailable",
-            ErrorCategory::ReadError => "ReadError",
-            ErrorCategory::WriteError => "WriteError",
-            ErrorCategory::LimitsExceeded => "LimitsExceeded",
-            ErrorCategory::OperationTimeout => "OperationTimeout",
-            ErrorCategory::SyntaxError => "SyntaxError",
-            ErrorCategory::MetadataError => "MetadataError",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ErrorCategory> {
-        use ErrorCategory::*;
-        [
-            NotSpecified,
-            InvalidArgument,
-            InvalidData,
-            InvalidOperation,
-            InvalidType,
-            ObjectNotFound,
-            OperationStopped,
-            ParserError,
-            PermissionDenied,
-            ResourceExists,
-            ResourceUnavailable,
-            ReadError,
-            WriteError,
-            LimitsExceeded,
-            OperationTimeout,
-            SyntaxError,
-            MetadataError,
-        ]
-        .into_iter()
-        .find(|c| c.name().eq_ignore_ascii_case(s))
-    }
-}
+);
 
 /// Where in which script something happened.
 #[derive(Clone, Debug)]

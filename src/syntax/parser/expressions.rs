@@ -285,15 +285,12 @@ impl Parser<'_> {
                 self.leave();
                 if self.peek() != b']' {
                     if self.eof() {
-                        return Err(ParseError {
-                            incomplete: true,
-                            error_id: "MissingEndSquareBracket",
-                            ..ParseError::at(
-                                self.src,
-                                Span::new(open, open + 1),
-                                "Missing ']' after array index expression.".into(),
-                            )
-                        });
+                        return Err(self.unclosed(
+                            open,
+                            1,
+                            "Missing ']' after array index expression.",
+                            "MissingEndSquareBracket",
+                        ));
                     }
                     return Err(self.err_at(self.pos, "Missing ']' after array index expression."));
                 }
@@ -393,15 +390,12 @@ impl Parser<'_> {
         self.leave();
         if self.peek() != b')' {
             if self.eof() {
-                return Err(ParseError {
-                    incomplete: true,
-                    error_id: "MissingEndParenthesisInMethodCall",
-                    ..ParseError::at(
-                        self.src,
-                        Span::new(open, open + 1),
-                        "Missing closing ')' in method call.".into(),
-                    )
-                });
+                return Err(self.unclosed(
+                    open,
+                    1,
+                    "Missing closing ')' in method call.",
+                    "MissingEndParenthesisInMethodCall",
+                ));
             }
             return Err(self.err_at(self.pos, "Missing closing ')' in method call."));
         }
@@ -487,22 +481,6 @@ impl Parser<'_> {
             }
             _ => self.pipeline_or_assign(),
         }
-    }
-
-    pub(super) fn close_paren(&mut self, open: usize, msg: &str) -> R<()> {
-        self.skip_seps();
-        if self.peek() == b')' {
-            self.pos += 1;
-            return Ok(());
-        }
-        if self.eof() {
-            return Err(ParseError {
-                incomplete: true,
-                error_id: "MissingEndParenthesisInExpression",
-                ..ParseError::at(self.src, Span::new(open, open + 1), msg.to_string())
-            });
-        }
-        Err(self.unexpected())
     }
 
     /// `$( statements )`
@@ -615,26 +593,6 @@ impl Parser<'_> {
             ordered: false,
             entries,
         })
-    }
-
-    pub(super) fn close_brace_hash(&mut self, open: usize) -> R<()> {
-        self.skip_seps();
-        if self.peek() == b'}' {
-            self.pos += 1;
-            return Ok(());
-        }
-        if self.eof() {
-            return Err(ParseError {
-                incomplete: true,
-                error_id: "MissingEndCurlyBrace",
-                ..ParseError::at(
-                    self.src,
-                    Span::new(open, open + 2),
-                    "Missing closing '}' in hash literal.".into(),
-                )
-            });
-        }
-        Err(self.unexpected())
     }
 }
 

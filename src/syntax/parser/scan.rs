@@ -47,11 +47,7 @@ impl Parser<'_> {
     /// An error for input that ends where more was needed: the REPL keeps
     /// reading instead of reporting it.
     pub(super) fn incomplete(&self, msg: &str, id: &'static str, at: usize) -> ParseError {
-        ParseError {
-            incomplete: true,
-            error_id: id,
-            ..ParseError::at(self.src, Span::new(at, at + 1), msg.to_string())
-        }
+        self.unclosed(at, 1, msg, id)
     }
 
     pub(super) fn unexpected(&self) -> ParseError {
@@ -170,6 +166,66 @@ impl Parser<'_> {
         } else {
             Err(self.err_at(self.pos, what))
         }
+    }
+
+    /// An error for something opened at `open` and never closed: the
+    /// input is incomplete, and the error points at the opening.
+    pub(super) fn unclosed(
+        &self,
+        open: usize,
+        len: usize,
+        msg: &str,
+        id: &'static str,
+    ) -> ParseError {
+        ParseError {
+            incomplete: true,
+            error_id: id,
+            ..ParseError::at(self.src, Span::new(open, open + len), msg.to_string())
+        }
+    }
+
+    /// Consumes the closing `close` of something opened at `open`.
+    fn close_delim(
+        &mut self,
+        close: u8,
+        open: usize,
+        len: usize,
+        msg: &str,
+        id: &'static str,
+    ) -> R<()> {
+        self.skip_seps();
+        if self.peek() == close {
+            self.pos += 1;
+            return Ok(());
+        }
+        if self.eof() {
+            return Err(self.unclosed(open, len, msg, id));
+        }
+        Err(self.unexpected())
+    }
+
+    pub(super) fn close_brace(&mut self, open: usize) -> R<()> {
+        self.close_delim(
+            b'}',
+            open,
+            1,
+            "Missing closing '}' in statement block or type definition.",
+            "MissingEndCurlyBrace",
+        )
+    }
+
+    pub(super) fn close_brace_hash(&mut self, open: usize) -> R<()> {
+        self.close_delim(
+            b'}',
+            open,
+            2,
+            "Missing closing '}' in hash literal.",
+            "MissingEndCurlyBrace",
+        )
+    }
+
+    pub(super) fn close_paren(&mut self, open: usize, msg: &str) -> R<()> {
+        self.close_delim(b')', open, 1, msg, "MissingEndParenthesisInExpression")
     }
 
     /// A keyword at the current position: letters followed by something

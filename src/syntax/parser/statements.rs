@@ -120,26 +120,6 @@ impl Parser<'_> {
         Ok(stmts)
     }
 
-    pub(super) fn close_brace(&mut self, open: usize) -> R<()> {
-        self.skip_seps();
-        if self.peek() == b'}' {
-            self.pos += 1;
-            return Ok(());
-        }
-        if self.eof() {
-            return Err(ParseError {
-                incomplete: true,
-                error_id: "MissingEndCurlyBrace",
-                ..ParseError::at(
-                    self.src,
-                    Span::new(open, open + 1),
-                    "Missing closing '}' in statement block or type definition.".into(),
-                )
-            });
-        }
-        Err(self.unexpected())
-    }
-
     /// Statements up to `close` (not consumed) or the end of input.
     pub(super) fn statements(&mut self, close: Option<u8>) -> R<Block> {
         let mut out = Vec::new();
@@ -312,15 +292,12 @@ impl Parser<'_> {
         self.leave();
         if self.peek() != b')' {
             if self.eof() {
-                return Err(ParseError {
-                    incomplete: true,
-                    error_id: "MissingEndParenthesisAfterStatement",
-                    ..ParseError::at(
-                        self.src,
-                        Span::new(open, open + 1),
-                        format!("Missing closing ')' after expression in '{what}' statement."),
-                    )
-                });
+                return Err(self.unclosed(
+                    open,
+                    1,
+                    &format!("Missing closing ')' after expression in '{what}' statement."),
+                    "MissingEndParenthesisAfterStatement",
+                ));
             }
             return Err(self.err_at(
                 self.pos,
@@ -397,13 +374,12 @@ impl Parser<'_> {
                 self.leave();
                 if self.peek() != b')' {
                     return Err(if self.eof() {
-                        ParseError {
-                            incomplete: true,
-                            ..self.err_at(
-                                open,
-                                "Missing closing ')' after expression in 'foreach' statement.",
-                            )
-                        }
+                        self.unclosed(
+                            open,
+                            1,
+                            "Missing closing ')' after expression in 'foreach' statement.",
+                            "MissingEndParenthesisAfterStatement",
+                        )
                     } else {
                         self.err_at(
                             self.pos,

@@ -60,15 +60,12 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let Some(ch) = self.peek_char() else {
-                return Err(ParseError {
-                    incomplete: true,
-                    error_id: "TerminatorExpectedAtEndOfString",
-                    ..ParseError::at(
-                        self.src,
-                        Span::new(open, open + 1),
-                        "The string is missing the terminator: '.".into(),
-                    )
-                });
+                return Err(self.unclosed(
+                    open,
+                    1,
+                    "The string is missing the terminator: '.",
+                    "TerminatorExpectedAtEndOfString",
+                ));
             };
             self.pos += ch.len_utf8();
             if is_single_quote(ch) {
@@ -92,15 +89,12 @@ impl Parser<'_> {
         let mut lit = String::new();
         loop {
             let Some(ch) = self.peek_char() else {
-                return Err(ParseError {
-                    incomplete: true,
-                    error_id: "TerminatorExpectedAtEndOfString",
-                    ..ParseError::at(
-                        self.src,
-                        Span::new(open, open + 1),
-                        "The string is missing the terminator: \".".into(),
-                    )
-                });
+                return Err(self.unclosed(
+                    open,
+                    1,
+                    "The string is missing the terminator: \".",
+                    "TerminatorExpectedAtEndOfString",
+                ));
             };
             if is_double_quote(ch) {
                 self.pos += ch.len_utf8();
@@ -220,11 +214,7 @@ impl Parser<'_> {
             }
         }
         let Some((content_end, term_at)) = end else {
-            return Err(ParseError {
-                incomplete: true,
-                error_id: "TerminatorExpectedAtEndOfString",
-                ..ParseError::at(self.src, Span::new(open, open + 2), "The here-string is missing its terminator: a line that starts with the closing quote and @.".into())
-            });
+            return Err(self.unclosed(open, 2, "The here-string is missing its terminator: a line that starts with the closing quote and @.", "TerminatorExpectedAtEndOfString"));
         };
         if quote == b'\'' {
             let text = self.text[body_start..content_end].to_string();
@@ -258,14 +248,12 @@ impl Parser<'_> {
             loop {
                 match self.peek_char() {
                     None => {
-                        return Err(ParseError {
-                            incomplete: true,
-                            ..ParseError::at(
-                                self.src,
-                                Span::new(start, start + 2),
-                                "Missing closing '}' in variable name.".into(),
-                            )
-                        });
+                        return Err(self.unclosed(
+                            start,
+                            2,
+                            "Missing closing '}' in variable name.",
+                            "MissingEndCurlyBrace",
+                        ));
                     }
                     Some('}') => {
                         self.pos += 1;
@@ -350,15 +338,12 @@ impl Parser<'_> {
                 b']' if depth == 0 => break,
                 b']' => depth -= 1,
                 0 => {
-                    return Err(ParseError {
-                        incomplete: true,
-                        error_id: "MissingEndSquareBracket",
-                        ..ParseError::at(
-                            self.src,
-                            Span::new(start, start + 1),
-                            "Missing ']' at end of type name.".into(),
-                        )
-                    });
+                    return Err(self.unclosed(
+                        start,
+                        1,
+                        "Missing ']' at end of type name.",
+                        "MissingEndSquareBracket",
+                    ));
                 }
                 c if is_ident(c) || matches!(c, b'.' | b',' | b' ' | b'`' | b'+') => {}
                 _ => return Err(self.err_at(self.pos, "Unexpected character in a type name.")),

@@ -237,7 +237,9 @@ fn editor(shared: &Shared) -> Reedline {
         KeyCode::BackTab,
         ReedlineEvent::MenuPrevious,
     );
-    let menu = ColumnarMenu::default().with_name("completion_menu");
+    let menu = ColumnarMenu::default()
+        .with_name("completion_menu")
+        .with_marker("");
     let mut ed = Reedline::create()
         .with_validator(Box::new(validator::ScriptValidator))
         .with_highlighter(Box::new(highlighter::ScriptHighlighter {

@@ -202,7 +202,10 @@ pub fn terminal_width() -> Option<usize> {
     if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
         return Some(c);
     }
-    None
+    crossterm::terminal::size()
+        .ok()
+        .map(|(cols, _)| cols as usize)
+        .filter(|&c| c > 0)
 }
 
 impl Host for ConsoleHost {
@@ -262,7 +265,13 @@ impl Host for ConsoleHost {
     }
 
     fn width(&self) -> usize {
-        self.width
+        // The terminal may have been resized since start-up.
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() {
+            terminal_width().unwrap_or(self.width)
+        } else {
+            self.width
+        }
     }
 
     fn read_line(&mut self, prompt: &str, _secret: bool) -> Option<String> {

@@ -10,8 +10,10 @@ use clap::Parser;
 use lyncsh::cli::{CheckArgs, Cli, normalize};
 use lyncsh::host::ConsoleHost;
 use lyncsh::runtime::Interp;
-use lyncsh::runtime::session::{Outcome, cli_args};
-use lyncsh::syntax::{Source, parse_script};
+use lyncsh::runtime::session::cli_args;
+use lyncsh::syntax::Source;
+
+mod repl;
 
 /// The interpreter recurses; scripts get a roomy stack of their own.
 const STACK: usize = 256 << 20;
@@ -91,31 +93,7 @@ fn run(argv: Vec<String>) -> i32 {
         let src = Rc::new(Source::new(None, text));
         return it.run_text(src, Vec::new()).exit_code(true);
     }
-    repl(&mut it)
-}
-
-/// A plain line loop until the reedline REPL lands.
-fn repl(it: &mut Interp) -> i32 {
-    let mut buf = String::new();
-    loop {
-        let prompt = if buf.is_empty() { "PS lyncsh> " } else { ">> " };
-        let Some(line) = it.host.read_line(prompt, false) else {
-            return 0;
-        };
-        buf.push_str(&line);
-        buf.push('\n');
-        let src = Rc::new(Source::new(None, buf.clone()));
-        if let Err(e) = parse_script(src.clone())
-            && e.incomplete
-        {
-            continue;
-        }
-        buf.clear();
-        match it.run_text(src, Vec::new()) {
-            Outcome::Exit(n) => return n,
-            _ => continue,
-        }
-    }
+    repl::run(&mut it, cli.no_profile)
 }
 
 /// `lyncsh check`: every syntax error as `file:line:col: message`.

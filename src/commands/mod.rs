@@ -28,6 +28,7 @@ mod get_date;
 mod get_help;
 mod get_member;
 mod group_object;
+mod history;
 mod invoke_expression;
 mod measure_object;
 mod misc;
@@ -347,6 +348,7 @@ impl Registry {
             convert_json::infos(),
             files::infos(),
             misc::infos(),
+            history::infos(),
         ] {
             for info in list {
                 r.base.add(info);

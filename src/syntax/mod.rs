@@ -8,6 +8,7 @@ pub mod error;
 pub mod literals;
 pub mod parser;
 pub mod source;
+pub mod tokens;
 
 pub use error::ParseError;
 pub use parser::parse_script;

@@ -596,6 +596,12 @@ impl Parser<'_> {
     }
 }
 
+/// Whether `-name` (given without the dash, lower-case) is an operator;
+/// the highlighter (`tokens.rs`) asks, so both agree on the set.
+pub(crate) fn is_operator_name(name: &str) -> bool {
+    op_by_name(name).is_some() || matches!(name, "not" | "bnot" | "join" | "split")
+}
+
 pub(super) fn op_by_name(name: &str) -> Option<BinOp> {
     let cmp = |s: &str| -> Option<CmpOp> {
         Some(match s {

@@ -15,6 +15,7 @@ mod scan;
 mod statements;
 mod words;
 
+pub(crate) use expressions::is_operator_name;
 use params::AttrArg;
 use words::var_ref;
 

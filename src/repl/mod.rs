@@ -1,0 +1,359 @@
+//! The interactive shell: reedline with the parser as validator, the token
+//! scan as highlighter, completion from the command signatures and the
+//! store, fish-style hints and a history file shared across sessions.
+//!
+//! reedline's helpers must be `Send`, and the interpreter is not; before
+//! each prompt the loop copies what they need (commands, variables and
+//! their members, the store path) into a [`Snapshot`] they share.
+
+mod completer;
+mod highlighter;
+mod prompt;
+mod validator;
+
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use lyncsh::commands::{COMMON_PARAMS, SHOULD_PROCESS_PARAMS};
+use lyncsh::host::{CaptureHost, Stream};
+use lyncsh::runtime::Interp;
+use lyncsh::runtime::session::Outcome;
+use lyncsh::runtime::value::Value;
+use lyncsh::syntax::Source;
+use nu_ansi_term::{Color, Style};
+use reedline::{
+    ColumnarMenu, DefaultHinter, Emacs, FileBackedHistory, KeyCode, KeyModifiers, MenuBuilder,
+    Reedline, ReedlineEvent, ReedlineMenu, Signal, default_emacs_keybindings,
+};
+
+/// A parameter as completion shows it.
+pub struct ParamEntry {
+    pub name: String,
+    pub ty: String,
+    pub values: Vec<String>,
+}
+
+pub struct CommandEntry {
+    pub name: String,
+    pub kind: &'static str,
+    pub params: Vec<ParamEntry>,
+}
+
+/// What the editor's helpers know of the session.
+#[derive(Default)]
+pub struct Snapshot {
+    pub commands: Vec<CommandEntry>,
+    /// (alias, command), lower-case alias.
+    pub aliases: Vec<(String, String)>,
+    /// Variable names with the member names of their values.
+    pub variables: Vec<(String, Vec<String>)>,
+    pub store: PathBuf,
+    pub cwd: PathBuf,
+}
+
+pub type Shared = Arc<Mutex<Snapshot>>;
+
+impl Snapshot {
+    /// The command an alias stands for, else the name itself.
+    pub fn resolve(&self, name: &str) -> String {
+        self.aliases
+            .iter()
+            .find(|(a, _)| a.eq_ignore_ascii_case(name))
+            .map_or_else(|| name.to_string(), |(_, c)| c.clone())
+    }
+
+    pub fn command(&self, name: &str) -> Option<&CommandEntry> {
+        let name = self.resolve(name);
+        self.commands
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(&name))
+    }
+
+    pub fn is_command(&self, name: &str) -> bool {
+        self.command(name).is_some()
+            || name.contains(['/', '\\'])
+            || lyncsh::syntax::tokens::tokens(name).is_empty()
+    }
+
+    /// Cmdlets and aliases of the registry: fixed for the session.
+    fn with_cmdlets(it: &Interp) -> Snapshot {
+        let mut s = Snapshot::default();
+        for c in it.registry.all() {
+            let sig = &c.signature;
+            let mut params: Vec<ParamEntry> = sig
+                .params
+                .iter()
+                .map(|p| ParamEntry {
+                    name: p.name.to_string(),
+                    ty: format!("[{}]", p.type_display()),
+                    values: p.values.iter().map(|v| v.to_string()).collect(),
+                })
+                .collect();
+            let mut extra: Vec<&(&str, &[&str])> = COMMON_PARAMS.iter().collect();
+            if sig.supports_should_process {
+                extra.extend(SHOULD_PROCESS_PARAMS.iter());
+            }
+            params.extend(extra.into_iter().map(|(n, _)| ParamEntry {
+                name: n.to_string(),
+                ty: "[common]".into(),
+                values: Vec::new(),
+            }));
+            s.commands.push(CommandEntry {
+                name: c.name.to_string(),
+                kind: "Cmdlet",
+                params,
+            });
+        }
+        s.aliases = it
+            .registry
+            .aliases()
+            .into_iter()
+            .map(|(a, c)| (a, c.to_string()))
+            .collect();
+        s
+    }
+
+    /// Refreshes what changes between commands: functions, variables, cwd.
+    fn refresh(&mut self, it: &Interp) {
+        self.commands.retain(|c| c.kind != "Function");
+        for f in it.scopes.all_functions() {
+            self.commands.push(CommandEntry {
+                name: f.name.to_string(),
+                kind: "Function",
+                params: f
+                    .body
+                    .params
+                    .iter()
+                    .flatten()
+                    .map(|p| ParamEntry {
+                        name: p.name.name.to_string(),
+                        ty: String::new(),
+                        values: Vec::new(),
+                    })
+                    .collect(),
+            });
+        }
+        self.variables = it
+            .scopes
+            .visible_vars()
+            .into_iter()
+            .map(|v| (v.name.to_string(), members(&v.value)))
+            .collect();
+        self.cwd = it.cwd.clone();
+        self.store = it
+            .store_path
+            .clone()
+            .unwrap_or_else(lyncsh::config::store::default_path);
+    }
+
+    #[cfg(test)]
+    pub fn shared_for_tests(names: &[&str]) -> Shared {
+        let mut s = Snapshot::default();
+        for n in names {
+            s.commands.push(CommandEntry {
+                name: n.to_string(),
+                kind: "Cmdlet",
+                params: vec![ParamEntry {
+                    name: "Identity".into(),
+                    ty: "[string]".into(),
+                    values: Vec::new(),
+                }],
+            });
+        }
+        Arc::new(Mutex::new(s))
+    }
+}
+
+/// Member names offered after `$x.`: properties, hashtable keys, and the
+/// common ones of strings and arrays (of an array, its first element's too).
+fn members(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    match v {
+        Value::Object(o) => {
+            if let Ok(o) = o.try_borrow() {
+                out.extend(o.props.iter().map(|p| p.name.to_string()));
+            }
+        }
+        Value::Hashtable(h) => {
+            if let Ok(h) = h.try_borrow() {
+                out.extend(h.map.values().take(200).map(|(k, _)| k.to_string()));
+            }
+            out.extend(["Count", "Keys", "Values"].map(String::from));
+        }
+        Value::String(_) => {
+            out.extend(
+                [
+                    "Length",
+                    "ToUpper(",
+                    "ToLower(",
+                    "Trim(",
+                    "Split(",
+                    "Replace(",
+                    "Contains(",
+                    "StartsWith(",
+                    "Substring(",
+                ]
+                .map(String::from),
+            );
+        }
+        Value::Array(a) => {
+            out.extend(["Count", "Length"].map(String::from));
+            if let Some(first) = a.items.borrow().first() {
+                out.extend(members(first));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The history file: `$env:LYNCSH_HISTORY`, else `<data dir>/lyncsh/history.txt`.
+pub fn history_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("LYNCSH_HISTORY").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    dirs::data_dir().map(|d| d.join("lyncsh").join("history.txt"))
+}
+
+/// `$PROFILE`: `<config dir>/lyncsh/profile.ps1`.
+pub fn profile_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("lyncsh").join("profile.ps1"))
+}
+
+fn editor(shared: &Shared) -> Reedline {
+    let mut keys = default_emacs_keybindings();
+    keys.add_binding(
+        KeyModifiers::NONE,
+        KeyCode::Tab,
+        ReedlineEvent::UntilFound(vec![
+            ReedlineEvent::Menu("completion_menu".into()),
+            ReedlineEvent::MenuNext,
+        ]),
+    );
+    keys.add_binding(
+        KeyModifiers::SHIFT,
+        KeyCode::BackTab,
+        ReedlineEvent::MenuPrevious,
+    );
+    let menu = ColumnarMenu::default()
+        .with_name("completion_menu")
+        .with_marker("");
+    let mut ed = Reedline::create()
+        .with_validator(Box::new(validator::ScriptValidator))
+        .with_highlighter(Box::new(highlighter::ScriptHighlighter {
+            shared: shared.clone(),
+        }))
+        .with_completer(Box::new(completer::ScriptCompleter {
+            shared: shared.clone(),
+        }))
+        .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
+        .with_quick_completions(true)
+        .with_partial_completions(true)
+        .with_hinter(Box::new(
+            DefaultHinter::default().with_style(Style::new().fg(Color::DarkGray)),
+        ))
+        .with_edit_mode(Box::new(Emacs::new(keys)))
+        .use_bracketed_paste(true);
+    if let Some(path) = history_path() {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        match FileBackedHistory::with_file(10_000, path.clone()) {
+            Ok(h) => ed = ed.with_history(Box::new(h)),
+            Err(e) => eprintln!("lyncsh: history file {} unusable: {e}", path.display()),
+        }
+    }
+    ed
+}
+
+/// The prompt text: the `prompt` function's output when the session has
+/// one, else `PS lyncsh> `.
+fn prompt_text(it: &mut Interp) -> String {
+    if it.scopes.function("prompt").is_none() {
+        return prompt::DEFAULT.to_string();
+    }
+    let host = std::mem::replace(&mut it.host, Box::new(CaptureHost::default()));
+    let last_ok = it.last_ok;
+    let outcome = it.run_text(Rc::new(Source::new(None, "prompt".into())), Vec::new());
+    it.last_ok = last_ok;
+    let captured = std::mem::replace(&mut it.host, host);
+    let text = lyncsh::host::into_any(captured)
+        .downcast::<CaptureHost>()
+        .map(|c| c.stdout)
+        .unwrap_or_default();
+    let text = text.trim_end_matches(['\n', '\r']).to_string();
+    if !matches!(outcome, Outcome::Completed { .. }) || text.is_empty() {
+        return prompt::DEFAULT.to_string();
+    }
+    text
+}
+
+/// Runs the profile script, unless `-NoProfile`.
+fn run_profile(it: &mut Interp, no_profile: bool) {
+    let Some(path) = profile_path() else {
+        return;
+    };
+    it.set_global("PROFILE", Value::from(path.display().to_string()));
+    if no_profile || !path.is_file() {
+        return;
+    }
+    match std::fs::read_to_string(&path) {
+        // Dot-sourced, as pwsh does: its functions and variables stay.
+        Ok(text) => {
+            let _ = it.run_text(Rc::new(Source::new(None, text)), Vec::new());
+        }
+        Err(e) => it.host.write(
+            Stream::Error,
+            &format!("Cannot read the profile {}: {e}\n", path.display()),
+        ),
+    }
+}
+
+/// The read-run loop. Returns the exit status (`exit N`, 0 on Ctrl-D).
+pub fn run(it: &mut Interp, no_profile: bool) -> i32 {
+    // Ctrl-C while a command runs (the terminal is not in raw mode then)
+    // raises SIGINT: it stops the pipeline, not the shell. At the prompt
+    // reedline reads Ctrl-C as a key and clears the line.
+    let cancel = it.cancel.clone();
+    if let Err(e) = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst)) {
+        eprintln!("lyncsh: Ctrl-C cannot be caught: {e}");
+    }
+    run_profile(it, no_profile);
+    let shared: Shared = Arc::new(Mutex::new(Snapshot::with_cmdlets(it)));
+    let mut ed = editor(&shared);
+    loop {
+        if let Ok(mut s) = shared.lock() {
+            s.refresh(it);
+        }
+        let prompt = prompt::ReplPrompt {
+            text: prompt_text(it),
+        };
+        it.cancel.store(false, Ordering::SeqCst);
+        match ed.read_line(&prompt) {
+            Ok(Signal::Success(line)) => {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                it.history.push(line.clone());
+                it.cancel.store(false, Ordering::SeqCst);
+                let outcome = it.run_text(Rc::new(Source::new(None, line)), Vec::new());
+                let stopped = it.cancel.swap(false, Ordering::SeqCst);
+                match outcome {
+                    Outcome::Exit(n) => return n,
+                    Outcome::Stopped => println!(),
+                    _ if stopped => println!(),
+                    _ => {}
+                }
+            }
+            Ok(Signal::CtrlC) => continue,
+            Ok(Signal::CtrlD) => return 0,
+            Ok(_) => continue,
+            Err(e) => {
+                eprintln!("lyncsh: cannot read the terminal: {e}");
+                return 74;
+            }
+        }
+    }
+}

@@ -98,8 +98,8 @@ pub fn parse_request(line: &[u8]) -> Result<Request, (Option<u64>, String)> {
     }
 }
 
-/// Hands a request line to the session.
-pub fn dispatch(worker: &Worker, line: &[u8]) -> bool {
+/// Hands a request line to the session; false when it could not be queued.
+pub fn dispatch(worker: &Worker, line: &[u8], blocking: bool) -> bool {
     let input = match parse_request(line) {
         Ok(Request::Invoke { id, script }) => Input::Invoke { id, script },
         Ok(Request::Complete { id, line, cursor }) => Input::Complete { id, line, cursor },
@@ -109,7 +109,11 @@ pub fn dispatch(worker: &Worker, line: &[u8]) -> bool {
         }
         Err((id, message)) => Input::Bad { id, message },
     };
-    worker.input.send(input).is_ok()
+    if blocking {
+        worker.send_blocking(input)
+    } else {
+        worker.send(input)
+    }
 }
 
 fn to_line(v: J) -> Vec<u8> {
@@ -305,7 +309,7 @@ pub fn serve_stdio(store: std::path::PathBuf) -> i32 {
         match read_bounded_line(&mut stdin, &mut line, MAX_LINE) {
             Ok(LineRead::Eof) | Err(_) => break,
             Ok(LineRead::TooLong) => {
-                let _ = worker.input.send(Input::Bad {
+                let _ = worker.send_blocking(Input::Bad {
                     id: None,
                     message: "The request line is longer than this session accepts.".into(),
                 });
@@ -315,14 +319,13 @@ pub fn serve_stdio(store: std::path::PathBuf) -> i32 {
                 if l.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                if !dispatch(&worker, l) {
+                if !dispatch(&worker, l, true) {
                     break;
                 }
             }
         }
     }
-    let _ = worker.input.send(Input::Eof);
-    let _ = worker.thread.join();
+    worker.wait();
     0
 }
 

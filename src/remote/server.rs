@@ -323,13 +323,13 @@ async fn run_channel(channel: Channel<Msg>, shared: Arc<Shared>, user: String, _
                 }
             }
             ChannelMsg::Data { data } => {
-                if let Some(l) = &live {
-                    on_data(&mut feed, &data, &l.worker, &tx);
+                if let Some(l) = &mut live {
+                    on_data(&mut feed, &data, &mut l.worker, &tx);
                 }
             }
             ChannelMsg::Eof => {
-                if let Some(l) = &live {
-                    let _ = l.worker.input.send(Input::Eof);
+                if let Some(l) = &mut live {
+                    l.worker.close_input();
                 }
             }
             ChannelMsg::Close => break,
@@ -365,7 +365,7 @@ fn start(shared: &Arc<Shared>, user: &str, mode: Mode, tx: &mpsc::Sender<Ev>) ->
     }
 }
 
-fn on_data(feed: &mut Feed, data: &[u8], worker: &Worker, tx: &mpsc::Sender<Ev>) {
+fn on_data(feed: &mut Feed, data: &[u8], worker: &mut Worker, tx: &mpsc::Sender<Ev>) {
     match feed {
         Feed::None => {}
         Feed::Protocol { buf, skipping } => {
@@ -381,14 +381,19 @@ fn on_data(feed: &mut Feed, data: &[u8], worker: &Worker, tx: &mpsc::Sender<Ev>)
                 }
                 if ends {
                     if *skipping {
-                        let _ = worker.input.send(Input::Bad {
+                        let bad = Input::Bad {
                             id: None,
                             message: "The request line is longer than this session accepts.".into(),
-                        });
+                        };
+                        if !worker.send(bad) {
+                            busy(tx);
+                        }
                     } else {
                         let line = protocol::trim_eol(buf);
-                        if !line.iter().all(u8::is_ascii_whitespace) {
-                            protocol::dispatch(worker, line);
+                        if !line.iter().all(u8::is_ascii_whitespace)
+                            && !protocol::dispatch(worker, line, false)
+                        {
+                            busy(tx);
                         }
                     }
                     buf.clear();
@@ -409,6 +414,16 @@ fn on_data(feed: &mut Feed, data: &[u8], worker: &Worker, tx: &mpsc::Sender<Ev>)
     }
 }
 
+/// The session's queue is full: the request is refused.
+fn busy(tx: &mpsc::Sender<Ev>) {
+    let line = protocol::error_line(
+        0,
+        "Too many requests are queued; this one was dropped.",
+        "Busy",
+    );
+    let _ = tx.try_send(Ev::Stdout(line));
+}
+
 fn send_line(edit: &mut LineEditor, worker: &Worker) {
     let input = if edit.too_long {
         Input::TooLong
@@ -417,10 +432,11 @@ fn send_line(edit: &mut LineEditor, worker: &Worker) {
     };
     edit.line.clear();
     edit.too_long = false;
-    let _ = worker.input.send(input);
+    // A full queue drops the line, like typing ahead into a busy terminal.
+    let _ = worker.send(input);
 }
 
-fn edit_byte(edit: &mut LineEditor, pty: bool, b: u8, worker: &Worker, echo: &mut Vec<u8>) {
+fn edit_byte(edit: &mut LineEditor, pty: bool, b: u8, worker: &mut Worker, echo: &mut Vec<u8>) {
     let was_cr = std::mem::replace(&mut edit.last_cr, false);
     if !pty {
         match b {
@@ -459,12 +475,10 @@ fn edit_byte(edit: &mut LineEditor, pty: bool, b: u8, worker: &Worker, echo: &mu
                 edit.line.clear();
                 edit.too_long = false;
                 echo.extend_from_slice(b"^C\r\n");
-                let _ = worker.input.send(Input::Interrupt);
+                let _ = worker.send(Input::Interrupt);
             }
         }
-        0x04 if edit.line.is_empty() => {
-            let _ = worker.input.send(Input::Eof);
-        }
+        0x04 if edit.line.is_empty() => worker.close_input(),
         0x7f | 0x08 => {
             // Drop one character (all its UTF-8 bytes).
             let mut popped = false;

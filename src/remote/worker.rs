@@ -20,6 +20,9 @@ use crate::runtime::interp::Limits;
 use crate::runtime::session::Outcome;
 use crate::syntax::{Source, parse_script};
 
+/// Most inputs queued for a session.
+const QUEUE: usize = 256;
+
 /// The interpreter recurses; each session gets a roomy stack.
 const STACK: usize = 64 << 20;
 
@@ -109,7 +112,8 @@ pub struct SessionConfig {
 
 /// The connection's handle on a running session.
 pub struct Worker {
-    pub input: mpsc::Sender<Input>,
+    /// Bounded: a client that floods requests gets refusals, not memory.
+    input: Option<mpsc::SyncSender<Input>>,
     /// Stops the running command (Ctrl-C, `cancel`, channel close).
     pub cancel: Arc<AtomicBool>,
     /// Id of the protocol request now running (0: none).
@@ -137,10 +141,34 @@ impl Worker {
         }
     }
 
+    /// Queues input without waiting; false when the queue is full or the
+    /// session has ended.
+    pub fn send(&self, input: Input) -> bool {
+        self.input
+            .as_ref()
+            .is_some_and(|tx| tx.try_send(input).is_ok())
+    }
+
+    /// Queues input, waiting for room (plain threads only, never async).
+    pub fn send_blocking(&self, input: Input) -> bool {
+        self.input.as_ref().is_some_and(|tx| tx.send(input).is_ok())
+    }
+
+    /// The client sent EOF: the session reads what is queued, then ends.
+    pub fn close_input(&mut self) {
+        self.input = None;
+    }
+
+    /// No more input: waits until the session has finished what is queued.
+    pub fn wait(self) {
+        let Worker { input, thread, .. } = self;
+        drop(input);
+        let _ = thread.join();
+    }
+
     /// The client is gone: stop and let the thread end.
     pub fn hang_up(self) {
         self.cancel.store(true, Ordering::SeqCst);
-        let _ = self.input.send(Input::Eof);
     }
 }
 
@@ -148,7 +176,7 @@ pub type Emit = Box<dyn FnMut(Ev) -> bool + Send>;
 
 /// Starts a session thread.
 pub fn spawn(cfg: SessionConfig, mode: Mode, emit: Emit) -> std::io::Result<Worker> {
-    let (tx, rx) = mpsc::channel();
+    let (tx, rx) = mpsc::sync_channel(QUEUE);
     let cancel = Arc::new(AtomicBool::new(false));
     let running = Arc::new(AtomicU64::new(0));
     let cancelled = Arc::new(Mutex::new(HashSet::new()));
@@ -164,7 +192,7 @@ pub fn spawn(cfg: SessionConfig, mode: Mode, emit: Emit) -> std::io::Result<Work
         .stack_size(STACK)
         .spawn(move || session_main(cfg, mode, emit, rx, shared))?;
     Ok(Worker {
-        input: tx,
+        input: Some(tx),
         cancel,
         running,
         cancelled,
@@ -466,7 +494,7 @@ impl Runner {
             if self.out.borrow().gone() {
                 return last;
             }
-            let Ok(input) = rx.recv() else { return last };
+            let input = rx.recv().unwrap_or(Input::Eof);
             match input {
                 Input::Line(line) => {
                     buf.push_str(&line);
@@ -516,7 +544,7 @@ impl Runner {
             if self.out.borrow().gone() {
                 return 0;
             }
-            let Ok(input) = rx.recv() else { return 0 };
+            let input = rx.recv().unwrap_or(Input::Eof);
             match input {
                 Input::Invoke { id, script } => self.invoke(id, script),
                 Input::Complete { id, line, cursor } => {

@@ -38,6 +38,10 @@ pub struct Cli {
     /// user's data directory).
     #[arg(long = "store", value_name = "PATH")]
     pub store: Option<PathBuf>,
+    /// Serves the `lyncsh` JSON-lines protocol on standard input and output
+    /// (an sshd subsystem).
+    #[arg(long = "sshs")]
+    pub sshs: bool,
     /// Arguments for the script given with -File.
     #[arg(skip)]
     pub script_args: Vec<String>,
@@ -53,6 +57,43 @@ pub struct CheckArgs {
     /// Scripts to check.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+}
+
+/// `lyncsh serve`
+#[derive(Parser, Debug)]
+#[command(
+    name = "lyncsh serve",
+    about = "Serves lyncsh sessions over SSH (exec, shell, and the lyncsh subsystem)."
+)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:2222")]
+    pub listen: String,
+    /// The configuration store (default: $env:LYNCSH_STORE, else the user's data directory).
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// The ed25519 host key; made on first start (default: beside the store).
+    #[arg(long, value_name = "PATH")]
+    pub host_key: Option<PathBuf>,
+    /// OpenSSH authorized_keys file of the keys that may log in
+    /// (default: beside the store).
+    #[arg(long, value_name = "PATH")]
+    pub authorized_keys: Option<PathBuf>,
+    /// Seconds one command may run.
+    #[arg(long, default_value_t = 60)]
+    pub command_timeout: u64,
+    /// Most session channels open at once.
+    #[arg(long, default_value_t = 64)]
+    pub max_sessions: usize,
+    /// Seconds without traffic after which a connection is closed.
+    #[arg(long, default_value_t = 900)]
+    pub idle_timeout: u64,
+    /// Bytes of output one command may send.
+    #[arg(long, default_value_t = 64 << 20)]
+    pub max_output: usize,
+    /// Lets remote scripts read and write this machine's files.
+    #[arg(long)]
+    pub allow_file_system: bool,
 }
 
 /// Rewrites pwsh-style options (`-File`, `-c`, `-NoProfile`) for clap, and
@@ -92,6 +133,7 @@ pub fn normalize(args: &[String]) -> (Vec<String>, Vec<String>) {
                 }
                 i += 1;
             }
+            "sshs" if dashed => out.push("--sshs".into()),
             "help" | "h" | "?" if dashed => out.push("--help".into()),
             "" if a == "-" => out.push("--stdin".into()),
             _ if !a.starts_with('-') => {

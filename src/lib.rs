@@ -7,5 +7,6 @@ pub mod config;
 pub mod cs;
 pub mod format;
 pub mod host;
+pub mod remote;
 pub mod runtime;
 pub mod syntax;

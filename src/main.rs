@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use clap::Parser;
-use lyncsh::cli::{CheckArgs, Cli, normalize};
+use lyncsh::cli::{CheckArgs, Cli, ServeArgs, normalize};
 use lyncsh::host::ConsoleHost;
 use lyncsh::runtime::Interp;
 use lyncsh::runtime::session::cli_args;
@@ -45,6 +45,17 @@ fn run(argv: Vec<String>) -> i32 {
             }
         };
     }
+    if argv.first().map(String::as_str) == Some("serve") {
+        return match ServeArgs::try_parse_from(
+            std::iter::once("lyncsh serve".to_string()).chain(argv[1..].iter().cloned()),
+        ) {
+            Ok(a) => serve(a),
+            Err(e) => {
+                let _ = e.print();
+                if e.use_stderr() { 64 } else { 0 }
+            }
+        };
+    }
     let (args, script_args) = normalize(&argv);
     let mut cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
@@ -57,6 +68,13 @@ fn run(argv: Vec<String>) -> i32 {
     if cli.version {
         println!("lyncsh {}", env!("CARGO_PKG_VERSION"));
         return 0;
+    }
+    if cli.sshs {
+        let store = cli
+            .store
+            .clone()
+            .unwrap_or_else(lyncsh::config::store::default_path);
+        return lyncsh::remote::protocol::serve_stdio(store);
     }
     let stdin_tty = std::io::stdin().is_terminal();
     let interactive = !cli.non_interactive && stdin_tty;
@@ -94,6 +112,37 @@ fn run(argv: Vec<String>) -> i32 {
         return it.run_text(src, Vec::new()).exit_code(true);
     }
     repl::run(&mut it, cli.no_profile)
+}
+
+/// `lyncsh serve`: the SSH server; the host key and authorized keys live
+/// beside the store unless given.
+fn serve(a: ServeArgs) -> i32 {
+    use lyncsh::remote::server::{ServeOptions, serve};
+    use lyncsh::remote::worker::RemoteLimits;
+    let store = a.store.unwrap_or_else(lyncsh::config::store::default_path);
+    let dir = store
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let opts = ServeOptions {
+        listen: a.listen,
+        host_key: a
+            .host_key
+            .unwrap_or_else(|| dir.join("ssh_host_ed25519_key")),
+        authorized_keys: a
+            .authorized_keys
+            .unwrap_or_else(|| dir.join("authorized_keys")),
+        store,
+        limits: RemoteLimits {
+            command_time: std::time::Duration::from_secs(a.command_timeout.max(1)),
+            max_output: a.max_output,
+            file_system: a.allow_file_system,
+            ..RemoteLimits::default()
+        },
+        max_sessions: a.max_sessions.max(1),
+        idle_timeout: std::time::Duration::from_secs(a.idle_timeout.max(1)),
+    };
+    serve(opts)
 }
 
 /// `lyncsh check`: every syntax error as `file:line:col: message`.

@@ -150,6 +150,9 @@ pub struct Interp {
     pub store_path: Option<PathBuf>,
     /// The account changes are logged as.
     pub account: String,
+    /// The RBAC roles of a remote session: a Lync cmdlet they do not allow
+    /// is not recognized. `None` (local use) allows every command.
+    pub roles: Option<Rc<[String]>>,
     /// Nesting of statement blocks: statements at depth 1 are top-level,
     /// and the store commits when each of them ends.
     pub block_depth: usize,
@@ -190,6 +193,7 @@ impl Interp {
             engine: None,
             store_path: None,
             account: std::env::var("USER").unwrap_or_else(|_| "local".into()),
+            roles: None,
             block_depth: 0,
             cur_source: Rc::new(crate::syntax::Source::new(None, String::new())),
         };

@@ -745,7 +745,12 @@ impl Interp {
                 f.name.clone(),
             ));
         }
-        if let Some(info) = self.registry.get(&name) {
+        if let Some(info) = self.registry.get(&name)
+            && self
+                .roles
+                .as_ref()
+                .is_none_or(|r| crate::config::roles::allowed(r, info.name))
+        {
             let n = Rc::from(info.name);
             return Ok((Target::Cmdlet(info), n));
         }

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use super::error::{ErrorRecord, Flow};
-use super::interp::{Interp, ToHost};
+use super::interp::{Interp, Sink, ToHost};
 use super::value::Value;
 use crate::commands::binder::RawArg;
 use crate::syntax::ast::Span;
@@ -70,6 +70,17 @@ impl Interp {
     /// Runs script text. `file` scripts get their own script scope and
     /// `$PSScriptRoot`; commands run in the global scope, as pwsh does.
     pub fn run_text(&mut self, source: Rc<Source>, args: Vec<RawArg>) -> Outcome {
+        self.run_text_to(source, args, &mut ToHost)
+    }
+
+    /// Runs script text with its output objects going to `out` instead of
+    /// being formatted to the host (the `lyncsh` remote protocol).
+    pub fn run_text_to(
+        &mut self,
+        source: Rc<Source>,
+        args: Vec<RawArg>,
+        out: &mut dyn Sink,
+    ) -> Outcome {
         let ast = match parse_script(source.clone()) {
             Ok(a) => a,
             Err(e) => {
@@ -89,15 +100,14 @@ impl Interp {
             self.set_global("PSCommandPath", Value::from(p.display().to_string()));
         }
         let prev = std::mem::replace(&mut self.cur_source, source);
-        let mut out = ToHost;
         let result = if is_file || ast.params.is_some() || !args.is_empty() {
-            self.run_script_block(&ast, args, is_file, &mut out)
+            self.run_script_block(&ast, args, is_file, out)
         } else {
             // A plain command runs in the global scope: its variables and
             // functions stay for the next command (REPL, SSH shell).
             let mut r = Ok(());
             for block in [&ast.begin, &ast.process, &ast.end].into_iter().flatten() {
-                r = self.exec_block(block, &mut out);
+                r = self.exec_block(block, out);
                 if r.is_err() {
                     break;
                 }
@@ -114,7 +124,7 @@ impl Interp {
         ast: &Rc<crate::syntax::ast::ScriptBlockAst>,
         args: Vec<RawArg>,
         is_file: bool,
-        out: &mut ToHost,
+        out: &mut dyn Sink,
     ) -> Result<(), Flow> {
         self.call_block_raw(ast, args, is_file, out)
     }

@@ -1,0 +1,6 @@
+//! Remote sessions: `lyncsh serve` (SSH), the `lyncsh` JSON-lines
+//! subsystem, and the session threads behind them.
+
+pub mod protocol;
+pub mod server;
+pub mod worker;

@@ -1,0 +1,433 @@
+//! The `lyncsh` subsystem: one JSON object per line (see DESIGN.md,
+//! "Remote sessions").
+//!
+//! Client: `{"id":1,"op":"invoke","script":"…"}`,
+//! `{"id":2,"op":"complete","line":"Get-CsA","cursor":7}`,
+//! `{"op":"cancel","id":1}`.
+//! Server: `{"op":"hello","version":1,"user":"…","roles":[…]}` first, then per
+//! request `{"id":1,"stream":"output","object":{…},"text":"…"}`,
+//! `{"id":1,"stream":"error","error":{…}}`, other streams as
+//! `{"id":1,"stream":"warning","text":"…"}`, completions as
+//! `{"id":2,"op":"completion","start":0,"matches":[…]}`, and at the end
+//! `{"id":1,"state":"completed"|"failed"|"stopped"}`.
+//!
+//! Also `lyncsh -sshs`: the same protocol over standard input and output,
+//! for OpenSSH's sshd (`Subsystem lyncsh /usr/bin/lyncsh -sshs`).
+
+use std::cell::RefCell;
+use std::io::{BufRead, Write};
+use std::rc::Rc;
+
+use serde_json::{Map, Value as J, json};
+
+use super::worker::{self, Ev, Input, Mode, Out, SessionConfig, Worker};
+use crate::host::Stream;
+use crate::runtime::Interp;
+use crate::runtime::error::Res;
+use crate::runtime::interp::Sink;
+use crate::runtime::value::{PropKind, Value};
+
+pub const VERSION: u64 = 1;
+
+/// Longest request line accepted.
+pub const MAX_LINE: usize = 4 << 20;
+
+/// Deepest nesting of objects rendered as JSON.
+const MAX_DEPTH: usize = 4;
+
+/// A request from the client.
+#[derive(Debug, PartialEq)]
+pub enum Request {
+    Invoke {
+        id: u64,
+        script: String,
+    },
+    Complete {
+        id: u64,
+        line: String,
+        cursor: usize,
+    },
+    Cancel {
+        id: Option<u64>,
+    },
+}
+
+/// Reads one request line. The error carries the request's id when it
+/// could be read, so the client can match the failure.
+pub fn parse_request(line: &[u8]) -> Result<Request, (Option<u64>, String)> {
+    let text = std::str::from_utf8(line).map_err(|_| (None, "The request is not UTF-8.".into()))?;
+    let v: J = serde_json::from_str(text)
+        .map_err(|e| (None, format!("The request is not valid JSON: {e}.")))?;
+    let Some(obj) = v.as_object() else {
+        return Err((None, "A request must be a JSON object.".into()));
+    };
+    let id = obj.get("id").and_then(J::as_u64);
+    let op = obj.get("op").and_then(J::as_str).unwrap_or("");
+    let need_id = || id.ok_or((None, format!("The '{op}' request needs a numeric \"id\".")));
+    match op {
+        "invoke" => {
+            let id = need_id()?;
+            let script = obj.get("script").and_then(J::as_str).ok_or((
+                Some(id),
+                "The 'invoke' request needs a \"script\" string.".into(),
+            ))?;
+            Ok(Request::Invoke {
+                id,
+                script: script.to_string(),
+            })
+        }
+        "complete" => {
+            let id = need_id()?;
+            let line = obj.get("line").and_then(J::as_str).ok_or((
+                Some(id),
+                "The 'complete' request needs a \"line\" string.".into(),
+            ))?;
+            let cursor = obj
+                .get("cursor")
+                .and_then(J::as_u64)
+                .map_or(line.chars().count(), |c| c as usize);
+            Ok(Request::Complete {
+                id,
+                line: line.to_string(),
+                cursor,
+            })
+        }
+        "cancel" => Ok(Request::Cancel { id }),
+        "" => Err((id, "The request has no \"op\".".into())),
+        other => Err((id, format!("Unknown op '{other}'."))),
+    }
+}
+
+/// Hands a request line to the session; false when it could not be queued.
+pub fn dispatch(worker: &Worker, line: &[u8], blocking: bool) -> bool {
+    let input = match parse_request(line) {
+        Ok(Request::Invoke { id, script }) => Input::Invoke { id, script },
+        Ok(Request::Complete { id, line, cursor }) => Input::Complete { id, line, cursor },
+        Ok(Request::Cancel { id }) => {
+            worker.cancel_request(id);
+            return true;
+        }
+        Err((id, message)) => Input::Bad { id, message },
+    };
+    if blocking {
+        worker.send_blocking(input)
+    } else {
+        worker.send(input)
+    }
+}
+
+fn to_line(v: J) -> Vec<u8> {
+    let mut s = v.to_string().into_bytes();
+    s.push(b'\n');
+    s
+}
+
+pub fn hello_line(user: &str, roles: &[String]) -> Vec<u8> {
+    to_line(json!({"op": "hello", "version": VERSION, "user": user, "roles": roles}))
+}
+
+pub fn error_line(id: u64, message: &str, kind: &str) -> Vec<u8> {
+    to_line(json!({"id": id, "stream": "error", "error": {"message": message, "kind": kind}}))
+}
+
+pub fn text_line(id: u64, stream: &str, text: &str) -> Vec<u8> {
+    to_line(json!({"id": id, "stream": stream, "text": text}))
+}
+
+pub fn state_line(id: u64, state: &str, exit: Option<i32>) -> Vec<u8> {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(id));
+    m.insert("state".into(), json!(state));
+    if let Some(n) = exit {
+        m.insert("exit".into(), json!(n));
+    }
+    to_line(J::Object(m))
+}
+
+pub fn stream_name(s: Stream) -> &'static str {
+    match s {
+        Stream::Output => "host",
+        Stream::Error => "error",
+        Stream::Warning => "warning",
+        Stream::Verbose => "verbose",
+        Stream::Debug => "debug",
+        Stream::Information => "information",
+    }
+}
+
+/// A value as JSON: numbers and booleans as themselves, objects by their
+/// properties, everything else by its text.
+pub fn to_json(v: &Value, depth: usize) -> J {
+    match v {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(n) => json!(n),
+        Value::Long(n) => json!(n),
+        Value::Double(d) => {
+            serde_json::Number::from_f64(*d).map_or(J::String(v.to_string()), J::Number)
+        }
+        Value::Decimal(d) => d
+            .to_string()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(J::String(d.to_string()), J::Number),
+        Value::DateTime(d) => J::String(d.format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
+        Value::Array(a) => {
+            if depth >= MAX_DEPTH {
+                return J::String(v.to_string());
+            }
+            J::Array(
+                a.items
+                    .borrow()
+                    .iter()
+                    .map(|x| to_json(x, depth + 1))
+                    .collect(),
+            )
+        }
+        Value::Hashtable(h) => {
+            if depth >= MAX_DEPTH {
+                return J::String(v.to_string());
+            }
+            let mut m = Map::new();
+            for (k, val) in h.borrow().entries() {
+                m.insert(k.to_string(), to_json(val, depth + 1));
+            }
+            J::Object(m)
+        }
+        Value::Object(o) => {
+            let o = o.borrow();
+            if depth >= MAX_DEPTH {
+                return J::String(
+                    o.display
+                        .as_deref()
+                        .map_or_else(|| v.to_string(), str::to_string),
+                );
+            }
+            let mut m = Map::new();
+            for p in &o.props {
+                if matches!(p.kind, PropKind::Method | PropKind::Alias) {
+                    continue;
+                }
+                m.insert(p.name.to_string(), to_json(&p.value, depth + 1));
+            }
+            J::Object(m)
+        }
+        _ => J::String(v.to_string()),
+    }
+}
+
+/// Output objects of an `invoke`: JSON with a text rendering.
+pub struct ObjectSink {
+    pub out: Rc<RefCell<Out>>,
+}
+
+impl Sink for ObjectSink {
+    fn emit(&mut self, it: &mut Interp, v: Value) -> Res<()> {
+        it.check_stop()?;
+        let v = it.display_snapshot(v);
+        let text = crate::format::render_all(std::slice::from_ref(&v), it.host.width());
+        let text = text.trim_matches('\n');
+        let mut out = self.out.borrow_mut();
+        let line = to_line(json!({
+            "id": out.id,
+            "stream": "output",
+            "object": to_json(&v, 0),
+            "text": text,
+        }));
+        out.line(line);
+        Ok(())
+    }
+}
+
+/// Completes the command name under the cursor from the commands the
+/// session may run.
+pub fn complete(it: &Interp, id: u64, line: &str, cursor: usize) -> Vec<u8> {
+    let chars: Vec<char> = line.chars().collect();
+    let cursor = cursor.min(chars.len());
+    let mut start = cursor;
+    while start > 0 && !matches!(chars[start - 1], ' ' | '\t' | '|' | ';' | '(' | '{' | '=') {
+        start -= 1;
+    }
+    let word: String = chars[start..cursor].iter().collect();
+    let lower = word.to_ascii_lowercase();
+    let mut matches: Vec<String> = if word.is_empty() || word.starts_with(['$', '-']) {
+        Vec::new()
+    } else {
+        it.registry
+            .all()
+            .iter()
+            .map(|c| c.name)
+            .filter(|n| n.to_ascii_lowercase().starts_with(&lower))
+            .filter(|n| {
+                it.roles
+                    .as_ref()
+                    .is_none_or(|r| crate::config::roles::allowed(r, n))
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    matches.sort_by_key(|m| m.to_ascii_lowercase());
+    matches.dedup();
+    to_line(
+        json!({"id": id, "op": "completion", "start": start, "end": cursor, "matches": matches}),
+    )
+}
+
+/// `lyncsh -sshs`: the protocol over standard input and output, as the
+/// local user with local rights.
+pub fn serve_stdio(store: std::path::PathBuf) -> i32 {
+    let account = std::env::var("USER").unwrap_or_else(|_| "local".into());
+    let cfg = SessionConfig {
+        store,
+        account,
+        enforce_roles: false,
+        limits: None,
+    };
+    let emit: worker::Emit = Box::new(|ev| match ev {
+        Ev::Stdout(b) => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(&b).is_ok() && o.flush().is_ok()
+        }
+        Ev::Stderr(b) => {
+            let _ = std::io::stderr().lock().write_all(&b);
+            true
+        }
+        Ev::Exit(_) => true,
+    });
+    let worker = match worker::spawn(cfg, Mode::Protocol, emit) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("lyncsh: cannot start the session: {e}");
+            return 70;
+        }
+    };
+    let mut stdin = std::io::stdin().lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match read_bounded_line(&mut stdin, &mut line, MAX_LINE) {
+            Ok(LineRead::Eof) | Err(_) => break,
+            Ok(LineRead::TooLong) => {
+                let _ = worker.send_blocking(Input::Bad {
+                    id: None,
+                    message: "The request line is longer than this session accepts.".into(),
+                });
+            }
+            Ok(LineRead::Line) => {
+                let l = trim_eol(&line);
+                if l.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                if !dispatch(&worker, l, true) {
+                    break;
+                }
+            }
+        }
+    }
+    worker.wait();
+    0
+}
+
+pub enum LineRead {
+    Line,
+    TooLong,
+    Eof,
+}
+
+/// Reads a line of at most `max` bytes; a longer one is skipped to its end.
+pub fn read_bounded_line(
+    r: &mut impl BufRead,
+    out: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<LineRead> {
+    let mut too_long = false;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(if too_long {
+                LineRead::TooLong
+            } else if out.is_empty() {
+                LineRead::Eof
+            } else {
+                LineRead::Line
+            });
+        }
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        let n = chunk.len();
+        if !too_long {
+            if out.len() + n > max {
+                too_long = true;
+                out.clear();
+            } else {
+                out.extend_from_slice(chunk);
+            }
+        }
+        r.consume(n);
+        if done {
+            return Ok(if too_long {
+                LineRead::TooLong
+            } else {
+                LineRead::Line
+            });
+        }
+    }
+}
+
+pub fn trim_eol(line: &[u8]) -> &[u8] {
+    let mut l = line;
+    while let [rest @ .., b'\n' | b'\r'] = l {
+        l = rest;
+    }
+    l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests() {
+        assert_eq!(
+            parse_request(br#"{"id":1,"op":"invoke","script":"1+1"}"#),
+            Ok(Request::Invoke {
+                id: 1,
+                script: "1+1".into()
+            })
+        );
+        assert_eq!(
+            parse_request(br#"{"op":"cancel","id":3}"#),
+            Ok(Request::Cancel { id: Some(3) })
+        );
+        assert!(parse_request(b"{nope").is_err());
+        assert!(parse_request(b"\xff\xfe").is_err());
+        assert!(parse_request(br#"[1,2]"#).is_err());
+        assert_eq!(
+            parse_request(br#"{"id":4,"op":"invoke"}"#)
+                .err()
+                .map(|e| e.0),
+            Some(Some(4))
+        );
+        assert!(parse_request(br#"{"id":"x","op":"invoke","script":""}"#).is_err());
+    }
+
+    #[test]
+    fn bounded_lines() {
+        let data = b"short\nthis one is far too long\nok\nlast";
+        let mut r = std::io::BufReader::with_capacity(4, &data[..]);
+        let mut got = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            match read_bounded_line(&mut r, &mut line, 10) {
+                Ok(LineRead::Eof) => break,
+                Ok(LineRead::TooLong) => got.push("<long>".to_string()),
+                Ok(LineRead::Line) => got.push(String::from_utf8_lossy(trim_eol(&line)).into()),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(got, ["short", "<long>", "ok", "last"]);
+    }
+}

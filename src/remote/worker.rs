@@ -1,0 +1,608 @@
+//! A remote session's interpreter: it runs on a thread of its own (the
+//! interpreter is not `Send`) and talks to the connection through
+//! channels. Input arrives as [`Input`]s; output leaves as [`Ev`]s through
+//! an `emit` callback that blocks while the client is slow (backpressure)
+//! and reports a vanished client, which stops the running command.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use std::cell::RefCell;
+
+use super::protocol;
+use crate::host::{Host, Stream};
+use crate::runtime::Interp;
+use crate::runtime::interp::Limits;
+use crate::runtime::session::Outcome;
+use crate::syntax::{Source, parse_script};
+
+/// Most inputs queued for a session.
+const QUEUE: usize = 256;
+
+/// The interpreter recurses; each session gets a roomy stack.
+const STACK: usize = 64 << 20;
+
+/// What a session sends towards the client.
+#[derive(Debug)]
+pub enum Ev {
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
+    /// The session is over with this exit status.
+    Exit(i32),
+}
+
+/// What the connection sends to the session.
+#[derive(Debug)]
+pub enum Input {
+    /// A shell line, without its line end.
+    Line(String),
+    /// Ctrl-C at an idle shell prompt: drop the pending continuation.
+    Interrupt,
+    /// A shell line longer than the session accepts.
+    TooLong,
+    Invoke {
+        id: u64,
+        script: String,
+    },
+    Complete {
+        id: u64,
+        line: String,
+        cursor: usize,
+    },
+    /// A protocol line that could not be understood.
+    Bad {
+        id: Option<u64>,
+        message: String,
+    },
+    /// The client sent EOF.
+    Eof,
+}
+
+/// What kind of session the channel asked for.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Exec(String),
+    Shell { pty: bool },
+    Protocol,
+}
+
+/// Bounds of a remote session.
+#[derive(Debug, Clone)]
+pub struct RemoteLimits {
+    /// Wall time of one command.
+    pub command_time: Duration,
+    /// Bytes of output one command may send.
+    pub max_output: usize,
+    /// Whether scripts may use this machine's files.
+    pub file_system: bool,
+    /// Operator limits: most items, most string bytes.
+    pub max_items: usize,
+    pub max_string: usize,
+    pub max_collect: usize,
+}
+
+impl Default for RemoteLimits {
+    fn default() -> RemoteLimits {
+        RemoteLimits {
+            command_time: Duration::from_secs(60),
+            max_output: 64 << 20,
+            file_system: false,
+            max_items: 10_000_000,
+            max_string: 64 << 20,
+            max_collect: 10_000_000,
+        }
+    }
+}
+
+/// Who the session is and what it may do.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub store: PathBuf,
+    pub account: String,
+    /// `true`: the account's roles (looked up at start) decide which
+    /// cmdlets exist; an account without roles gets no session.
+    pub enforce_roles: bool,
+    /// `None`: local limits (no deadline, file system allowed).
+    pub limits: Option<RemoteLimits>,
+}
+
+/// The connection's handle on a running session.
+pub struct Worker {
+    /// Bounded: a client that floods requests gets refusals, not memory.
+    input: Option<mpsc::SyncSender<Input>>,
+    /// Stops the running command (Ctrl-C, `cancel`, channel close).
+    pub cancel: Arc<AtomicBool>,
+    /// Id of the protocol request now running (0: none).
+    pub running: Arc<AtomicU64>,
+    /// Protocol requests cancelled before they started.
+    pub cancelled: Arc<Mutex<HashSet<u64>>>,
+    /// Whether a command is running (a shell's Ctrl-C then cancels it).
+    pub busy: Arc<AtomicBool>,
+    pub thread: std::thread::JoinHandle<()>,
+}
+
+impl Worker {
+    /// Stops what runs now, or the request `id` if it has not started.
+    pub fn cancel_request(&self, id: Option<u64>) {
+        match id {
+            None => self.cancel.store(true, Ordering::SeqCst),
+            Some(id) if self.running.load(Ordering::SeqCst) == id => {
+                self.cancel.store(true, Ordering::SeqCst)
+            }
+            Some(id) => {
+                if let Ok(mut set) = self.cancelled.lock() {
+                    set.insert(id);
+                }
+            }
+        }
+    }
+
+    /// Queues input without waiting; false when the queue is full or the
+    /// session has ended.
+    pub fn send(&self, input: Input) -> bool {
+        self.input
+            .as_ref()
+            .is_some_and(|tx| tx.try_send(input).is_ok())
+    }
+
+    /// Queues input, waiting for room (plain threads only, never async).
+    pub fn send_blocking(&self, input: Input) -> bool {
+        self.input.as_ref().is_some_and(|tx| tx.send(input).is_ok())
+    }
+
+    /// The client sent EOF: the session reads what is queued, then ends.
+    pub fn close_input(&mut self) {
+        self.input = None;
+    }
+
+    /// No more input: waits until the session has finished what is queued.
+    pub fn wait(self) {
+        let Worker { input, thread, .. } = self;
+        drop(input);
+        let _ = thread.join();
+    }
+
+    /// The client is gone: stop and let the thread end.
+    pub fn hang_up(self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+}
+
+pub type Emit = Box<dyn FnMut(Ev) -> bool + Send>;
+
+/// Starts a session thread.
+pub fn spawn(cfg: SessionConfig, mode: Mode, emit: Emit) -> std::io::Result<Worker> {
+    let (tx, rx) = mpsc::sync_channel(QUEUE);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let running = Arc::new(AtomicU64::new(0));
+    let cancelled = Arc::new(Mutex::new(HashSet::new()));
+    let busy = Arc::new(AtomicBool::new(false));
+    let shared = Shared {
+        cancel: cancel.clone(),
+        running: running.clone(),
+        cancelled: cancelled.clone(),
+        busy: busy.clone(),
+    };
+    let thread = std::thread::Builder::new()
+        .name("lyncsh-session".into())
+        .stack_size(STACK)
+        .spawn(move || session_main(cfg, mode, emit, rx, shared))?;
+    Ok(Worker {
+        input: Some(tx),
+        cancel,
+        running,
+        cancelled,
+        busy,
+        thread,
+    })
+}
+
+struct Shared {
+    cancel: Arc<AtomicBool>,
+    running: Arc<AtomicU64>,
+    cancelled: Arc<Mutex<HashSet<u64>>>,
+    busy: Arc<AtomicBool>,
+}
+
+/// The session's way out: text for a shell, JSON lines for the protocol.
+pub struct Out {
+    emit: Emit,
+    gone: bool,
+    pty: bool,
+    json: bool,
+    /// Protocol request whose output is being written.
+    pub id: u64,
+    bytes: usize,
+    cap: usize,
+    over: bool,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Out {
+    fn send(&mut self, ev: Ev) {
+        if self.gone {
+            return;
+        }
+        if !(self.emit)(ev) {
+            self.gone = true;
+            self.cancel.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Counts output against the command's cap; false once it is spent.
+    fn budget(&mut self, n: usize) -> bool {
+        if self.over {
+            return false;
+        }
+        self.bytes = self.bytes.saturating_add(n);
+        if self.bytes > self.cap {
+            self.over = true;
+            self.cancel.store(true, Ordering::SeqCst);
+            let msg = format!(
+                "The output of this command is larger than this session allows ({} bytes); the command was stopped.",
+                self.cap
+            );
+            if self.json {
+                let line = protocol::error_line(self.id, &msg, "OutputLimitExceeded");
+                self.send(Ev::Stdout(line));
+            } else {
+                let text = self.newlines(&format!("{msg}\n"));
+                self.send(Ev::Stderr(text));
+            }
+            return false;
+        }
+        true
+    }
+
+    fn newlines(&self, text: &str) -> Vec<u8> {
+        if self.pty {
+            let mut out = Vec::with_capacity(text.len() + 8);
+            let mut prev = 0u8;
+            for &b in text.as_bytes() {
+                if b == b'\n' && prev != b'\r' {
+                    out.push(b'\r');
+                }
+                out.push(b);
+                prev = b;
+            }
+            out
+        } else {
+            text.as_bytes().to_vec()
+        }
+    }
+
+    /// Text that is not command output (prompts, echo): not counted.
+    pub fn plain(&mut self, text: &str) {
+        let bytes = self.newlines(text);
+        self.send(Ev::Stdout(bytes));
+    }
+
+    /// A protocol line (JSON, newline-terminated), counted against the cap.
+    pub fn line(&mut self, line: Vec<u8>) {
+        if self.budget(line.len()) {
+            self.send(Ev::Stdout(line));
+        }
+    }
+
+    /// A protocol line that must get through (hello, final state).
+    pub fn control(&mut self, line: Vec<u8>) {
+        self.send(Ev::Stdout(line));
+    }
+
+    fn write(&mut self, stream: Stream, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        if self.json {
+            let line = match stream {
+                Stream::Error => {
+                    protocol::error_line(self.id, text.trim_end_matches('\n'), "Error")
+                }
+                other => protocol::text_line(self.id, protocol::stream_name(other), text),
+            };
+            self.line(line);
+            return;
+        }
+        if !self.budget(text.len()) {
+            return;
+        }
+        let bytes = self.newlines(text);
+        match stream {
+            Stream::Error => self.send(Ev::Stderr(bytes)),
+            _ => self.send(Ev::Stdout(bytes)),
+        }
+    }
+
+    /// A new command starts: its output budget is fresh.
+    fn reset(&mut self) {
+        self.bytes = 0;
+        self.over = false;
+    }
+
+    pub fn gone(&self) -> bool {
+        self.gone
+    }
+
+    pub fn cap_hit(&self) -> bool {
+        self.over
+    }
+}
+
+/// The interpreter's host inside a remote session.
+pub struct ChannelHost {
+    out: Rc<RefCell<Out>>,
+    width: usize,
+}
+
+impl Host for ChannelHost {
+    fn write(&mut self, stream: Stream, text: &str) {
+        self.out.borrow_mut().write(stream, text);
+    }
+
+    fn width(&self) -> usize {
+        self.width
+    }
+}
+
+fn session_main(
+    cfg: SessionConfig,
+    mode: Mode,
+    emit: Emit,
+    rx: mpsc::Receiver<Input>,
+    shared: Shared,
+) {
+    let (pty, json) = match &mode {
+        Mode::Shell { pty } => (*pty, false),
+        Mode::Protocol => (false, true),
+        Mode::Exec(_) => (false, false),
+    };
+    let out = Rc::new(RefCell::new(Out {
+        emit,
+        gone: false,
+        pty,
+        json,
+        id: 0,
+        bytes: 0,
+        cap: cfg.limits.as_ref().map_or(usize::MAX, |l| l.max_output),
+        over: false,
+        cancel: shared.cancel.clone(),
+    }));
+    let host = ChannelHost {
+        out: out.clone(),
+        width: 120,
+    };
+    let mut it = Interp::new(Box::new(host));
+    it.cancel = shared.cancel.clone();
+    it.account = cfg.account.clone();
+    it.store_path = Some(cfg.store.clone());
+    it.set_global(
+        "PSSenderInfo",
+        crate::runtime::value::Value::from(cfg.account.as_str()),
+    );
+    if let Some(l) = &cfg.limits {
+        it.limits = Limits {
+            max_call_depth: 200,
+            max_collect: l.max_collect,
+            deadline: None,
+            file_system: l.file_system,
+            root: None,
+        };
+        crate::runtime::ops::set_limits(l.max_items, l.max_string);
+    }
+    let roles = match it.engine() {
+        Ok(engine) => match crate::config::roles::roles_of(&engine, &cfg.account) {
+            Ok(r) => r,
+            Err(e) => {
+                fail(&out, json, &format!("The role store cannot be read: {e}"));
+                return;
+            }
+        },
+        Err(e) => {
+            fail(&out, json, &e.message);
+            return;
+        }
+    };
+    if cfg.enforce_roles {
+        if roles.is_empty() {
+            fail(
+                &out,
+                json,
+                &format!("The account '{}' holds no administrator role.", cfg.account),
+            );
+            return;
+        }
+        it.roles = Some(Rc::from(roles.clone()));
+    }
+    let mut run = Runner {
+        it,
+        out,
+        limits: cfg.limits.clone(),
+        shared,
+    };
+    let code = match mode {
+        Mode::Exec(script) => run.exec(script),
+        Mode::Shell { .. } => run.shell(&rx),
+        Mode::Protocol => run.protocol(&rx, &cfg.account, &roles),
+    };
+    run.out.borrow_mut().send(Ev::Exit(code));
+}
+
+fn fail(out: &Rc<RefCell<Out>>, json: bool, msg: &str) {
+    let mut o = out.borrow_mut();
+    if json {
+        let line = protocol::error_line(0, msg, "SessionRefused");
+        o.control(line);
+    } else {
+        let text = format!("{msg}\n");
+        let bytes = o.newlines(&text);
+        o.send(Ev::Stderr(bytes));
+    }
+    o.send(Ev::Exit(1));
+}
+
+struct Runner {
+    it: Interp,
+    out: Rc<RefCell<Out>>,
+    limits: Option<RemoteLimits>,
+    shared: Shared,
+}
+
+impl Runner {
+    /// Prepares a command: fresh cancel flag, deadline and output budget.
+    fn start(&mut self) {
+        self.shared.cancel.store(false, Ordering::SeqCst);
+        self.shared.busy.store(true, Ordering::SeqCst);
+        self.it.limits.deadline = self
+            .limits
+            .as_ref()
+            .map(|l| Instant::now() + l.command_time);
+        self.out.borrow_mut().reset();
+    }
+
+    fn stop(&mut self) {
+        self.shared.busy.store(false, Ordering::SeqCst);
+        self.it.limits.deadline = None;
+    }
+
+    fn run(&mut self, text: String) -> Outcome {
+        self.start();
+        let src = Rc::new(Source::new(None, text));
+        let outcome = self.it.run_text(src, Vec::new());
+        self.stop();
+        outcome
+    }
+
+    fn exec(&mut self, script: String) -> i32 {
+        let outcome = self.run(script);
+        outcome.exit_code(true)
+    }
+
+    fn prompt(&mut self, continuation: bool) {
+        let p = if continuation { ">> " } else { "PS lyncsh> " };
+        self.out.borrow_mut().plain(p);
+    }
+
+    fn shell(&mut self, rx: &mpsc::Receiver<Input>) -> i32 {
+        let mut buf = String::new();
+        let mut last = 0;
+        self.prompt(false);
+        loop {
+            if self.out.borrow().gone() {
+                return last;
+            }
+            let input = rx.recv().unwrap_or(Input::Eof);
+            match input {
+                Input::Line(line) => {
+                    buf.push_str(&line);
+                    buf.push('\n');
+                    let src = Rc::new(Source::new(None, buf.clone()));
+                    if let Err(e) = parse_script(src)
+                        && e.incomplete
+                    {
+                        self.prompt(true);
+                        continue;
+                    }
+                    let text = std::mem::take(&mut buf);
+                    match self.run(text) {
+                        Outcome::Exit(n) => return n,
+                        o => last = o.exit_code(true),
+                    }
+                    self.prompt(false);
+                }
+                Input::Interrupt => {
+                    buf.clear();
+                    self.prompt(false);
+                }
+                Input::TooLong => {
+                    buf.clear();
+                    self.out.borrow_mut().write(
+                        Stream::Error,
+                        "The line is longer than this session accepts.\n",
+                    );
+                    self.prompt(false);
+                }
+                Input::Eof => {
+                    if !buf.trim().is_empty() {
+                        let text = std::mem::take(&mut buf);
+                        last = self.run(text).exit_code(true);
+                    }
+                    return last;
+                }
+                Input::Invoke { .. } | Input::Complete { .. } | Input::Bad { .. } => {}
+            }
+        }
+    }
+
+    fn protocol(&mut self, rx: &mpsc::Receiver<Input>, user: &str, roles: &[String]) -> i32 {
+        let hello = protocol::hello_line(user, roles);
+        self.out.borrow_mut().control(hello);
+        loop {
+            if self.out.borrow().gone() {
+                return 0;
+            }
+            let input = rx.recv().unwrap_or(Input::Eof);
+            match input {
+                Input::Invoke { id, script } => self.invoke(id, script),
+                Input::Complete { id, line, cursor } => {
+                    let reply = protocol::complete(&self.it, id, &line, cursor);
+                    let mut o = self.out.borrow_mut();
+                    o.control(reply);
+                    o.control(protocol::state_line(id, "completed", None));
+                }
+                Input::Bad { id, message } => {
+                    let mut o = self.out.borrow_mut();
+                    o.control(protocol::error_line(
+                        id.unwrap_or(0),
+                        &message,
+                        "BadRequest",
+                    ));
+                    if let Some(id) = id {
+                        o.control(protocol::state_line(id, "failed", None));
+                    }
+                }
+                Input::Eof => return 0,
+                Input::Line(_) | Input::Interrupt | Input::TooLong => {}
+            }
+        }
+    }
+
+    fn invoke(&mut self, id: u64, script: String) {
+        let skipped = self
+            .shared
+            .cancelled
+            .lock()
+            .map(|mut s| s.remove(&id))
+            .unwrap_or(false);
+        if skipped {
+            let line = protocol::state_line(id, "stopped", None);
+            self.out.borrow_mut().control(line);
+            return;
+        }
+        self.shared.running.store(id, Ordering::SeqCst);
+        self.out.borrow_mut().id = id;
+        self.start();
+        let src = Rc::new(Source::new(None, script));
+        let mut sink = protocol::ObjectSink {
+            out: self.out.clone(),
+        };
+        let outcome = self.it.run_text_to(src, Vec::new(), &mut sink);
+        self.stop();
+        self.shared.running.store(0, Ordering::SeqCst);
+        let (state, exit) = match outcome {
+            Outcome::Completed { ok: true } => ("completed", None),
+            Outcome::Completed { ok: false } => ("completed", Some(1)),
+            Outcome::Exit(n) => (if n == 0 { "completed" } else { "failed" }, Some(n)),
+            Outcome::Failed => ("failed", Some(1)),
+            Outcome::Stopped if self.out.borrow().cap_hit() => ("failed", Some(1)),
+            Outcome::Stopped => ("stopped", Some(130)),
+        };
+        let line = protocol::state_line(id, state, exit);
+        let mut o = self.out.borrow_mut();
+        o.control(line);
+        o.id = 0;
+    }
+}

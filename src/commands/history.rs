@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use super::{Args, CommandInfo, Cx, Example, Processor, Signature};
-use crate::runtime::error::{ErrorCategory, Flow, Res};
+use crate::runtime::error::{ErrorCategory, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::{PsObject, Value};
 use crate::syntax::{Source, parse_script};
@@ -112,18 +112,6 @@ impl Processor for InvokeHistory {
         let src = Rc::new(Source::new(None, text));
         let sb = parse_script(src)
             .map_err(|e| cx.fail(crate::runtime::error::ErrorRecord::from_parse(&e)))?;
-        let prev = std::mem::replace(&mut cx.it.cur_source, sb.source.clone());
-        let mut r = Ok(());
-        for block in [&sb.begin, &sb.process, &sb.end].into_iter().flatten() {
-            r = cx.it.exec_block(block, cx.out);
-            if r.is_err() {
-                break;
-            }
-        }
-        cx.it.cur_source = prev;
-        match r {
-            Err(Flow::Return) => Ok(()),
-            other => other,
-        }
+        cx.it.exec_here(&sb, cx.out)
     }
 }

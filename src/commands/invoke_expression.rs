@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
-use crate::runtime::error::{ErrorRecord, Flow, Res};
+use crate::runtime::error::{ErrorRecord, Res};
 use crate::runtime::types::PsType;
 use crate::syntax::{Source, parse_script};
 
@@ -36,18 +36,6 @@ impl Processor for InvokeExpression {
         };
         let src = Rc::new(Source::new(None, text));
         let sb = parse_script(src).map_err(|e| cx.fail(ErrorRecord::from_parse(&e)))?;
-        let prev = std::mem::replace(&mut cx.it.cur_source, sb.source.clone());
-        let mut r = Ok(());
-        for block in [&sb.begin, &sb.process, &sb.end].into_iter().flatten() {
-            r = cx.it.exec_block(block, cx.out);
-            if r.is_err() {
-                break;
-            }
-        }
-        cx.it.cur_source = prev;
-        match r {
-            Err(Flow::Return) => Ok(()),
-            other => other,
-        }
+        cx.it.exec_here(&sb, cx.out)
     }
 }

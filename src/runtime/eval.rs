@@ -1052,6 +1052,24 @@ pub fn bare_value(s: &str) -> Value {
 }
 
 impl Interp {
+    /// Runs a parsed script in the current scope, as if its text stood
+    /// here: Invoke-Expression and Invoke-History share this.
+    pub fn exec_here(&mut self, sb: &ScriptBlockAst, out: &mut dyn Sink) -> Res<()> {
+        let prev = std::mem::replace(&mut self.cur_source, sb.source.clone());
+        let mut r = Ok(());
+        for block in [&sb.begin, &sb.process, &sb.end].into_iter().flatten() {
+            r = self.exec_block(block, out);
+            if r.is_err() {
+                break;
+            }
+        }
+        self.cur_source = prev;
+        match r {
+            Err(Flow::Return) => Ok(()),
+            other => other,
+        }
+    }
+
     /// Runs a script block as a condition: Where-Object, switch clauses.
     pub fn invoke_predicate(&mut self, sb: &Rc<ScriptBlockAst>, item: Value) -> Res<bool> {
         let v = self.invoke_with_item(sb, item)?;

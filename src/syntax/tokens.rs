@@ -24,36 +24,7 @@ pub enum TokenKind {
     Other,
 }
 
-const KEYWORDS: &[&str] = &[
-    "begin",
-    "break",
-    "catch",
-    "class",
-    "continue",
-    "data",
-    "do",
-    "dynamicparam",
-    "else",
-    "elseif",
-    "end",
-    "exit",
-    "filter",
-    "finally",
-    "for",
-    "foreach",
-    "function",
-    "if",
-    "in",
-    "param",
-    "process",
-    "return",
-    "switch",
-    "throw",
-    "trap",
-    "try",
-    "until",
-    "while",
-];
+use super::parser::KEYWORDS;
 
 fn ends_word(c: u8) -> bool {
     c.is_ascii_whitespace() || matches!(c, b'|' | b';' | b'(' | b')' | b'{' | b'}' | b',' | b'&')

@@ -58,10 +58,12 @@ pub fn parse_script(source: Rc<Source>) -> Result<Rc<ScriptBlockAst>, ParseError
 
 type R<T> = Result<T, ParseError>;
 
-const KEYWORDS: &[&str] = &[
+/// Reserved words (the parser acts on most; the highlighter colours all).
+pub(crate) const KEYWORDS: &[&str] = &[
     "begin",
     "break",
     "catch",
+    "class",
     "continue",
     "data",
     "do",

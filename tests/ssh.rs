@@ -409,6 +409,17 @@ fn view_only_account_cannot_set_and_the_store_is_unchanged() {
         "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers",
     );
     assert_eq!(r.stdout.trim(), "False", "{}", r.stderr);
+    // Get-Command lists only what the account's roles let it run.
+    let r = s.exec(
+        "viewer",
+        "Get-Command -Noun CsAccessEdgeConfiguration | ForEach-Object Name",
+    );
+    assert_eq!(
+        r.stdout.trim(),
+        "Get-CsAccessEdgeConfiguration",
+        "{}",
+        r.stderr
+    );
     let r = local(
         &s.store(),
         "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers",

@@ -164,8 +164,16 @@ impl Processor for GetCommand {
         // (kind, name, display, module, definition)
         let mut all: Vec<(String, String, String, String, String)> = Vec::new();
         let registry = cx.it.registry.clone();
+        // A remote session sees only the cmdlets its roles may run, as
+        // Lync's RBAC shell does; listing the others would invite errors.
+        let roles = cx.it.roles.clone();
+        let permitted = |name: &str| {
+            roles
+                .as_deref()
+                .is_none_or(|r| crate::config::roles::allowed(r, name))
+        };
         for c in registry.all() {
-            if !kind_ok("Cmdlet") || !verb_noun_ok(c.name) {
+            if !kind_ok("Cmdlet") || !verb_noun_ok(c.name) || !permitted(c.name) {
                 continue;
             }
             if !modules.is_empty() && !modules.iter().any(|w| w.is_match(c.module)) {
@@ -196,7 +204,7 @@ impl Processor for GetCommand {
         }
         if !filtering_parts {
             for (alias, target) in registry.aliases() {
-                if !kind_ok("Alias") {
+                if !kind_ok("Alias") || !permitted(target) {
                     continue;
                 }
                 // The alias as pwsh spells it: lower case, as registered.

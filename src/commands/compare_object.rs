@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::commands::group_object::{compare_keys, eval_keys};
+use crate::commands::group_object::{compare_keys, eval_keys, key_exprs};
 use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
 use crate::runtime::error::Res;
 use crate::runtime::types::PsType;
@@ -77,27 +77,6 @@ struct CompareObject {
     diff_backlog: Vec<Entry>,
     started: bool,
     window: usize,
-}
-
-fn key_exprs(args: &Args) -> Vec<Value> {
-    args.get("Property")
-        .map(|p| {
-            p.enumerate()
-                .into_iter()
-                .map(|k| match &k {
-                    Value::Hashtable(h) => {
-                        let h = h.borrow();
-                        ["Expression", "E"]
-                            .iter()
-                            .find_map(|n| h.get_str(n))
-                            .cloned()
-                            .unwrap_or_default()
-                    }
-                    _ => k,
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The column name of a -Property key in the output.

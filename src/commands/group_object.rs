@@ -51,8 +51,9 @@ struct GroupObject {
     entries: Vec<(Vec<Value>, Value)>,
 }
 
-/// A grouping key: a property name or something to evaluate.
-fn key_exprs(args: &Args) -> Vec<Value> {
+/// The keys of -Property: a property name or something to evaluate (a
+/// script block, or a hashtable's Expression). Compare-Object shares them.
+pub fn key_exprs(args: &Args) -> Vec<Value> {
     args.get("Property")
         .map(|p| {
             p.enumerate()

@@ -520,6 +520,24 @@ pub fn resolve(cx: &mut Cx, engine: &Engine, v: &Value, lync: bool) -> Res<Vec<U
 }
 
 /// Lets errors raised without a command get this command's name.
+/// Stores one changed user for Enable-CsUser and Set-CsUser. A failed save
+/// is reported for that user and the pipeline goes on; -PassThru emits
+/// the user as saved.
+fn save_user(
+    cx: &mut Cx,
+    engine: &Engine,
+    u: &User,
+    command: &str,
+    detail: &str,
+    passthru: bool,
+) -> Res<()> {
+    match users::save(engine, u, command, detail) {
+        Err(e) => cx.error(engine_error(e)),
+        Ok(()) if passthru => cx.emit(cs_user_object(u)),
+        Ok(()) => Ok(()),
+    }
+}
+
 fn finish(cx: &mut Cx, r: Res<()>) -> Res<()> {
     match r {
         Err(Flow::Error(e)) if e.command.is_none() => Err(cx.fail((*e).clone())),
@@ -960,13 +978,7 @@ impl EnableUser {
                 "enabled; RegistrarPool={pool}; SipAddress={}",
                 u.sip.as_deref().unwrap_or("$null")
             );
-            if let Err(e) = users::save(&engine, &u, &line, &detail) {
-                cx.error(engine_error(e))?;
-                continue;
-            }
-            if args.switch("PassThru") {
-                cx.emit(cs_user_object(&u))?;
-            }
+            save_user(cx, &engine, &u, &line, &detail, args.switch("PassThru"))?;
         }
         Ok(())
     }
@@ -1145,13 +1157,7 @@ impl SetUser {
             } else {
                 detail.join("; ")
             };
-            if let Err(e) = users::save(&engine, &u, &line, &detail) {
-                cx.error(engine_error(e))?;
-                continue;
-            }
-            if args.switch("PassThru") {
-                cx.emit(cs_user_object(&u))?;
-            }
+            save_user(cx, &engine, &u, &line, &detail, args.switch("PassThru"))?;
         }
         Ok(())
     }

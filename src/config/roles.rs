@@ -259,22 +259,14 @@ pub fn add_member(
     member: &str,
     command: &str,
 ) -> Result<bool, EngineError> {
-    let account = engine.account.clone();
-    engine.with_store(|s| {
-        let n = s.write(
-            "INSERT OR IGNORE INTO role_members (role, member) VALUES (?1, ?2)",
-            [role.name, member],
-        )?;
-        if n > 0 {
-            s.log(
-                &account,
-                command,
-                &format!("CsAdminRole:{}", role.name),
-                &format!("added member {member}"),
-            )?;
-        }
-        Ok(n > 0)
-    })
+    change_member(
+        engine,
+        "INSERT OR IGNORE INTO role_members (role, member) VALUES (?1, ?2)",
+        role,
+        member,
+        command,
+        "added",
+    )
 }
 
 /// Takes an account out of a role; false when it did not hold it.
@@ -284,18 +276,35 @@ pub fn remove_member(
     member: &str,
     command: &str,
 ) -> Result<bool, EngineError> {
+    change_member(
+        engine,
+        "DELETE FROM role_members WHERE role = ?1 AND member = ?2",
+        role,
+        member,
+        command,
+        "removed",
+    )
+}
+
+/// Runs one membership change and logs it only when a row changed, so a
+/// repeated add or remove leaves no entry in the change log.
+fn change_member(
+    engine: &Engine,
+    sql: &str,
+    role: &Role,
+    member: &str,
+    command: &str,
+    verb: &str,
+) -> Result<bool, EngineError> {
     let account = engine.account.clone();
     engine.with_store(|s| {
-        let n = s.write(
-            "DELETE FROM role_members WHERE role = ?1 AND member = ?2",
-            [role.name, member],
-        )?;
+        let n = s.write(sql, [role.name, member])?;
         if n > 0 {
             s.log(
                 &account,
                 command,
                 &format!("CsAdminRole:{}", role.name),
-                &format!("removed member {member}"),
+                &format!("{verb} member {member}"),
             )?;
         }
         Ok(n > 0)

@@ -42,6 +42,21 @@ pub struct Cli {
     /// (an sshd subsystem).
     #[arg(long = "sshs")]
     pub sshs: bool,
+    /// Runs the session on a `lyncsh serve` host over SSH:
+    /// `user@host[:port]`. With -Command or -File the command runs there;
+    /// otherwise the interactive shell talks to the remote session.
+    #[arg(long = "host-name", value_name = "[USER@]HOST[:PORT]")]
+    pub host_name: Option<String>,
+    /// The account to log in as (default: the one in -HostName, else $USER).
+    #[arg(long = "user-name", value_name = "NAME")]
+    pub user_name: Option<String>,
+    /// The SSH port (default: the one in -HostName, else 22).
+    #[arg(long = "port", value_name = "N")]
+    pub port: Option<u16>,
+    /// The private key to log in with (default: ~/.ssh/id_ed25519, then
+    /// id_ecdsa, then id_rsa).
+    #[arg(long = "key-file-path", value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
     /// Arguments for the script given with -File.
     #[arg(skip)]
     pub script_args: Vec<String>,
@@ -134,6 +149,22 @@ pub fn normalize(args: &[String]) -> (Vec<String>, Vec<String>) {
                 i += 1;
             }
             "sshs" if dashed => out.push("--sshs".into()),
+            "hostname" | "host-name" | "username" | "user-name" | "port" | "keyfilepath"
+            | "key-file-path"
+                if dashed =>
+            {
+                let long = match key.as_str() {
+                    "hostname" | "host-name" => "--host-name",
+                    "username" | "user-name" => "--user-name",
+                    "port" => "--port",
+                    _ => "--key-file-path",
+                };
+                out.push(long.into());
+                if let Some(v) = args.get(i + 1) {
+                    out.push(v.clone());
+                }
+                i += 1;
+            }
             "help" | "h" | "?" if dashed => out.push("--help".into()),
             "" if a == "-" => out.push("--stdin".into()),
             _ if !a.starts_with('-') => {
@@ -165,5 +196,25 @@ mod tests {
         assert_eq!(rest, s(&["-Name", "Bob"]));
         let (out, _) = normalize(&s(&["-c", "Get-Date", "-Format", "yyyy"]));
         assert_eq!(out, s(&["lyncsh", "--command", "Get-Date -Format yyyy"]));
+        let (out, _) = normalize(&s(&[
+            "-HostName",
+            "admin@srv:2222",
+            "-KeyFilePath",
+            "k",
+            "-c",
+            "1",
+        ]));
+        assert_eq!(
+            out,
+            s(&[
+                "lyncsh",
+                "--host-name",
+                "admin@srv:2222",
+                "--key-file-path",
+                "k",
+                "--command",
+                "1"
+            ])
+        );
     }
 }

@@ -76,6 +76,9 @@ fn run(argv: Vec<String>) -> i32 {
             .unwrap_or_else(lyncsh::config::store::default_path);
         return lyncsh::remote::protocol::serve_stdio(store);
     }
+    if cli.host_name.is_some() {
+        return remote(&cli);
+    }
     let stdin_tty = std::io::stdin().is_terminal();
     let interactive = !cli.non_interactive && stdin_tty;
     let mut it = Interp::new(Box::new(ConsoleHost::new(interactive)));
@@ -112,6 +115,74 @@ fn run(argv: Vec<String>) -> i32 {
         return it.run_text(src, Vec::new()).exit_code(true);
     }
     repl::run(&mut it, cli.no_profile)
+}
+
+/// `lyncsh -HostName`: the same front doors (-Command, -File, standard
+/// input, the interactive shell) with the session on a `lyncsh serve` host.
+fn remote(cli: &Cli) -> i32 {
+    use lyncsh::host::Host;
+    use lyncsh::remote::client::{self, Remote, Target};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let connected = Target::parse(
+        cli.host_name.as_deref().unwrap_or_default(),
+        cli.user_name.as_deref(),
+        cli.port,
+    )
+    .and_then(|target| {
+        let (path, key) = client::find_key(cli.key_file.as_deref())?;
+        Remote::connect(target, &path, key, client::known_hosts_path()?)
+    });
+    let mut remote = match connected {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("lyncsh: {e}");
+            return repl::remote::LOST;
+        }
+    };
+    if let Some(n) = remote.notice.take() {
+        eprintln!("{n}");
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)) {
+        eprintln!("lyncsh: Ctrl-C cannot be caught: {e}");
+    }
+    let (script, args, command_mode) = if let Some(cmd) = &cli.command {
+        (cmd.clone(), Vec::new(), true)
+    } else if let Some(path) = &cli.file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => (text, cli.script_args.clone(), false),
+            Err(e) => {
+                eprintln!(
+                    "The argument '{}' is not recognized as the name of a script file: {e}.",
+                    path.display()
+                );
+                return 64;
+            }
+        }
+    } else if cli.stdin || !std::io::stdin().is_terminal() {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            eprintln!("lyncsh: cannot read standard input: {e}");
+            return 74;
+        }
+        (text, Vec::new(), true)
+    } else {
+        return repl::remote::run(remote, cancel);
+    };
+    let mut host = ConsoleHost::new(false);
+    let width = host.width;
+    let done = remote.invoke(&script, &args, width, &cancel, |s, t| host.write(s, t));
+    remote.close();
+    match done {
+        Ok(f) => f.exit_code(command_mode),
+        Err(e) => {
+            eprintln!("lyncsh: {e}");
+            repl::remote::LOST
+        }
+    }
 }
 
 /// `lyncsh serve`: the SSH server; the host key and authorized keys live

@@ -1,76 +1,36 @@
-//! The REPL as a person uses it: the real binary in a pseudo-terminal,
-//! keys typed, the screen read back through a terminal emulator (vt100).
-//! Every wait is for text on the screen, bounded by a deadline, so a hang
-//! fails the test instead of stalling the suite.
+//! The REPL as a person uses it, through `common::term`: the real binary
+//! in a pseudo-terminal, the screen read back through vt100.
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use expectrl::Session;
-
-const ROWS: u16 = 40;
-const COLS: u16 = 120;
-const DEADLINE: Duration = Duration::from_secs(30);
-
-struct Term {
-    s: expectrl::session::OsSession,
-    vt: vt100::Parser,
-}
+use common::TempDir;
+use common::term::{DEADLINE, Term};
 
 struct Env {
-    dir: tempdir::Dir,
-}
-
-mod tempdir {
-    use std::path::PathBuf;
-
-    /// A directory under the target dir, removed when dropped.
-    pub struct Dir(pub PathBuf);
-
-    impl Dir {
-        pub fn new(tag: &str) -> Dir {
-            let base = std::env::temp_dir().join(format!(
-                "lyncsh-repl-{tag}-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0)
-            ));
-            std::fs::create_dir_all(&base).expect("temp dir");
-            Dir(base)
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    dir: TempDir,
 }
 
 impl Env {
     fn new(tag: &str) -> Env {
         Env {
-            dir: tempdir::Dir::new(tag),
+            dir: TempDir::new(&format!("repl-{tag}")),
         }
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.0.join(name)
+        self.dir.path(name)
     }
 
     fn command(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_lyncsh"));
+        let mut c = Command::new(common::bin());
         c.arg("--store").arg(self.path("store.db"));
         c.env("LYNCSH_HISTORY", self.path("history.txt"))
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_DATA_HOME", self.path("data"))
-            .env("TERM", "xterm-256color")
-            .env_remove("COLUMNS")
-            .env_remove("NO_COLOR")
             .current_dir(&self.dir.0);
         c
     }
@@ -91,115 +51,7 @@ impl Env {
     }
 
     fn spawn(&self) -> Term {
-        let mut s = Session::spawn(self.command()).expect("spawn lyncsh in a pty");
-        s.get_process_mut()
-            .set_window_size(COLS, ROWS)
-            .expect("window size");
-        let mut t = Term {
-            s,
-            vt: vt100::Parser::new(
-                std::num::NonZeroU16::new(ROWS).expect("rows"),
-                std::num::NonZeroU16::new(COLS).expect("cols"),
-                0,
-            ),
-        };
-        t.wait_ready();
-        t
-    }
-}
-
-impl Term {
-    /// Reads what the shell wrote, answering cursor-position queries as a
-    /// terminal would.
-    fn pump(&mut self) -> bool {
-        let mut buf = [0u8; 8192];
-        let mut got = false;
-        loop {
-            match self.s.try_read(&mut buf) {
-                Ok(0) => return got,
-                Ok(n) => {
-                    got = true;
-                    let chunk = &buf[..n];
-                    self.vt.process(chunk);
-                    if chunk.windows(4).any(|w| w == b"\x1b[6n") {
-                        let (r, c) = self.vt.screen().cursor_position();
-                        let answer = format!("\x1b[{};{}R", r + 1, c + 1);
-                        self.s.write_all(answer.as_bytes()).expect("answer");
-                        self.s.flush().expect("flush");
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return got,
-                Err(_) => return got,
-            }
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.vt.screen().contents()
-    }
-
-    fn cursor_line(&self) -> String {
-        let (row, _) = self.vt.screen().cursor_position();
-        self.vt
-            .screen()
-            .rows(0, COLS)
-            .nth(row as usize)
-            .unwrap_or_default()
-    }
-
-    fn wait_until(&mut self, what: &str, ok: impl Fn(&Term) -> bool) {
-        let end = Instant::now() + DEADLINE;
-        loop {
-            self.pump();
-            if ok(self) {
-                return;
-            }
-            if Instant::now() > end {
-                panic!("timed out waiting for {what}; screen:\n{}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(15));
-        }
-    }
-
-    /// Waits for `text` anywhere on the screen.
-    fn wait(&mut self, text: &str) {
-        let t = text.to_string();
-        self.wait_until(text, move |s| s.screen().contains(&t));
-    }
-
-    /// Waits for `text` in the line being edited.
-    fn wait_line(&mut self, text: &str) {
-        let t = text.to_string();
-        self.wait_until(text, move |s| s.cursor_line().contains(&t));
-    }
-
-    /// Waits for an empty prompt on the cursor's line.
-    fn wait_ready(&mut self) {
-        self.wait_until("an empty prompt", |s| {
-            s.cursor_line().trim_end() == "PS lyncsh>"
-        });
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.s.write_all(keys.as_bytes()).expect("send");
-        self.s.flush().expect("flush");
-    }
-
-    /// Types a line, presses Enter and waits for the next prompt.
-    fn run(&mut self, line: &str) {
-        self.send(line);
-        self.send("\r");
-        self.wait_ready();
-    }
-
-    fn exit(mut self) {
-        self.send("exit\r");
-        let end = Instant::now() + DEADLINE;
-        while self.s.get_process().is_alive().unwrap_or(false) {
-            self.pump();
-            assert!(Instant::now() < end, "lyncsh did not exit");
-            std::thread::sleep(Duration::from_millis(15));
-        }
+        Term::spawn(self.command(), "PS lyncsh> ")
     }
 }
 
@@ -281,11 +133,11 @@ fn ctrl_c_stops_an_endless_loop_and_keeps_the_session() {
     loop {
         t.send("\x03");
         let wait = Instant::now() + Duration::from_millis(500);
-        while Instant::now() < wait && t.cursor_line().trim_end() != "PS lyncsh>" {
+        while Instant::now() < wait && !t.at_prompt() {
             t.pump();
             std::thread::sleep(Duration::from_millis(15));
         }
-        if t.cursor_line().trim_end() == "PS lyncsh>" {
+        if t.at_prompt() {
             break;
         }
         assert!(

@@ -3,210 +3,15 @@
 //! server on a free port with a temporary store, host key and
 //! authorized_keys; every ssh run is bounded by a timeout.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_lyncsh")
-}
-
-fn have_ssh() -> bool {
-    let ok = Command::new("ssh")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-        && Command::new("ssh-keygen")
-            .arg("-?")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-    if !ok {
-        eprintln!("ssh or ssh-keygen is missing: test skipped (.ci/run installs openssh-client)");
-    }
-    ok
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs a command with input, killing it past `limit`.
-fn run_bounded(mut cmd: Command, input: &[u8], limit: Duration) -> Run {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let o = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let e = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("command ran longer than {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let _ = writer.join();
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&o.join().unwrap_or_default()).into_owned(),
-        stderr: String::from_utf8_lossy(&e.join().unwrap_or_default()).into_owned(),
-    }
-}
-
-struct Server {
-    dir: PathBuf,
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-fn keygen(path: &Path) {
-    let st = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", ""])
-        .arg("-f")
-        .arg(path)
-        .stdout(Stdio::null())
-        .status()
-        .expect("ssh-keygen");
-    assert!(st.success());
-}
-
-impl Server {
-    /// A server with roles: admin (CsAdministrator), viewer
-    /// (CsViewOnlyAdministrator), useradmin (CsUserAdministrator).
-    fn start(extra: &[&str]) -> Server {
-        let dir = std::env::temp_dir().join(format!(
-            "lyncsh-ssh-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        keygen(&dir.join("key"));
-        keygen(&dir.join("stranger"));
-        std::fs::copy(dir.join("key.pub"), dir.join("authorized_keys")).expect("copy key");
-        let store = dir.join("store.db");
-        let local = local(
-            &store,
-            "Add-CsAdminRoleMember -Role CsAdministrator -Member admin; \
-             Add-CsAdminRoleMember -Role CsViewOnlyAdministrator -Member viewer; \
-             Add-CsAdminRoleMember -Role CsUserAdministrator -Member useradmin",
-        );
-        assert_eq!(local.code, Some(0), "{}", local.stderr);
-        let mut child = Command::new(bin())
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--store"])
-            .arg(&store)
-            .arg("--host-key")
-            .arg(dir.join("host_key"))
-            .arg("--authorized-keys")
-            .arg(dir.join("authorized_keys"))
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start server");
-        let stdout = child.stdout.take().expect("server stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server says where it listens");
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {line:?}"));
-        Server { dir, child, port }
-    }
-
-    fn store(&self) -> PathBuf {
-        self.dir.join("store.db")
-    }
-
-    fn ssh(&self, key: &str, user: &str, args: &[&str], input: &str) -> Run {
-        let mut cmd = Command::new("ssh");
-        cmd.arg("-p")
-            .arg(self.port.to_string())
-            .arg("-i")
-            .arg(self.dir.join(key))
-            .args([
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "LogLevel=ERROR",
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "ConnectTimeout=20",
-                "-F",
-                "/dev/null",
-            ])
-            .arg(format!("{user}@127.0.0.1"))
-            .args(args);
-        run_bounded(cmd, input.as_bytes(), LIMIT)
-    }
-
-    fn exec(&self, user: &str, script: &str) -> Run {
-        self.ssh("key", user, &[script], "")
-    }
-}
-
-fn local(store: &Path, script: &str) -> Run {
-    let mut cmd = Command::new(bin());
-    cmd.arg("--store").arg(store).arg("-Command").arg(script);
-    run_bounded(cmd, b"", LIMIT)
-}
+use common::server::{Server, have_ssh};
+use common::term::Term;
+use common::{LIMIT, bin, json_lines, local, run_bounded};
 
 #[test]
 fn exec_change_is_seen_by_the_next_connection() {
@@ -270,7 +75,7 @@ fn shell_with_a_pty_echoes_and_stops_on_ctrl_c() {
         .arg("-p")
         .arg(s.port.to_string())
         .arg("-i")
-        .arg(s.dir.join("key"))
+        .arg(s.dir.path("key"))
         .args([
             "-o",
             "StrictHostKeyChecking=no",
@@ -326,12 +131,6 @@ fn shell_with_a_pty_echoes_and_stops_on_ctrl_c() {
     assert!(text.contains("after1\r\n"), "{text:?}");
 }
 
-fn json_lines(text: &str) -> Vec<serde_json::Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
-        .collect()
-}
-
 #[test]
 fn subsystem_speaks_json_lines() {
     if !have_ssh() {
@@ -380,7 +179,7 @@ fn subsystem_cancel_stops_the_running_request() {
          ssh -p {} -i {} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
          -o LogLevel=ERROR -F /dev/null -s admin@127.0.0.1 lyncsh",
         s.port,
-        s.dir.join("key").display()
+        s.dir.path("key").display()
     ));
     let r = run_bounded(cmd, b"", LIMIT);
     let lines = json_lines(&r.stdout);
@@ -492,13 +291,11 @@ fn an_unknown_key_is_refused() {
 
 #[test]
 fn sshs_serves_the_protocol_on_stdio() {
-    let dir = std::env::temp_dir().join(format!("lyncsh-sshs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::TempDir::new("sshs");
     let mut cmd = Command::new(bin());
-    cmd.arg("--store").arg(dir.join("s.db")).arg("-sshs");
+    cmd.arg("--store").arg(dir.path("s.db")).arg("-sshs");
     let input = "{\"id\":1,\"op\":\"invoke\",\"script\":\"'a','b'\"}\n\u{1}\u{2}\n\n";
     let r = run_bounded(cmd, input.as_bytes(), LIMIT);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let lines = json_lines(&r.stdout);
     assert_eq!(lines[0]["op"], "hello");
@@ -506,4 +303,180 @@ fn sshs_serves_the_protocol_on_stdio() {
     assert_eq!(lines[2]["object"], "b");
     assert_eq!(lines[3]["state"], "completed");
     assert_eq!(lines[4]["stream"], "error");
+}
+
+#[test]
+fn host_name_runs_commands_and_scripts_remotely() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    // First contact records the server's key, and says so once.
+    let mut cmd = s.client("admin");
+    cmd.arg("-Command")
+        .arg("Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $True");
+    let r = run_bounded(cmd, b"", LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stderr.contains("is now recorded in"), "{}", r.stderr);
+    let known = std::fs::read_to_string(s.dir.path("home/.ssh/known_hosts")).expect("known_hosts");
+    let entry = format!("[127.0.0.1]:{} ssh-ed25519 ", s.port);
+    assert!(known.lines().any(|l| l.starts_with(&entry)), "{known}");
+    // The change is in the store the server uses.
+    let r = local(
+        &s.store(),
+        "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers",
+    );
+    assert_eq!(r.stdout.trim(), "True", "{}", r.stderr);
+
+    // Output is formatted as the local shell formats it; errors go to
+    // stderr; -Command's exit status is the last command's.
+    let script = "Get-CsAccessEdgeConfiguration | Select-Object Identity, AllowAnonymousUsers; \
+                  Get-CsUser -Identity nobody";
+    let mut cmd = s.client("admin");
+    cmd.arg("-Command").arg(script);
+    let r = run_bounded(cmd, b"", LIMIT);
+    assert_eq!(
+        r.stdout,
+        "\nIdentity AllowAnonymousUsers\n-------- -------------------\nGlobal   True\n\n"
+    );
+    assert_eq!(r.stdout, local(&s.store(), script).stdout);
+    assert_eq!(
+        r.stderr,
+        "Get-CsUser: No user enabled for Lync Server matches the identity \"nobody\".\n"
+    );
+    assert_eq!(r.code, Some(1));
+
+    // -File sends a local script with its arguments; `exit` is the status.
+    let script = s.dir.path("greet.ps1");
+    std::fs::write(
+        &script,
+        "param($Name, [int]$Times = 1)\n1..$Times | ForEach-Object { \"hi $Name\" }\nexit $Times\n",
+    )
+    .expect("script");
+    let mut cmd = s.client("admin");
+    cmd.arg("-File")
+        .arg(&script)
+        .args(["-Name", "Bob", "-Times", "2"]);
+    let r = run_bounded(cmd, b"", LIMIT);
+    assert_eq!(r.stdout, "hi Bob\nhi Bob\n");
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+
+    // A script on standard input runs as -Command does.
+    let r = run_bounded(s.client("admin"), b"$x = 6\n$x * 7\nexit 4\n", LIMIT);
+    assert_eq!(
+        (r.stdout.as_str(), r.code),
+        ("42\n", Some(4)),
+        "{}",
+        r.stderr
+    );
+
+    // Roles hold: a view-only account does not have Set-*.
+    let mut cmd = s.client("viewer");
+    cmd.arg("-Command")
+        .arg("Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $False");
+    let r = run_bounded(cmd, b"", LIMIT);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.starts_with(
+            "Set-CsAccessEdgeConfiguration: The term 'Set-CsAccessEdgeConfiguration' is not recognized"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("recorded"), "{}", r.stderr);
+}
+
+#[test]
+fn host_name_refuses_what_it_cannot_trust() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    // A known_hosts entry with another key for this host: refused before
+    // anything is sent.
+    let stranger = std::fs::read_to_string(s.dir.path("stranger.pub")).expect("stranger.pub");
+    let mut fields = stranger.split_whitespace();
+    let (kind, key) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""));
+    std::fs::create_dir_all(s.dir.path("home/.ssh")).expect("mkdir");
+    std::fs::write(
+        s.dir.path("home/.ssh/known_hosts"),
+        format!("[127.0.0.1]:{} {kind} {key}\n", s.port),
+    )
+    .expect("known_hosts");
+    let mut cmd = s.client("admin");
+    cmd.arg("-Command")
+        .arg("Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $True");
+    let r = run_bounded(cmd, b"", LIMIT);
+    assert_eq!(r.code, Some(255));
+    assert!(
+        r.stderr.contains(&format!(
+            "lyncsh: the host key of [127.0.0.1]:{} does not match the one recorded in",
+            s.port
+        )),
+        "{}",
+        r.stderr
+    );
+    let r = local(
+        &s.store(),
+        "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers",
+    );
+    assert_eq!(r.stdout.trim(), "False", "{}", r.stderr);
+
+    // An account without a role, a key the server does not know, a key
+    // file that is not there: each a one-line reason and status 255.
+    std::fs::remove_file(s.dir.path("home/.ssh/known_hosts")).expect("rm");
+    for (user, key, reason) in [
+        (
+            "nobody",
+            "key",
+            format!("lyncsh: nobody@[127.0.0.1]:{} refused the key ", s.port),
+        ),
+        (
+            "admin",
+            "stranger",
+            format!("lyncsh: admin@[127.0.0.1]:{} refused the key ", s.port),
+        ),
+        (
+            "admin",
+            "missing",
+            "lyncsh: cannot use the key ".to_string(),
+        ),
+    ] {
+        let mut cmd = s.client_with_key(user, key);
+        cmd.args(["-Command", "1"]);
+        let r = run_bounded(cmd, b"", LIMIT);
+        assert_eq!(r.code, Some(255), "{user} {key}");
+        assert!(r.stderr.contains(&reason), "{}", r.stderr);
+        assert_eq!(r.stdout, "");
+    }
+}
+
+#[test]
+fn host_name_opens_the_shell_on_the_server() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let mut t = Term::spawn(s.client("admin"), "[127.0.0.1]: PS lyncsh> ");
+    // Variables live in the remote session between lines.
+    t.run("$abc = 6 * 7");
+    t.run("\"answer $abc\"");
+    t.wait("answer 42");
+    // Ctrl-C stops a command on the server and the session goes on.
+    t.send("while ($true) { }\r");
+    t.wait_until("the loop to run", |t| !t.at_prompt());
+    let end = Instant::now() + common::term::DEADLINE;
+    while !t.at_prompt() {
+        t.send("\x03");
+        let wait = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < wait && !t.at_prompt() {
+            t.pump();
+            std::thread::sleep(Duration::from_millis(15));
+        }
+        assert!(Instant::now() < end, "Ctrl-C did not stop:\n{}", t.screen());
+    }
+    t.run("$abc + 1");
+    t.wait("43");
+    t.send("exit 6\r");
+    t.wait_exit();
 }

@@ -1,6 +1,7 @@
 //! Remote sessions: `lyncsh serve` (SSH), the `lyncsh` JSON-lines
 //! subsystem, and the session threads behind them.
 
+pub mod client;
 pub mod protocol;
 pub mod server;
 pub mod worker;

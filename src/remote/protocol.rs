@@ -1,7 +1,10 @@
 //! The `lyncsh` subsystem: one JSON object per line (see DESIGN.md,
 //! "Remote sessions").
 //!
-//! Client: `{"id":1,"op":"invoke","script":"…"}`,
+//! Client: `{"id":1,"op":"invoke","script":"…"}` (optionally with
+//! `"args":["…"]`, bound as a script's command-line arguments, and
+//! `"output":"text"` with a `"width"`: output formatted by the server as the
+//! local shell shows it, sent as `host` text instead of objects),
 //! `{"id":2,"op":"complete","line":"Get-CsA","cursor":7}`,
 //! `{"op":"cancel","id":1}`.
 //! Server: `{"op":"hello","version":1,"user":"…","roles":[…]}` first, then per
@@ -9,7 +12,8 @@
 //! `{"id":1,"stream":"error","error":{…}}`, other streams as
 //! `{"id":1,"stream":"warning","text":"…"}`, completions as
 //! `{"id":2,"op":"completion","start":0,"matches":[…]}`, and at the end
-//! `{"id":1,"state":"completed"|"failed"|"stopped"}`.
+//! `{"id":1,"state":"completed"|"failed"|"stopped"}`, with `"exit":N` when
+//! the script's exit status is not 0 and `"exited":true` when it ran `exit`.
 //!
 //! Also `lyncsh -sshs`: the same protocol over standard input and output,
 //! for OpenSSH's sshd (`Subsystem lyncsh /usr/bin/lyncsh -sshs`).
@@ -20,7 +24,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value as J, json};
 
-use super::worker::{self, Ev, Input, Mode, Out, SessionConfig, Worker};
+use super::worker::{self, Ev, Input, Invocation, Mode, Out, Render, SessionConfig, Worker};
 use crate::host::Stream;
 use crate::runtime::Interp;
 use crate::runtime::error::Res;
@@ -38,10 +42,7 @@ const MAX_DEPTH: usize = 4;
 /// A request from the client.
 #[derive(Debug, PartialEq)]
 pub enum Request {
-    Invoke {
-        id: u64,
-        script: String,
-    },
+    Invoke(Invocation),
     Complete {
         id: u64,
         line: String,
@@ -67,14 +68,36 @@ pub fn parse_request(line: &[u8]) -> Result<Request, (Option<u64>, String)> {
     match op {
         "invoke" => {
             let id = need_id()?;
-            let script = obj.get("script").and_then(J::as_str).ok_or((
-                Some(id),
-                "The 'invoke' request needs a \"script\" string.".into(),
-            ))?;
-            Ok(Request::Invoke {
+            let bad = |what: &str| (Some(id), format!("The 'invoke' request needs {what}."));
+            let script = obj
+                .get("script")
+                .and_then(J::as_str)
+                .ok_or_else(|| bad("a \"script\" string"))?;
+            let args = match obj.get("args") {
+                None | Some(J::Null) => Vec::new(),
+                Some(J::Array(items)) => items
+                    .iter()
+                    .map(|a| a.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| bad("\"args\" as an array of strings"))?,
+                Some(_) => return Err(bad("\"args\" as an array of strings")),
+            };
+            let render = match obj.get("output").and_then(J::as_str) {
+                None | Some("objects") => Render::Objects,
+                Some("text") => Render::Text {
+                    width: obj
+                        .get("width")
+                        .and_then(J::as_u64)
+                        .map_or(120, |w| w.clamp(20, 1000) as usize),
+                },
+                Some(_) => return Err(bad("\"output\" to be \"objects\" or \"text\"")),
+            };
+            Ok(Request::Invoke(Invocation {
                 id,
                 script: script.to_string(),
-            })
+                args,
+                render,
+            }))
         }
         "complete" => {
             let id = need_id()?;
@@ -101,7 +124,7 @@ pub fn parse_request(line: &[u8]) -> Result<Request, (Option<u64>, String)> {
 /// Hands a request line to the session; false when it could not be queued.
 pub fn dispatch(worker: &Worker, line: &[u8], blocking: bool) -> bool {
     let input = match parse_request(line) {
-        Ok(Request::Invoke { id, script }) => Input::Invoke { id, script },
+        Ok(Request::Invoke(inv)) => Input::Invoke(inv),
         Ok(Request::Complete { id, line, cursor }) => Input::Complete { id, line, cursor },
         Ok(Request::Cancel { id }) => {
             worker.cancel_request(id);
@@ -135,13 +158,25 @@ pub fn text_line(id: u64, stream: &str, text: &str) -> Vec<u8> {
 }
 
 pub fn state_line(id: u64, state: &str, exit: Option<i32>) -> Vec<u8> {
+    to_line(state_json(id, state, exit))
+}
+
+/// The state after the script ran `exit N`: marked, so an interactive
+/// client can end its session, which it must not do on a mere failure.
+pub fn exited_line(id: u64, state: &str, code: i32) -> Vec<u8> {
+    let mut v = state_json(id, state, Some(code));
+    v["exited"] = J::Bool(true);
+    to_line(v)
+}
+
+fn state_json(id: u64, state: &str, exit: Option<i32>) -> J {
     let mut m = Map::new();
     m.insert("id".into(), json!(id));
     m.insert("state".into(), json!(state));
     if let Some(n) = exit {
         m.insert("exit".into(), json!(n));
     }
-    to_line(J::Object(m))
+    J::Object(m)
 }
 
 pub fn stream_name(s: Stream) -> &'static str {
@@ -393,10 +428,30 @@ mod tests {
     fn requests() {
         assert_eq!(
             parse_request(br#"{"id":1,"op":"invoke","script":"1+1"}"#),
-            Ok(Request::Invoke {
+            Ok(Request::Invoke(Invocation {
                 id: 1,
-                script: "1+1".into()
-            })
+                script: "1+1".into(),
+                args: Vec::new(),
+                render: Render::Objects,
+            }))
+        );
+        assert_eq!(
+            parse_request(
+                br#"{"id":2,"op":"invoke","script":"$args","args":["a","-B"],"output":"text","width":5}"#
+            ),
+            Ok(Request::Invoke(Invocation {
+                id: 2,
+                script: "$args".into(),
+                args: vec!["a".into(), "-B".into()],
+                render: Render::Text { width: 20 },
+            }))
+        );
+        assert_eq!(
+            parse_request(br#"{"id":5,"op":"invoke","script":"1","args":[1]}"#),
+            Err((
+                Some(5),
+                "The 'invoke' request needs \"args\" as an array of strings.".into()
+            ))
         );
         assert_eq!(
             parse_request(br#"{"op":"cancel","id":3}"#),

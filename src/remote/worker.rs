@@ -11,17 +11,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use super::protocol;
 use crate::host::{Host, Stream};
 use crate::runtime::Interp;
 use crate::runtime::interp::Limits;
-use crate::runtime::session::Outcome;
+use crate::runtime::session::{Outcome, cli_args};
 use crate::syntax::{Source, parse_script};
 
 /// Most inputs queued for a session.
 const QUEUE: usize = 256;
+
+/// Columns that remote output is formatted for, unless a request says.
+const DEFAULT_WIDTH: usize = 120;
 
 /// The interpreter recurses; each session gets a roomy stack.
 const STACK: usize = 64 << 20;
@@ -44,10 +47,7 @@ pub enum Input {
     Interrupt,
     /// A shell line longer than the session accepts.
     TooLong,
-    Invoke {
-        id: u64,
-        script: String,
-    },
+    Invoke(Invocation),
     Complete {
         id: u64,
         line: String,
@@ -60,6 +60,26 @@ pub enum Input {
     },
     /// The client sent EOF.
     Eof,
+}
+
+/// A protocol `invoke` request.
+#[derive(Debug, PartialEq)]
+pub struct Invocation {
+    pub id: u64,
+    pub script: String,
+    /// Bound like a script's command-line arguments (`param()`, `$args`).
+    pub args: Vec<String>,
+    pub render: Render,
+}
+
+/// How an invocation's output travels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Render {
+    /// Each object as JSON with its text (programs).
+    Objects,
+    /// Formatted on the server at this width and sent as text: what a
+    /// terminal client shows, tables grouped as the local shell groups them.
+    Text { width: usize },
 }
 
 /// What kind of session the channel asked for.
@@ -335,7 +355,8 @@ impl Out {
 /// The interpreter's host inside a remote session.
 pub struct ChannelHost {
     out: Rc<RefCell<Out>>,
-    width: usize,
+    /// Set per request: a text client formats at its terminal's width.
+    width: Rc<Cell<usize>>,
 }
 
 impl Host for ChannelHost {
@@ -344,7 +365,7 @@ impl Host for ChannelHost {
     }
 
     fn width(&self) -> usize {
-        self.width
+        self.width.get()
     }
 }
 
@@ -371,9 +392,10 @@ fn session_main(
         over: false,
         cancel: shared.cancel.clone(),
     }));
+    let width = Rc::new(Cell::new(DEFAULT_WIDTH));
     let host = ChannelHost {
         out: out.clone(),
-        width: 120,
+        width: width.clone(),
     };
     let mut it = Interp::new(Box::new(host));
     it.cancel = shared.cancel.clone();
@@ -420,6 +442,7 @@ fn session_main(
     let mut run = Runner {
         it,
         out,
+        width,
         limits: cfg.limits.clone(),
         shared,
     };
@@ -447,6 +470,7 @@ fn fail(out: &Rc<RefCell<Out>>, json: bool, msg: &str) {
 struct Runner {
     it: Interp,
     out: Rc<RefCell<Out>>,
+    width: Rc<Cell<usize>>,
     limits: Option<RemoteLimits>,
     shared: Shared,
 }
@@ -532,7 +556,7 @@ impl Runner {
                     }
                     return last;
                 }
-                Input::Invoke { .. } | Input::Complete { .. } | Input::Bad { .. } => {}
+                Input::Invoke(_) | Input::Complete { .. } | Input::Bad { .. } => {}
             }
         }
     }
@@ -546,7 +570,7 @@ impl Runner {
             }
             let input = rx.recv().unwrap_or(Input::Eof);
             match input {
-                Input::Invoke { id, script } => self.invoke(id, script),
+                Input::Invoke(inv) => self.invoke(inv),
                 Input::Complete { id, line, cursor } => {
                     let reply = protocol::complete(&self.it, id, &line, cursor);
                     let mut o = self.out.borrow_mut();
@@ -570,7 +594,8 @@ impl Runner {
         }
     }
 
-    fn invoke(&mut self, id: u64, script: String) {
+    fn invoke(&mut self, inv: Invocation) {
+        let id = inv.id;
         let skipped = self
             .shared
             .cancelled
@@ -585,22 +610,35 @@ impl Runner {
         self.shared.running.store(id, Ordering::SeqCst);
         self.out.borrow_mut().id = id;
         self.start();
-        let src = Rc::new(Source::new(None, script));
-        let mut sink = protocol::ObjectSink {
-            out: self.out.clone(),
+        let src = Rc::new(Source::new(None, inv.script));
+        let args = cli_args(&inv.args);
+        let outcome = match inv.render {
+            Render::Objects => {
+                let mut sink = protocol::ObjectSink {
+                    out: self.out.clone(),
+                };
+                self.it.run_text_to(src, args, &mut sink)
+            }
+            Render::Text { width } => {
+                self.width.set(width);
+                let outcome = self.it.run_text(src, args);
+                self.width.set(DEFAULT_WIDTH);
+                outcome
+            }
         };
-        let outcome = self.it.run_text_to(src, Vec::new(), &mut sink);
         self.stop();
         self.shared.running.store(0, Ordering::SeqCst);
-        let (state, exit) = match outcome {
-            Outcome::Completed { ok: true } => ("completed", None),
-            Outcome::Completed { ok: false } => ("completed", Some(1)),
-            Outcome::Exit(n) => (if n == 0 { "completed" } else { "failed" }, Some(n)),
-            Outcome::Failed => ("failed", Some(1)),
-            Outcome::Stopped if self.out.borrow().cap_hit() => ("failed", Some(1)),
-            Outcome::Stopped => ("stopped", Some(130)),
+        let line = match outcome {
+            Outcome::Completed { ok: true } => protocol::state_line(id, "completed", None),
+            Outcome::Completed { ok: false } => protocol::state_line(id, "completed", Some(1)),
+            Outcome::Exit(0) => protocol::exited_line(id, "completed", 0),
+            Outcome::Exit(n) => protocol::exited_line(id, "failed", n),
+            Outcome::Failed => protocol::state_line(id, "failed", Some(1)),
+            Outcome::Stopped if self.out.borrow().cap_hit() => {
+                protocol::state_line(id, "failed", Some(1))
+            }
+            Outcome::Stopped => protocol::state_line(id, "stopped", Some(130)),
         };
-        let line = protocol::state_line(id, state, exit);
         let mut o = self.out.borrow_mut();
         o.control(line);
         o.id = 0;

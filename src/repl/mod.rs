@@ -9,6 +9,7 @@
 mod completer;
 mod highlighter;
 mod prompt;
+pub mod remote;
 mod validator;
 
 use std::path::PathBuf;
@@ -222,7 +223,8 @@ pub fn profile_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("lyncsh").join("profile.ps1"))
 }
 
-fn editor(shared: &Shared) -> Reedline {
+/// The line editor; `completer` answers Tab (locally or from a server).
+fn editor(shared: &Shared, completer: Box<dyn reedline::Completer + Send>) -> Reedline {
     let mut keys = default_emacs_keybindings();
     keys.add_binding(
         KeyModifiers::NONE,
@@ -245,9 +247,7 @@ fn editor(shared: &Shared) -> Reedline {
         .with_highlighter(Box::new(highlighter::ScriptHighlighter {
             shared: shared.clone(),
         }))
-        .with_completer(Box::new(completer::ScriptCompleter {
-            shared: shared.clone(),
-        }))
+        .with_completer(completer)
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
         .with_quick_completions(true)
         .with_partial_completions(true)
@@ -322,7 +322,12 @@ pub fn run(it: &mut Interp, no_profile: bool) -> i32 {
     }
     run_profile(it, no_profile);
     let shared: Shared = Arc::new(Mutex::new(Snapshot::with_cmdlets(it)));
-    let mut ed = editor(&shared);
+    let mut ed = editor(
+        &shared,
+        Box::new(completer::ScriptCompleter {
+            shared: shared.clone(),
+        }),
+    );
     loop {
         if let Ok(mut s) = shared.lock() {
             s.refresh(it);

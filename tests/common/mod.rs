@@ -1,0 +1,111 @@
+//! What the integration tests share: child processes bounded by a
+//! deadline, temporary directories, a `lyncsh serve` under test, and a
+//! terminal emulator driving the REPL in a pseudo-terminal.
+#![allow(dead_code)] // each test crate uses its own part of this module
+
+pub mod server;
+pub mod term;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest any child process of a test may run.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_lyncsh")
+}
+
+/// A directory under the system's temp dir, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let base = std::env::temp_dir().join(format!(
+            "lyncsh-{tag}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        std::fs::create_dir_all(&base).expect("temp dir");
+        TempDir(base)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs a command with input, killing it past `limit`.
+pub fn run_bounded(mut cmd: Command, input: &[u8], limit: Duration) -> Run {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let o = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let e = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("command ran longer than {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = writer.join();
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&o.join().unwrap_or_default()).into_owned(),
+        stderr: String::from_utf8_lossy(&e.join().unwrap_or_default()).into_owned(),
+    }
+}
+
+/// `lyncsh --store STORE -Command SCRIPT`, run locally.
+pub fn local(store: &Path, script: &str) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.arg("--store").arg(store).arg("-Command").arg(script);
+    run_bounded(cmd, b"", LIMIT)
+}
+
+/// Each line of a `lyncsh` protocol transcript, parsed.
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect()
+}

@@ -1,0 +1,160 @@
+//! `lyncsh serve` under test: its own port, store, host key and
+//! authorized_keys in a temporary directory, killed when dropped; and the
+//! two clients that talk to it, OpenSSH's `ssh` and `lyncsh -HostName`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::{LIMIT, Run, TempDir, bin, local, run_bounded};
+
+/// Are OpenSSH's `ssh` and `ssh-keygen` here? (.ci/run installs them.)
+pub fn have_ssh() -> bool {
+    let ok = Command::new("ssh")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new("ssh-keygen")
+            .arg("-?")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+    if !ok {
+        eprintln!("ssh or ssh-keygen is missing: test skipped (.ci/run installs openssh-client)");
+    }
+    ok
+}
+
+pub fn keygen(path: &Path) {
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", ""])
+        .arg("-f")
+        .arg(path)
+        .stdout(Stdio::null())
+        .status()
+        .expect("ssh-keygen");
+    assert!(st.success());
+}
+
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    // Last: the directory goes after the server that uses it.
+    pub dir: TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// A server with roles: admin (CsAdministrator), viewer
+    /// (CsViewOnlyAdministrator), useradmin (CsUserAdministrator).
+    /// `key` may log in; `stranger` may not.
+    pub fn start(extra: &[&str]) -> Server {
+        let dir = TempDir::new("ssh");
+        keygen(&dir.path("key"));
+        keygen(&dir.path("stranger"));
+        std::fs::copy(dir.path("key.pub"), dir.path("authorized_keys")).expect("copy key");
+        let store = dir.path("store.db");
+        let local = local(
+            &store,
+            "Add-CsAdminRoleMember -Role CsAdministrator -Member admin; \
+             Add-CsAdminRoleMember -Role CsViewOnlyAdministrator -Member viewer; \
+             Add-CsAdminRoleMember -Role CsUserAdministrator -Member useradmin",
+        );
+        assert_eq!(local.code, Some(0), "{}", local.stderr);
+        let mut child = Command::new(bin())
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--store"])
+            .arg(&store)
+            .arg("--host-key")
+            .arg(dir.path("host_key"))
+            .arg("--authorized-keys")
+            .arg(dir.path("authorized_keys"))
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start server");
+        let stdout = child.stdout.take().expect("server stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server says where it listens");
+        let port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        Server { child, port, dir }
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.dir.path("store.db")
+    }
+
+    /// OpenSSH's client with `key` as `user`.
+    pub fn ssh(&self, key: &str, user: &str, args: &[&str], input: &str) -> Run {
+        let mut cmd = Command::new("ssh");
+        cmd.arg("-p")
+            .arg(self.port.to_string())
+            .arg("-i")
+            .arg(self.dir.path(key))
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "ConnectTimeout=20",
+                "-F",
+                "/dev/null",
+            ])
+            .arg(format!("{user}@127.0.0.1"))
+            .args(args);
+        run_bounded(cmd, input.as_bytes(), LIMIT)
+    }
+
+    pub fn exec(&self, user: &str, script: &str) -> Run {
+        self.ssh("key", user, &[script], "")
+    }
+
+    /// `lyncsh -HostName user@127.0.0.1:PORT -KeyFilePath key`, with a home
+    /// of its own (for ~/.ssh/known_hosts) and a history file in the
+    /// server's directory.
+    pub fn client(&self, user: &str) -> Command {
+        self.client_with_key(user, "key")
+    }
+
+    pub fn client_with_key(&self, user: &str, key: &str) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.arg("-HostName")
+            .arg(format!("{user}@127.0.0.1:{}", self.port))
+            .arg("-KeyFilePath")
+            .arg(self.dir.path(key))
+            .env("HOME", self.dir.path("home"))
+            .env("LYNCSH_HISTORY", self.dir.path("history.txt"));
+        cmd
+    }
+}

@@ -109,6 +109,11 @@ pub struct ServeArgs {
     /// Lets remote scripts read and write this machine's files.
     #[arg(long)]
     pub allow_file_system: bool,
+    /// Lets one account's scripts use the files under one directory, where
+    /// its sessions also start: ACCOUNT=DIR (repeatable; `*=DIR` for every
+    /// account without an entry of its own).
+    #[arg(long, value_name = "ACCOUNT=DIR")]
+    pub allow_directory: Vec<String>,
 }
 
 /// Rewrites pwsh-style options (`-File`, `-c`, `-NoProfile`) for clap, and

@@ -190,6 +190,28 @@ fn remote(cli: &Cli) -> i32 {
 fn serve(a: ServeArgs) -> i32 {
     use lyncsh::remote::server::{ServeOptions, serve};
     use lyncsh::remote::worker::RemoteLimits;
+    let mut directories = Vec::new();
+    for entry in &a.allow_directory {
+        let Some((account, dir)) = entry
+            .split_once('=')
+            .filter(|(a, d)| !a.is_empty() && !d.is_empty())
+        else {
+            eprintln!("lyncsh serve: --allow-directory takes ACCOUNT=DIR, not '{entry}'");
+            return 64;
+        };
+        // Canonical, so a session's paths compare against the real place.
+        match std::fs::canonicalize(dir) {
+            Ok(real) if real.is_dir() => directories.push((account.to_string(), real)),
+            Ok(_) => {
+                eprintln!("lyncsh serve: --allow-directory {entry}: not a directory");
+                return 64;
+            }
+            Err(e) => {
+                eprintln!("lyncsh serve: --allow-directory {entry}: {e}");
+                return 64;
+            }
+        }
+    }
     let store = a.store.unwrap_or_else(lyncsh::config::store::default_path);
     let dir = store
         .parent()
@@ -210,6 +232,7 @@ fn serve(a: ServeArgs) -> i32 {
             file_system: a.allow_file_system,
             ..RemoteLimits::default()
         },
+        directories,
         max_sessions: a.max_sessions.max(1),
         idle_timeout: std::time::Duration::from_secs(a.idle_timeout.max(1)),
     };

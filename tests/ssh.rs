@@ -255,6 +255,63 @@ fn remote_scripts_may_not_use_the_file_system() {
 }
 
 #[test]
+fn an_account_may_be_given_one_directory() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&["--allow-directory", "admin={dir}/share"]);
+    let share = s.dir.path("share");
+    std::fs::write(
+        share.join("users.csv"),
+        "Identity,Policy\nsip:ken@contoso.com,Tag:Anon\n",
+    )
+    .expect("csv");
+    // A link inside the directory that leads out of it.
+    std::os::unix::fs::symlink(s.dir.path("authorized_keys"), share.join("keys")).expect("link");
+    // Relative paths start in the directory; files in it can be read and written.
+    let r = s.exec(
+        "admin",
+        "(Import-Csv users.csv).Identity; 'x' | Out-File out.txt; \"$PWD\"",
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let real = std::fs::canonicalize(&share).expect("canonical");
+    assert_eq!(
+        r.stdout,
+        format!("sip:ken@contoso.com\n{}\n", real.display())
+    );
+    assert!(share.join("out.txt").is_file());
+    // Out of it — by an absolute path, by `..`, by the link — is refused.
+    for (script, shown) in [
+        ("Get-Content /etc/hostname", "/etc/hostname".to_string()),
+        (
+            "Get-Content ../store.db",
+            format!("{}/store.db", real.parent().expect("parent").display()),
+        ),
+        ("Get-Content keys", format!("{}/keys", real.display())),
+    ] {
+        let r = s.exec("admin", script);
+        assert_eq!(r.code, Some(1), "{script}");
+        assert!(
+            r.stderr.contains(&format!(
+                "Access to '{shown}' is denied: this session may only use files under '{}'.",
+                real.display()
+            )),
+            "{script}: {}",
+            r.stderr
+        );
+    }
+    // Another account has no directory at all.
+    let r = s.exec("viewer", "Get-Content users.csv");
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr
+            .contains("this session may not use the file system"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn a_command_past_its_time_limit_is_stopped() {
     if !have_ssh() {
         return;

@@ -450,7 +450,7 @@ pub fn check_path(it: &Interp, path: &Path) -> Result<(), ErrorRecord> {
         .with_exception("System.UnauthorizedAccessException"));
     }
     if let Some(root) = &it.limits.root {
-        let resolved = normalize(path);
+        let resolved = real_path(path);
         if !resolved.starts_with(root) {
             return Err(ErrorRecord::new(
                 format!(
@@ -465,6 +465,27 @@ pub fn check_path(it: &Interp, path: &Path) -> Result<(), ErrorRecord> {
         }
     }
     Ok(())
+}
+
+/// Where `path` really leads: its longest existing ancestor with symbolic
+/// links resolved, then the rest without `.` and `..`. A link inside an
+/// allowed directory must not lead a session out of it.
+fn real_path(path: &Path) -> std::path::PathBuf {
+    let path = normalize(path);
+    let mut existing = path.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return path,
+        }
+    }
 }
 
 /// Removes `.` and `..` without touching the disk.

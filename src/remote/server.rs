@@ -31,6 +31,9 @@ pub struct ServeOptions {
     pub host_key: PathBuf,
     pub authorized_keys: PathBuf,
     pub limits: RemoteLimits,
+    /// Directories that accounts may use (`*`: every account), when the
+    /// file system as a whole is closed.
+    pub directories: Vec<(String, PathBuf)>,
     /// Most session channels open at once.
     pub max_sessions: usize,
     /// A connection with no traffic for this long is closed.
@@ -349,7 +352,7 @@ fn start(shared: &Arc<Shared>, user: &str, mode: Mode, tx: &mpsc::Sender<Ev>) ->
         store: shared.opts.store.clone(),
         account: user.to_string(),
         enforce_roles: true,
-        limits: Some(shared.opts.limits.clone()),
+        limits: Some(limits_for(&shared.opts, user)),
     };
     let sender = tx.clone();
     let emit: worker::Emit = Box::new(move |ev| sender.blocking_send(ev).is_ok());
@@ -363,6 +366,22 @@ fn start(shared: &Arc<Shared>, user: &str, mode: Mode, tx: &mpsc::Sender<Ev>) ->
             None
         }
     }
+}
+
+/// The account's limits: the server's, with the directory the account may
+/// use (its own entry first, else `*`'s).
+fn limits_for(opts: &ServeOptions, account: &str) -> RemoteLimits {
+    let mut limits = opts.limits.clone();
+    if !limits.file_system {
+        let dir = |who: &str| {
+            opts.directories
+                .iter()
+                .find(|(a, _)| a.eq_ignore_ascii_case(who))
+                .map(|(_, d)| d.clone())
+        };
+        limits.root = dir(account).or_else(|| dir("*"));
+    }
+    limits
 }
 
 fn on_data(feed: &mut Feed, data: &[u8], worker: &mut Worker, tx: &mpsc::Sender<Ev>) {

@@ -99,6 +99,9 @@ pub struct RemoteLimits {
     pub max_output: usize,
     /// Whether scripts may use this machine's files.
     pub file_system: bool,
+    /// The one directory (canonical) this session's scripts may use, when
+    /// the account is allowed one; it is also where the session starts.
+    pub root: Option<PathBuf>,
     /// Operator limits: most items, most string bytes.
     pub max_items: usize,
     pub max_string: usize,
@@ -111,6 +114,7 @@ impl Default for RemoteLimits {
             command_time: Duration::from_secs(60),
             max_output: 64 << 20,
             file_system: false,
+            root: None,
             max_items: 10_000_000,
             max_string: 64 << 20,
             max_collect: 10_000_000,
@@ -410,9 +414,12 @@ fn session_main(
             max_call_depth: 200,
             max_collect: l.max_collect,
             deadline: None,
-            file_system: l.file_system,
-            root: None,
+            file_system: l.file_system || l.root.is_some(),
+            root: l.root.clone(),
         };
+        if let Some(root) = &l.root {
+            it.cwd = root.clone();
+        }
         crate::runtime::ops::set_limits(l.max_items, l.max_string);
     }
     let roles = match it.engine() {

@@ -796,6 +796,7 @@ impl Interp {
                 ErrorCategory::PermissionDenied,
             )));
         }
+        crate::commands::check_path(self, path).map_err(Flow::error)?;
         let text = std::fs::read_to_string(path).map_err(|e| {
             Flow::error(ErrorRecord::new(
                 format!("Cannot read script file '{}': {e}", path.display()),

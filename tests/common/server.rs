@@ -57,9 +57,11 @@ impl Drop for Server {
 impl Server {
     /// A server with roles: admin (CsAdministrator), viewer
     /// (CsViewOnlyAdministrator), useradmin (CsUserAdministrator).
-    /// `key` may log in; `stranger` may not.
+    /// `key` may log in; `stranger` may not. `{dir}` in `extra` stands for
+    /// the server's directory, which has an empty `share/`.
     pub fn start(extra: &[&str]) -> Server {
         let dir = TempDir::new("ssh");
+        std::fs::create_dir_all(dir.path("share")).expect("share dir");
         keygen(&dir.path("key"));
         keygen(&dir.path("stranger"));
         std::fs::copy(dir.path("key.pub"), dir.path("authorized_keys")).expect("copy key");
@@ -79,7 +81,11 @@ impl Server {
             .arg(dir.path("host_key"))
             .arg("--authorized-keys")
             .arg(dir.path("authorized_keys"))
-            .args(extra)
+            .args(
+                extra
+                    .iter()
+                    .map(|a| a.replace("{dir}", &dir.0.to_string_lossy())),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

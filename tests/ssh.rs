@@ -288,6 +288,10 @@ fn an_account_may_be_given_one_directory() {
             format!("{}/store.db", real.parent().expect("parent").display()),
         ),
         ("Get-Content keys", format!("{}/keys", real.display())),
+        (
+            "Set-Location ..; Get-Content store.db",
+            real.parent().expect("parent").display().to_string(),
+        ),
     ] {
         let r = s.exec("admin", script);
         assert_eq!(r.code, Some(1), "{script}");

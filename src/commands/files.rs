@@ -338,7 +338,8 @@ fn class(cx: &Cx) -> String {
     )
 }
 
-fn qualify(rec: ErrorRecord, cx: &Cx) -> ErrorRecord {
+/// Qualifies an error id with the cmdlet's class, as pwsh's ids read.
+pub(crate) fn qualify(rec: ErrorRecord, cx: &Cx) -> ErrorRecord {
     let id = format!("{},{}", rec.error_id, class(cx));
     ErrorRecord {
         error_id: Rc::from(id),
@@ -369,7 +370,7 @@ fn io_fail(cx: &Cx, path: &Path, e: &std::io::Error) -> ErrorRecord {
 
 /// Removes `.` and `..` (without touching the disk) so messages show the
 /// path pwsh would show.
-fn clean(path: &Path) -> PathBuf {
+pub(crate) fn clean(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -388,7 +389,7 @@ fn clean(path: &Path) -> PathBuf {
     out
 }
 
-fn resolve(cx: &Cx, s: &str) -> PathBuf {
+pub(crate) fn resolve(cx: &Cx, s: &str) -> PathBuf {
     let s = s.strip_prefix(PROVIDER_PREFIX).unwrap_or(s);
     clean(&cx.it.resolve_path(s))
 }

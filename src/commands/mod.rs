@@ -30,6 +30,7 @@ mod get_member;
 mod group_object;
 mod history;
 mod invoke_expression;
+pub mod location;
 mod measure_object;
 mod misc;
 mod new_object;
@@ -347,6 +348,7 @@ impl Registry {
             convert_csv::infos(),
             convert_json::infos(),
             files::infos(),
+            location::infos(),
             misc::infos(),
             history::infos(),
         ] {
@@ -471,7 +473,7 @@ pub fn check_path(it: &Interp, path: &Path) -> Result<(), ErrorRecord> {
 /// links resolved, then the rest without `.` and `..`. A link inside an
 /// allowed directory must not lead a session out of it.
 fn real_path(path: &Path) -> std::path::PathBuf {
-    let path = normalize(path);
+    let path = files::clean(path);
     let mut existing = path.as_path();
     let mut rest = Vec::new();
     loop {
@@ -486,21 +488,6 @@ fn real_path(path: &Path) -> std::path::PathBuf {
             _ => return path,
         }
     }
-}
-
-/// Removes `.` and `..` without touching the disk.
-fn normalize(path: &Path) -> std::path::PathBuf {
-    let mut out = std::path::PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 pub fn io_error(path: &Path, e: &std::io::Error) -> ErrorRecord {

@@ -144,6 +144,8 @@ pub struct Interp {
     pub cwd: PathBuf,
     /// Text of commands run in this session, for Get-History.
     pub history: Vec<String>,
+    /// Directories remembered by Push-Location.
+    pub location_stack: Vec<PathBuf>,
     /// The configuration engine, opened on first use.
     engine: Option<Rc<crate::config::Engine>>,
     /// Where the store is: `--store`, `$env:LYNCSH_STORE`, or the default.
@@ -190,6 +192,7 @@ impl Interp {
             env: std::env::vars().collect(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             history: Vec::new(),
+            location_stack: Vec::new(),
             engine: None,
             store_path: None,
             account: std::env::var("USER").unwrap_or_else(|_| "local".into()),
@@ -330,7 +333,7 @@ impl Interp {
         match key {
             "?" => Value::Bool(self.last_ok),
             "lastexitcode" => Value::Int(self.last_exit_code),
-            "pwd" => Value::from(self.cwd.display().to_string()),
+            "pwd" => crate::commands::location::path_info(&self.cwd),
             _ => Value::Null,
         }
     }

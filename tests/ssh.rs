@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::server::{Server, have_ssh};
 use common::term::Term;
-use common::{LIMIT, bin, json_lines, local, run_bounded};
+use common::{LIMIT, bin, json_lines, local, run_bounded, wait_bounded};
 
 #[test]
 fn exec_change_is_seen_by_the_next_connection() {
@@ -70,25 +70,8 @@ fn shell_with_a_pty_echoes_and_stops_on_ctrl_c() {
         return;
     }
     let s = Server::start(&[]);
-    let mut cmd = Command::new("ssh");
-    cmd.arg("-tt")
-        .arg("-p")
-        .arg(s.port.to_string())
-        .arg("-i")
-        .arg(s.dir.path("key"))
-        .args([
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "LogLevel=ERROR",
-            "-F",
-            "/dev/null",
-        ])
-        .arg("admin@127.0.0.1");
+    let mut cmd = s.ssh_command("key", "admin");
+    cmd.args(["-tt", "127.0.0.1"]);
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -113,17 +96,7 @@ fn shell_with_a_pty_echoes_and_stops_on_ctrl_c() {
         stdin.write_all(step).expect("write");
         stdin.flush().expect("flush");
     }
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st;
-        }
-        if start.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("pty session did not end");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_bounded(&mut child, LIMIT);
     drop(stdin);
     let text = reader.join().unwrap_or_default();
     assert_eq!(status.code(), Some(5), "{text}");

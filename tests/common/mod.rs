@@ -8,7 +8,7 @@ pub mod term;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Longest any child process of a test may run.
@@ -77,22 +77,27 @@ pub fn run_bounded(mut cmd: Command, input: &[u8], limit: Duration) -> Run {
         let _ = err.read_to_end(&mut s);
         s
     });
+    let status = wait_bounded(&mut child, limit);
+    let _ = writer.join();
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&o.join().unwrap_or_default()).into_owned(),
+        stderr: String::from_utf8_lossy(&e.join().unwrap_or_default()).into_owned(),
+    }
+}
+
+/// Waits for a child, killing it (and failing the test) past `limit`.
+pub fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
     let start = Instant::now();
-    let status = loop {
+    loop {
         if let Some(st) = child.try_wait().expect("wait") {
-            break st;
+            return st;
         }
         if start.elapsed() > limit {
             let _ = child.kill();
             panic!("command ran longer than {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
-    };
-    let _ = writer.join();
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&o.join().unwrap_or_default()).into_owned(),
-        stderr: String::from_utf8_lossy(&e.join().unwrap_or_default()).into_owned(),
     }
 }
 

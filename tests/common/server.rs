@@ -114,8 +114,9 @@ impl Server {
         self.dir.path("store.db")
     }
 
-    /// OpenSSH's client with `key` as `user`.
-    pub fn ssh(&self, key: &str, user: &str, args: &[&str], input: &str) -> Run {
+    /// OpenSSH's client with `key` as `user`, quiet and non-interactive,
+    /// trusting this server's fresh host key.
+    pub fn ssh_command(&self, key: &str, user: &str) -> Command {
         let mut cmd = Command::new("ssh");
         cmd.arg("-p")
             .arg(self.port.to_string())
@@ -136,9 +137,16 @@ impl Server {
                 "ConnectTimeout=20",
                 "-F",
                 "/dev/null",
-            ])
-            .arg(format!("{user}@127.0.0.1"))
-            .args(args);
+                "-l",
+                user,
+            ]);
+        cmd
+    }
+
+    /// Runs `ssh [args] 127.0.0.1` with `input`.
+    pub fn ssh(&self, key: &str, user: &str, args: &[&str], input: &str) -> Run {
+        let mut cmd = self.ssh_command(key, user);
+        cmd.arg("127.0.0.1").args(args);
         run_bounded(cmd, input.as_bytes(), LIMIT)
     }
 

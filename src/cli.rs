@@ -106,6 +106,10 @@ pub struct ServeArgs {
     /// Bytes of output one command may send.
     #[arg(long, default_value_t = 64 << 20)]
     pub max_output: usize,
+    /// Allows password logins for the accounts in this file (ACCOUNT:HASH
+    /// lines, hashes from `lyncsh hash-password`); off when not given.
+    #[arg(long, value_name = "PATH")]
+    pub passwords: Option<PathBuf>,
     /// Lets remote scripts read and write this machine's files.
     #[arg(long)]
     pub allow_file_system: bool,

@@ -197,6 +197,44 @@ impl ConsoleHost {
     }
 }
 
+/// Reads a line from the terminal without echoing it: a `*` stands for
+/// each character, as pwsh shows `Read-Host -AsSecureString`. `None` on
+/// Ctrl-C, Ctrl-D or a terminal that cannot go raw.
+pub fn read_secret() -> Option<String> {
+    use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers, read};
+    use crossterm::terminal::{disable_raw_mode, enable_raw_mode};
+    enable_raw_mode().ok()?;
+    let mut text = String::new();
+    let mut err = std::io::stderr();
+    let done = loop {
+        let Ok(Event::Key(k)) = read() else {
+            continue;
+        };
+        if k.kind == KeyEventKind::Release {
+            continue;
+        }
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            KeyCode::Enter => break Some(()),
+            KeyCode::Char('c' | 'd') if ctrl => break None,
+            KeyCode::Backspace => {
+                if text.pop().is_some() {
+                    let _ = err.write_all(b"\x08 \x08");
+                }
+            }
+            KeyCode::Char(c) => {
+                text.push(c);
+                let _ = err.write_all(b"*");
+            }
+            _ => {}
+        }
+        let _ = err.flush();
+    };
+    let _ = disable_raw_mode();
+    let _ = err.write_all(b"\r\n");
+    done.map(|()| text)
+}
+
 /// Columns of the terminal on stdout, from `COLUMNS` or the tty.
 pub fn terminal_width() -> Option<usize> {
     if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
@@ -274,13 +312,17 @@ impl Host for ConsoleHost {
         }
     }
 
-    fn read_line(&mut self, prompt: &str, _secret: bool) -> Option<String> {
+    fn read_line(&mut self, prompt: &str, secret: bool) -> Option<String> {
         if !self.interactive {
             return None;
         }
         let mut out = std::io::stdout().lock();
         let _ = write!(out, "{prompt}");
         let _ = out.flush();
+        drop(out);
+        if secret && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return read_secret();
+        }
         let mut line = String::new();
         match std::io::stdin().read_line(&mut line) {
             Ok(0) | Err(_) => None,

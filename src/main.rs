@@ -45,6 +45,9 @@ fn run(argv: Vec<String>) -> i32 {
             }
         };
     }
+    if argv.first().map(String::as_str) == Some("hash-password") {
+        return hash_password();
+    }
     if argv.first().map(String::as_str) == Some("serve") {
         return match ServeArgs::try_parse_from(
             std::iter::once("lyncsh serve".to_string()).chain(argv[1..].iter().cloned()),
@@ -233,10 +236,41 @@ fn serve(a: ServeArgs) -> i32 {
             ..RemoteLimits::default()
         },
         directories,
+        passwords: a.passwords,
         max_sessions: a.max_sessions.max(1),
         idle_timeout: std::time::Duration::from_secs(a.idle_timeout.max(1)),
     };
     serve(opts)
+}
+
+/// `lyncsh hash-password`: reads a password (without echo at a terminal,
+/// else the first line of standard input) and prints the line to put after
+/// `ACCOUNT:` in the file of `lyncsh serve --passwords`.
+fn hash_password() -> i32 {
+    use lyncsh::host::Host;
+    let password = if std::io::stdin().is_terminal() {
+        ConsoleHost::new(true).read_line("Password: ", true)
+    } else {
+        let mut line = String::new();
+        match std::io::stdin().read_line(&mut line) {
+            Ok(n) if n > 0 => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+            _ => None,
+        }
+    };
+    let Some(password) = password.filter(|p| !p.is_empty()) else {
+        eprintln!("lyncsh hash-password: no password given");
+        return 64;
+    };
+    match lyncsh::remote::passwords::hash(&password) {
+        Ok(h) => {
+            println!("{h}");
+            0
+        }
+        Err(e) => {
+            eprintln!("lyncsh hash-password: {e}");
+            70
+        }
+    }
 }
 
 /// `lyncsh check`: every syntax error as `file:line:col: message`.

@@ -514,3 +514,104 @@ fn host_name_opens_the_shell_on_the_server() {
     t.send("exit 6\r");
     t.wait_exit();
 }
+
+#[test]
+fn passwords_are_off_unless_configured_and_never_plain_text() {
+    if !have_ssh() {
+        return;
+    }
+    let hashed = run_bounded(
+        {
+            let mut c = Command::new(bin());
+            c.arg("hash-password");
+            c
+        },
+        b"s3cret\n",
+        LIMIT,
+    );
+    assert_eq!(hashed.code, Some(0), "{}", hashed.stderr);
+    assert!(hashed.stdout.starts_with("$argon2id$"), "{}", hashed.stdout);
+
+    // A plain-text password in the file stops the server at start.
+    let dir = common::TempDir::new("plain");
+    std::fs::write(dir.path("passwords"), "admin:s3cret\n").expect("write");
+    let mut cmd = Command::new(bin());
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(dir.path("store.db"))
+        .arg("--host-key")
+        .arg(dir.path("host_key"))
+        .arg("--passwords")
+        .arg(dir.path("passwords"));
+    let r = run_bounded(cmd, b"", LIMIT);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr
+            .contains("passwords:1: expected ACCOUNT:HASH with an argon2 hash"),
+        "{}",
+        r.stderr
+    );
+
+    // With passwords off, ssh is never even asked for one; with the file,
+    // the right password gets in and a wrong one does not.
+    let login = |s: &Server, password: &str| {
+        let askpass = s.dir.path("askpass.sh");
+        std::fs::write(&askpass, format!("#!/bin/sh\necho '{password}'\n")).expect("askpass");
+        std::fs::set_permissions(
+            &askpass,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("chmod");
+        let mut cmd = Command::new("ssh");
+        cmd.arg("-p")
+            .arg(s.port.to_string())
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "PubkeyAuthentication=no",
+                "-o",
+                "PreferredAuthentications=password",
+                "-o",
+                "NumberOfPasswordPrompts=1",
+                "-o",
+                "LogLevel=ERROR",
+                "-F",
+                "/dev/null",
+                "admin@127.0.0.1",
+                "(Get-CsAccessEdgeConfiguration).Identity",
+            ])
+            .env("SSH_ASKPASS", &askpass)
+            .env("SSH_ASKPASS_REQUIRE", "force")
+            .env("DISPLAY", ":0");
+        run_bounded(cmd, b"", LIMIT)
+    };
+    let off = Server::start(&[]);
+    let r = login(&off, "s3cret");
+    assert_eq!(r.code, Some(255));
+    assert!(
+        r.stderr.contains("Permission denied (publickey)"),
+        "{}",
+        r.stderr
+    );
+
+    let dir = common::TempDir::new("pw");
+    std::fs::write(
+        dir.path("passwords"),
+        format!("# admins\nadmin:{}", hashed.stdout),
+    )
+    .expect("write");
+    let file = format!("{}", dir.path("passwords").display());
+    let on = Server::start(&["--passwords", &file]);
+    let r = login(&on, "s3cret");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (Some(0), "Global\n"),
+        "{}",
+        r.stderr
+    );
+    let r = login(&on, "wrong");
+    assert_eq!(r.code, Some(255));
+    assert!(r.stderr.contains("Permission denied"), "{}", r.stderr);
+}

@@ -34,6 +34,8 @@ pub struct ServeOptions {
     /// Directories that accounts may use (`*`: every account), when the
     /// file system as a whole is closed.
     pub directories: Vec<(String, PathBuf)>,
+    /// Password logins against this file's salted hashes; `None`: off.
+    pub passwords: Option<PathBuf>,
     /// Most session channels open at once.
     pub max_sessions: usize,
     /// A connection with no traffic for this long is closed.
@@ -157,6 +159,26 @@ impl russh::server::Handler for Conn {
         let account = user.to_string();
         let ok = tokio::task::spawn_blocking(move || {
             authorized(&path, &key) && has_role(&store, &account)
+        })
+        .await
+        .unwrap_or(false);
+        if ok {
+            self.user = Some(user.to_string());
+            Ok(Auth::Accept)
+        } else {
+            Ok(Auth::reject())
+        }
+    }
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        let Some(path) = self.shared.opts.passwords.clone() else {
+            return Ok(Auth::reject());
+        };
+        let store = self.shared.opts.store.clone();
+        let (account, password) = (user.to_string(), password.to_string());
+        // Hashing is slow on purpose: off the async threads.
+        let ok = tokio::task::spawn_blocking(move || {
+            super::passwords::check(&path, &account, &password) && has_role(&store, &account)
         })
         .await
         .unwrap_or(false);
@@ -560,8 +582,21 @@ async fn run(opts: ServeOptions) -> Result<(), String> {
     // Open (and create) the store once, so a bad path fails now.
     crate::config::Engine::open(&opts.store, "lyncsh-serve")
         .map_err(|e| format!("cannot open the store {}: {e}", opts.store.display()))?;
+    let methods: &[MethodKind] = match &opts.passwords {
+        Some(path) => {
+            // Checked now, so a plain-text or broken file stops the start.
+            let n = super::passwords::load(path).map_err(|e| e.to_string())?;
+            eprintln!(
+                "lyncsh serve: password logins on for {} account(s) in {}",
+                n.len(),
+                path.display()
+            );
+            &[MethodKind::PublicKey, MethodKind::Password]
+        }
+        None => &[MethodKind::PublicKey],
+    };
     let config = russh::server::Config {
-        methods: MethodSet::from(&[MethodKind::PublicKey][..]),
+        methods: MethodSet::from(methods),
         auth_rejection_time: Duration::from_millis(300),
         auth_rejection_time_initial: Some(Duration::ZERO),
         keys: vec![key],

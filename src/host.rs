@@ -217,10 +217,8 @@ pub fn read_secret() -> Option<String> {
         match k.code {
             KeyCode::Enter => break Some(()),
             KeyCode::Char('c' | 'd') if ctrl => break None,
-            KeyCode::Backspace => {
-                if text.pop().is_some() {
-                    let _ = err.write_all(b"\x08 \x08");
-                }
+            KeyCode::Backspace if text.pop().is_some() => {
+                let _ = err.write_all(b"\x08 \x08");
             }
             KeyCode::Char(c) => {
                 text.push(c);

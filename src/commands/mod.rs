@@ -468,7 +468,7 @@ pub fn check_path(it: &Interp, path: &Path) -> Result<(), ErrorRecord> {
 }
 
 /// Removes `.` and `..` without touching the disk.
-fn normalize(path: &Path) -> std::path::PathBuf {
+pub(crate) fn normalize(path: &Path) -> std::path::PathBuf {
     let mut out = std::path::PathBuf::new();
     for c in path.components() {
         match c {

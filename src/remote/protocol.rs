@@ -6,10 +6,24 @@
 //! `{"op":"cancel","id":1}`.
 //! Server: `{"op":"hello","version":1,"user":"…","roles":[…]}` first, then per
 //! request `{"id":1,"stream":"output","object":{…},"text":"…"}`,
-//! `{"id":1,"stream":"error","error":{…}}`, other streams as
-//! `{"id":1,"stream":"warning","text":"…"}`, completions as
-//! `{"id":2,"op":"completion","start":0,"matches":[…]}`, and at the end
+//! `{"id":1,"stream":"error","error":{"message":"…","kind":"…"}}`, other
+//! streams as `{"id":1,"stream":"warning","text":"…"}`, and at the end
 //! `{"id":1,"state":"completed"|"failed"|"stopped"}`.
+//!
+//! A `complete` request is answered with the word to replace and its
+//! candidates, then the request's state:
+//!
+//! ```text
+//! {"id":2,"op":"completion","start":0,"end":7,"matches":[
+//!  {"text":"Get-CsAccessEdgeConfiguration","description":"Cmdlet","space":true},…]}
+//! {"id":2,"state":"completed"}
+//! ```
+//!
+//! `cursor`, `start` and `end` count characters of `line`; `description`
+//! may be null; `space` says whether a space should follow the text.
+//! Candidates are what the session may use: only the cmdlets its roles
+//! allow, its own functions and variables, and no file names when it may
+//! not use the file system.
 //!
 //! Also `lyncsh -sshs`: the same protocol over standard input and output,
 //! for OpenSSH's sshd (`Subsystem lyncsh /usr/bin/lyncsh -sshs`).
@@ -21,6 +35,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value as J, json};
 
 use super::worker::{self, Ev, Input, Mode, Out, SessionConfig, Worker};
+use crate::complete::Snapshot;
 use crate::host::Stream;
 use crate::runtime::Interp;
 use crate::runtime::error::Res;
@@ -240,38 +255,28 @@ impl Sink for ObjectSink {
     }
 }
 
-/// Completes the command name under the cursor from the commands the
-/// session may run.
-pub fn complete(it: &Interp, id: u64, line: &str, cursor: usize) -> Vec<u8> {
-    let chars: Vec<char> = line.chars().collect();
-    let cursor = cursor.min(chars.len());
-    let mut start = cursor;
-    while start > 0 && !matches!(chars[start - 1], ' ' | '\t' | '|' | ';' | '(' | '{' | '=') {
-        start -= 1;
-    }
-    let word: String = chars[start..cursor].iter().collect();
-    let lower = word.to_ascii_lowercase();
-    let mut matches: Vec<String> = if word.is_empty() || word.starts_with(['$', '-']) {
-        Vec::new()
-    } else {
-        it.registry
-            .all()
-            .iter()
-            .map(|c| c.name)
-            .filter(|n| n.to_ascii_lowercase().starts_with(&lower))
-            .filter(|n| {
-                it.roles
-                    .as_ref()
-                    .is_none_or(|r| crate::config::roles::allowed(r, n))
-            })
-            .map(str::to_string)
-            .collect()
-    };
-    matches.sort_by_key(|m| m.to_ascii_lowercase());
-    matches.dedup();
-    to_line(
-        json!({"id": id, "op": "completion", "start": start, "end": cursor, "matches": matches}),
-    )
+/// Answers a `complete` request from the session's snapshot. The
+/// request's cursor and the reply's `start`/`end` count characters, as a
+/// client's line editor does; the engine works in bytes.
+pub fn complete(snap: &Snapshot, id: u64, line: &str, cursor: usize) -> Vec<u8> {
+    let pos = line
+        .char_indices()
+        .nth(cursor)
+        .map_or(line.len(), |(i, _)| i);
+    let c = crate::complete::complete(snap, line, pos);
+    let chars = |byte: usize| line.get(..byte).map_or(0, |s| s.chars().count());
+    let matches: Vec<J> = c
+        .items
+        .iter()
+        .map(|i| json!({"text": i.value, "description": i.description, "space": i.space}))
+        .collect();
+    to_line(json!({
+        "id": id,
+        "op": "completion",
+        "start": chars(c.start),
+        "end": chars(c.end),
+        "matches": matches,
+    }))
 }
 
 /// `lyncsh -sshs`: the protocol over standard input and output, as the
@@ -412,6 +417,54 @@ mod tests {
             Some(Some(4))
         );
         assert!(parse_request(br#"{"id":"x","op":"invoke","script":""}"#).is_err());
+    }
+
+    fn parsed(line: Vec<u8>) -> J {
+        assert_eq!(line.last(), Some(&b'\n'));
+        serde_json::from_slice(&line).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn completion_positions_count_characters() {
+        use crate::complete::{CommandEntry, ParamEntry};
+        let mut snap = Snapshot::default();
+        snap.commands.push(CommandEntry {
+            name: "Get-CsUser".into(),
+            kind: "Cmdlet",
+            params: vec![ParamEntry {
+                name: "Identity".into(),
+                ty: "[UserIdParameter]".into(),
+                values: Vec::new(),
+            }],
+        });
+        snap.variables = vec![("größe".into(), Vec::new())];
+        // `ö` and `ü` take two bytes each; the client counts characters.
+        let line = "'über'; Get-CsUser -Id";
+        assert_eq!(
+            parsed(complete(&snap, 7, line, 22)),
+            json!({
+                "id": 7,
+                "op": "completion",
+                "start": 19,
+                "end": 22,
+                "matches": [{"text": "-Identity", "description": "[UserIdParameter]", "space": true}],
+            })
+        );
+        let line = "$grö + 1";
+        assert_eq!(
+            parsed(complete(&snap, 8, line, 4)),
+            json!({
+                "id": 8,
+                "op": "completion",
+                "start": 0,
+                "end": 4,
+                "matches": [{"text": "$größe", "description": null, "space": false}],
+            })
+        );
+        // A cursor past the end completes at the end.
+        let reply = parsed(complete(&snap, 9, "Get-Cs", 99));
+        assert_eq!(reply["end"], 6);
+        assert_eq!(reply["matches"][0]["text"], "Get-CsUser");
     }
 
     #[test]

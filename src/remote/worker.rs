@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use std::cell::RefCell;
 
 use super::protocol;
+use crate::complete::Snapshot;
 use crate::host::{Host, Stream};
 use crate::runtime::Interp;
 use crate::runtime::interp::Limits;
@@ -422,6 +423,7 @@ fn session_main(
         out,
         limits: cfg.limits.clone(),
         shared,
+        snapshot: None,
     };
     let code = match mode {
         Mode::Exec(script) => run.exec(script),
@@ -449,6 +451,8 @@ struct Runner {
     out: Rc<RefCell<Out>>,
     limits: Option<RemoteLimits>,
     shared: Shared,
+    /// What completion offers, built at the first `complete` request.
+    snapshot: Option<Snapshot>,
 }
 
 impl Runner {
@@ -548,7 +552,13 @@ impl Runner {
             match input {
                 Input::Invoke { id, script } => self.invoke(id, script),
                 Input::Complete { id, line, cursor } => {
-                    let reply = protocol::complete(&self.it, id, &line, cursor);
+                    // The cmdlets a session may run stay the same; its
+                    // functions and variables are taken in afresh.
+                    let snap = self
+                        .snapshot
+                        .get_or_insert_with(|| Snapshot::with_cmdlets(&self.it));
+                    snap.refresh(&self.it);
+                    let reply = protocol::complete(snap, id, &line, cursor);
                     let mut o = self.out.borrow_mut();
                     o.control(reply);
                     o.control(protocol::state_line(id, "completed", None));

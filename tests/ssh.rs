@@ -358,6 +358,8 @@ fn subsystem_speaks_json_lines() {
     assert_eq!(lines[2]["text"], "42");
     assert_eq!(lines[3]["state"], "completed");
     assert_eq!(lines[4]["stream"], "error");
+    assert_eq!(lines[4]["error"]["kind"], "BadRequest");
+    assert_eq!(lines[4]["error"]["text"], lines[4]["error"]["message"]);
     assert_eq!(
         lines[5],
         serde_json::json!({
@@ -371,8 +373,23 @@ fn subsystem_speaks_json_lines() {
         })
     );
     assert_eq!(lines[6]["state"], "completed");
-    assert_eq!(lines[7]["stream"], "error");
-    assert_eq!(lines[7]["id"], 3);
+    // pwsh: FullyQualifiedErrorId "boom", OperationStopped, RuntimeException.
+    assert_eq!(
+        lines[7],
+        serde_json::json!({
+            "id": 3,
+            "stream": "error",
+            "error": {
+                "message": "boom",
+                "kind": "boom",
+                "category": "OperationStopped",
+                "exception": "System.Management.Automation.RuntimeException",
+                "target": "boom",
+                "position": {"line": 1, "column": 1},
+                "text": "Exception: boom",
+            },
+        })
+    );
     assert_eq!(lines[8]["state"], "failed");
 }
 
@@ -470,6 +487,70 @@ fn subsystem_completes_what_the_session_knows() {
         ["Get-CsAccessEdgeConfiguration"]
     );
     assert_eq!(texts(completion(&lines, 3)), Vec::<&str>::new());
+}
+
+#[test]
+fn subsystem_errors_carry_their_record() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let bad_type = "Set-CsAccessEdgeConfiguration -OutgoingTlsCountForFederatedPartners x";
+    let lines = subsystem(
+        &s,
+        "admin",
+        &[
+            serde_json::json!({"id": 1, "op": "invoke", "script": bad_type}),
+            serde_json::json!({"id": 2, "op": "invoke", "script":
+                "Get-CsConferencingPolicy -Identity Tag:Nope -ErrorAction Stop\n'not reached'"}),
+        ],
+    );
+    // The text is what the local shell prints for the same command.
+    let here = local(&s.store(), bad_type);
+    assert_eq!(
+        lines[1],
+        serde_json::json!({
+            "id": 1,
+            "stream": "error",
+            "error": {
+                "message": "Cannot bind parameter 'OutgoingTlsCountForFederatedPartners'. Cannot convert value \"x\" to type \"System.Int64\". Error: \"The input string 'x' was not in a correct format.\"",
+                "kind": "CannotConvertArgumentNoMessage,Set-CsAccessEdgeConfiguration",
+                "category": "InvalidArgument",
+                "exception": "System.Management.Automation.ParameterBindingException",
+                "target": null,
+                "position": {"line": 1, "column": 69},
+                "text": here.stderr.trim_end(),
+            },
+        })
+    );
+    assert_eq!(
+        here.stderr,
+        "Set-CsAccessEdgeConfiguration: Cannot bind parameter 'OutgoingTlsCountForFederatedPartners'. Cannot convert value \"x\" to type \"System.Int64\". Error: \"The input string 'x' was not in a correct format.\"\n"
+    );
+    assert_eq!(lines[2]["state"], "completed");
+    // -ErrorAction Stop ends the script; the record arrives whole, with
+    // the two-line script's underlined source as its text.
+    assert_eq!(
+        lines[3],
+        serde_json::json!({
+            "id": 2,
+            "stream": "error",
+            "error": {
+                "message": "Cannot get a CsConferencingPolicy with the identity \"Tag:Nope\": no such instance exists.",
+                "kind": "IdentityNotFound",
+                "category": "ObjectNotFound",
+                "exception": "System.Management.Automation.RuntimeException",
+                "target": "Tag:Nope",
+                "position": {"line": 1, "column": 1},
+                "text": "Get-CsConferencingPolicy: \nLine |\n   1 |  Get-CsConferencingPolicy -Identity Tag:Nope -ErrorAction Stop\n     |  ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n     | Cannot get a CsConferencingPolicy with the identity \"Tag:Nope\": no such instance exists.",
+            },
+        })
+    );
+    assert_eq!(
+        lines[4],
+        serde_json::json!({"id": 2, "state": "failed", "exit": 1})
+    );
+    assert_eq!(lines.len(), 5, "{lines:?}");
 }
 
 #[test]

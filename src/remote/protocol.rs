@@ -5,10 +5,24 @@
 //! `{"id":2,"op":"complete","line":"Get-CsA","cursor":7}`,
 //! `{"op":"cancel","id":1}`.
 //! Server: `{"op":"hello","version":1,"user":"…","roles":[…]}` first, then per
-//! request `{"id":1,"stream":"output","object":{…},"text":"…"}`,
-//! `{"id":1,"stream":"error","error":{"message":"…","kind":"…"}}`, other
-//! streams as `{"id":1,"stream":"warning","text":"…"}`, and at the end
-//! `{"id":1,"state":"completed"|"failed"|"stopped"}`.
+//! request `{"id":1,"stream":"output","object":{…},"text":"…"}`, errors
+//! (below), other streams as `{"id":1,"stream":"warning","text":"…"}`,
+//! and at the end `{"id":1,"state":"completed"|"failed"|"stopped"}`.
+//!
+//! An error the script raised carries its record:
+//!
+//! ```text
+//! {"id":1,"stream":"error","error":{"message":"boom","kind":"boom",
+//!  "category":"OperationStopped","exception":"System.Management.Automation.RuntimeException",
+//!  "target":"boom","position":{"line":1,"column":1},"text":"Exception: boom"}}
+//! ```
+//!
+//! `kind` is the FullyQualifiedErrorId, `category` the ErrorCategory name,
+//! `target` the target object as JSON (or null), `position` 1-based in
+//! characters (or null), and `text` what the local shell prints for it.
+//! An error of the protocol itself has only `message`, `kind`
+//! (`BadRequest`, `Busy`, `OutputLimitExceeded`, `SessionRefused`) and
+//! `text` (the message again), so a client can always print `error.text`.
 //!
 //! A `complete` request is answered with the word to replace and its
 //! candidates, then the request's state:
@@ -38,7 +52,7 @@ use super::worker::{self, Ev, Input, Mode, Out, SessionConfig, Worker};
 use crate::complete::Snapshot;
 use crate::host::Stream;
 use crate::runtime::Interp;
-use crate::runtime::error::Res;
+use crate::runtime::error::{ErrorRecord, Res};
 use crate::runtime::interp::Sink;
 use crate::runtime::value::{PropKind, Value};
 
@@ -141,8 +155,36 @@ pub fn hello_line(user: &str, roles: &[String]) -> Vec<u8> {
     to_line(json!({"op": "hello", "version": VERSION, "user": user, "roles": roles}))
 }
 
+/// An error of the protocol itself (a bad request, a refused session, a
+/// spent output budget): no record behind it, so its text is its message.
 pub fn error_line(id: u64, message: &str, kind: &str) -> Vec<u8> {
-    to_line(json!({"id": id, "stream": "error", "error": {"message": message, "kind": kind}}))
+    to_line(json!({
+        "id": id,
+        "stream": "error",
+        "error": {"message": message, "kind": kind, "text": message},
+    }))
+}
+
+/// An error record raised by the script, with the fields a program needs
+/// to act on it and the text the local shell would print.
+pub fn error_record_line(id: u64, rec: &ErrorRecord) -> Vec<u8> {
+    let position = rec.position.as_ref().map_or(J::Null, |p| {
+        let (line, column) = p.line_col();
+        json!({"line": line, "column": column})
+    });
+    to_line(json!({
+        "id": id,
+        "stream": "error",
+        "error": {
+            "message": rec.message,
+            "kind": &*rec.error_id,
+            "category": rec.category.name(),
+            "exception": &*rec.exception_type,
+            "target": to_json(&rec.target, 0),
+            "position": position,
+            "text": rec.render_concise().trim_end_matches('\n'),
+        },
+    }))
 }
 
 pub fn text_line(id: u64, stream: &str, text: &str) -> Vec<u8> {
@@ -422,6 +464,56 @@ mod tests {
     fn parsed(line: Vec<u8>) -> J {
         assert_eq!(line.last(), Some(&b'\n'));
         serde_json::from_slice(&line).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn an_error_record_travels_with_its_fields() {
+        use crate::runtime::error::ErrorCategory;
+        use crate::syntax::Source;
+        use crate::syntax::ast::Span;
+        let src = Rc::new(Source::new(None, "$n = 1\n$n.Foo()".into()));
+        let rec = ErrorRecord::new(
+            "Method invocation failed because [System.Int32] does not contain a method named 'Foo'.",
+            "MethodNotFound",
+            ErrorCategory::InvalidOperation,
+        )
+        .with_target(Value::Int(1))
+        .at(&src, Span::new(7, 15));
+        assert_eq!(
+            parsed(error_record_line(4, &rec)),
+            json!({
+                "id": 4,
+                "stream": "error",
+                "error": {
+                    "message": "Method invocation failed because [System.Int32] does not contain a method named 'Foo'.",
+                    "kind": "MethodNotFound",
+                    "category": "InvalidOperation",
+                    "exception": "System.Management.Automation.RuntimeException",
+                    "target": 1,
+                    "position": {"line": 2, "column": 1},
+                    "text": "InvalidOperation: \nLine |\n   2 |  $n.Foo()\n     |  ~~~~~~~~\n     | Method invocation failed because [System.Int32] does not contain a method named 'Foo'.",
+                },
+            })
+        );
+        // Without a position or a target, both are null.
+        let rec = ErrorRecord::new("nope", "Custom", ErrorCategory::NotSpecified)
+            .with_exception("System.Exception");
+        let line = parsed(error_record_line(5, &rec));
+        assert_eq!(line["error"]["position"], J::Null);
+        assert_eq!(line["error"]["target"], J::Null);
+        assert_eq!(line["error"]["text"], "RuntimeException: nope");
+    }
+
+    #[test]
+    fn a_protocol_error_has_its_message_as_text() {
+        assert_eq!(
+            parsed(error_line(0, "Too many requests.", "Busy")),
+            json!({
+                "id": 0,
+                "stream": "error",
+                "error": {"message": "Too many requests.", "kind": "Busy", "text": "Too many requests."},
+            })
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::protocol;
 use crate::complete::Snapshot;
 use crate::host::{Host, Stream};
 use crate::runtime::Interp;
+use crate::runtime::error::ErrorRecord;
 use crate::runtime::interp::Limits;
 use crate::runtime::session::Outcome;
 use crate::syntax::{Source, parse_script};
@@ -342,6 +343,17 @@ pub struct ChannelHost {
 impl Host for ChannelHost {
     fn write(&mut self, stream: Stream, text: &str) {
         self.out.borrow_mut().write(stream, text);
+    }
+
+    /// A protocol client gets the record's fields; a shell gets the text.
+    fn write_error(&mut self, rec: &ErrorRecord) {
+        let mut out = self.out.borrow_mut();
+        if out.json {
+            let line = protocol::error_record_line(out.id, rec);
+            out.line(line);
+        } else {
+            out.write(Stream::Error, &format!("{}\n", rec.render_concise()));
+        }
     }
 
     fn width(&self) -> usize {

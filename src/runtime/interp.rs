@@ -533,8 +533,8 @@ impl Interp {
     pub fn display_error(&mut self, rec: &Rc<ErrorRecord>) {
         match self.err_target.clone() {
             ErrTarget::Host => {
-                let text = rec.render_concise();
-                self.write_stream(Stream::Error, &format!("{text}\n"));
+                self.out_default.flush(&mut *self.host);
+                self.host.write_error(rec);
             }
             ErrTarget::Null => {}
             ErrTarget::Merge => self.merged.push(Value::Error(rec.clone())),

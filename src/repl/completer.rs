@@ -36,12 +36,12 @@ mod tests {
 
     #[test]
     fn suggestions_carry_the_span_and_the_space() {
-        let shared = super::super::shared_for_tests(&["Get-CsUser", "Get-Date"]);
+        let shared = super::super::shared_for_tests();
         let mut c = ScriptCompleter { shared };
         let s = c.complete("Get-CsUser -Iden", 16);
         assert_eq!(s.len(), 1, "{s:?}");
         assert_eq!(s[0].value, "-Identity");
-        assert_eq!(s[0].description.as_deref(), Some("[string]"));
+        assert_eq!(s[0].description.as_deref(), Some("[Object]"));
         assert_eq!(s[0].span, Span::new(11, 16));
         assert!(s[0].append_whitespace);
     }

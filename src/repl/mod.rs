@@ -32,22 +32,11 @@ use reedline::{
 /// prompt.
 pub type Shared = Arc<Mutex<Snapshot>>;
 
+/// The cmdlets of a fresh local session, as the REPL starts with them.
 #[cfg(test)]
-pub fn shared_for_tests(names: &[&str]) -> Shared {
-    use lyncsh::complete::{CommandEntry, ParamEntry};
-    let mut s = Snapshot::default();
-    for n in names {
-        s.commands.push(CommandEntry {
-            name: n.to_string(),
-            kind: "Cmdlet",
-            params: vec![ParamEntry {
-                name: "Identity".into(),
-                ty: "[string]".into(),
-                values: Vec::new(),
-            }],
-        });
-    }
-    Arc::new(Mutex::new(s))
+pub fn shared_for_tests() -> Shared {
+    let it = Interp::new(Box::new(CaptureHost::default()));
+    Arc::new(Mutex::new(Snapshot::with_cmdlets(&it)))
 }
 
 /// The history file: `$env:LYNCSH_HISTORY`, else `<data dir>/lyncsh/history.txt`.

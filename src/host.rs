@@ -4,6 +4,8 @@
 
 use std::io::Write;
 
+use crate::runtime::error::ErrorRecord;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stream {
     Output,
@@ -138,6 +140,13 @@ pub enum Choice {
 pub trait Host: AsAny {
     /// Writes text to a stream; `text` carries its own line breaks.
     fn write(&mut self, stream: Stream, text: &str);
+
+    /// Shows an error record on the error stream. Hosts that can carry
+    /// its fields to a program (the `lyncsh` protocol) override this; a
+    /// person reading a terminal gets pwsh's concise view.
+    fn write_error(&mut self, rec: &ErrorRecord) {
+        self.write(Stream::Error, &format!("{}\n", rec.render_concise()));
+    }
 
     /// Write-Host with colours.
     fn write_host(&mut self, text: &str, fg: Option<Color>, bg: Option<Color>, newline: bool) {
@@ -428,4 +437,22 @@ impl Host for CaptureHost {
 /// [`CaptureHost`] can read what it captured.
 pub fn into_any(host: Box<dyn Host>) -> Box<dyn std::any::Any> {
     host.into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::error::ErrorCategory;
+
+    #[test]
+    fn an_error_record_is_written_as_its_concise_view() {
+        let mut h = CaptureHost::default();
+        let rec = ErrorRecord {
+            thrown: true,
+            ..ErrorRecord::new("boom", "boom", ErrorCategory::OperationStopped)
+        };
+        h.write_error(&rec);
+        assert_eq!(h.stderr, "Exception: boom\n");
+        assert_eq!(h.stdout, "");
+    }
 }

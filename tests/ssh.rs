@@ -130,11 +130,199 @@ fn subsystem_speaks_json_lines() {
     assert_eq!(lines[2]["text"], "42");
     assert_eq!(lines[3]["state"], "completed");
     assert_eq!(lines[4]["stream"], "error");
-    assert_eq!(lines[5]["matches"][0], "Get-CsAccessEdgeConfiguration");
+    assert_eq!(lines[4]["error"]["kind"], "BadRequest");
+    assert_eq!(lines[4]["error"]["text"], lines[4]["error"]["message"]);
+    assert_eq!(
+        lines[5],
+        serde_json::json!({
+            "id": 2,
+            "op": "completion",
+            "start": 0,
+            "end": 13,
+            "matches": [
+                {"text": "Get-CsAccessEdgeConfiguration", "description": "Cmdlet", "space": true},
+            ],
+        })
+    );
     assert_eq!(lines[6]["state"], "completed");
-    assert_eq!(lines[7]["stream"], "error");
-    assert_eq!(lines[7]["id"], 3);
+    // pwsh: FullyQualifiedErrorId "boom", OperationStopped, RuntimeException.
+    assert_eq!(
+        lines[7],
+        serde_json::json!({
+            "id": 3,
+            "stream": "error",
+            "error": {
+                "message": "boom",
+                "kind": "boom",
+                "category": "OperationStopped",
+                "exception": "System.Management.Automation.RuntimeException",
+                "target": "boom",
+                "position": {"line": 1, "column": 1},
+                "text": "Exception: boom",
+            },
+        })
+    );
     assert_eq!(lines[8]["state"], "failed");
+}
+
+/// Sends protocol lines as `user` and returns the replies.
+fn subsystem(s: &Server, user: &str, requests: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let input: String = requests.iter().map(|r| format!("{r}\n")).collect();
+    let r = s.ssh("key", user, &["-s", "lyncsh"], &input);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    json_lines(&r.stdout)
+}
+
+/// The `completion` reply to request `id`.
+fn completion(lines: &[serde_json::Value], id: u64) -> &serde_json::Value {
+    lines
+        .iter()
+        .find(|l| l["id"] == id && l["op"] == "completion")
+        .unwrap_or_else(|| panic!("no completion for {id} in {lines:?}"))
+}
+
+fn texts(reply: &serde_json::Value) -> Vec<&str> {
+    reply["matches"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|x| x["text"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn subsystem_completes_what_the_session_knows() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let complete = |id: u64, line: &str| serde_json::json!({"id": id, "op": "complete", "line": line, "cursor": line.chars().count()});
+    let lines = subsystem(
+        &s,
+        "admin",
+        &[
+            serde_json::json!({"id": 1, "op": "invoke", "script":
+                "$abc = 1; New-CsConferencingPolicy -Identity RedmondConferencing | Out-Null"}),
+            complete(2, "Get-CsAccessEdgeConfiguration -Iden"),
+            complete(3, "$ab"),
+            complete(4, "Grant-CsConferencingPolicy -PolicyName "),
+            complete(5, "Import-Csv "),
+        ],
+    );
+    assert_eq!(lines[1], serde_json::json!({"id": 1, "state": "completed"}));
+    assert_eq!(
+        completion(&lines, 2),
+        &serde_json::json!({
+            "id": 2,
+            "op": "completion",
+            "start": 30,
+            "end": 35,
+            "matches": [{"text": "-Identity", "description": "[String]", "space": true}],
+        })
+    );
+    assert_eq!(
+        completion(&lines, 3),
+        &serde_json::json!({
+            "id": 3,
+            "op": "completion",
+            "start": 0,
+            "end": 3,
+            "matches": [{"text": "$abc", "description": null, "space": false}],
+        })
+    );
+    assert_eq!(
+        completion(&lines, 4),
+        &serde_json::json!({
+            "id": 4,
+            "op": "completion",
+            "start": 39,
+            "end": 39,
+            "matches": [{"text": "RedmondConferencing", "description": "CsConferencingPolicy", "space": true}],
+        })
+    );
+    // A remote session may not use the file system: no file names either.
+    assert_eq!(texts(completion(&lines, 5)), Vec::<&str>::new());
+    let states = lines.iter().filter(|l| l["state"] == "completed").count();
+    assert_eq!(states, 5, "{lines:?}");
+
+    // A view-only account is offered only what it may run.
+    let lines = subsystem(
+        &s,
+        "viewer",
+        &[
+            complete(1, "Set-CsAccessE"),
+            complete(2, "Get-CsAccessE"),
+            complete(3, "Set-CsAccessEdgeConfiguration -Iden"),
+        ],
+    );
+    assert_eq!(texts(completion(&lines, 1)), Vec::<&str>::new());
+    assert_eq!(
+        texts(completion(&lines, 2)),
+        ["Get-CsAccessEdgeConfiguration"]
+    );
+    assert_eq!(texts(completion(&lines, 3)), Vec::<&str>::new());
+}
+
+#[test]
+fn subsystem_errors_carry_their_record() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let bad_type = "Set-CsAccessEdgeConfiguration -OutgoingTlsCountForFederatedPartners x";
+    let lines = subsystem(
+        &s,
+        "admin",
+        &[
+            serde_json::json!({"id": 1, "op": "invoke", "script": bad_type}),
+            serde_json::json!({"id": 2, "op": "invoke", "script":
+                "Get-CsConferencingPolicy -Identity Tag:Nope -ErrorAction Stop\n'not reached'"}),
+        ],
+    );
+    // The text is what the local shell prints for the same command.
+    let here = local(&s.store(), bad_type);
+    assert_eq!(
+        lines[1],
+        serde_json::json!({
+            "id": 1,
+            "stream": "error",
+            "error": {
+                "message": "Cannot bind parameter 'OutgoingTlsCountForFederatedPartners'. Cannot convert value \"x\" to type \"System.Int64\". Error: \"The input string 'x' was not in a correct format.\"",
+                "kind": "CannotConvertArgumentNoMessage,Set-CsAccessEdgeConfiguration",
+                "category": "InvalidArgument",
+                "exception": "System.Management.Automation.ParameterBindingException",
+                "target": null,
+                "position": {"line": 1, "column": 69},
+                "text": here.stderr.trim_end(),
+            },
+        })
+    );
+    assert_eq!(
+        here.stderr,
+        "Set-CsAccessEdgeConfiguration: Cannot bind parameter 'OutgoingTlsCountForFederatedPartners'. Cannot convert value \"x\" to type \"System.Int64\". Error: \"The input string 'x' was not in a correct format.\"\n"
+    );
+    assert_eq!(lines[2]["state"], "completed");
+    // -ErrorAction Stop ends the script; the record arrives whole, with
+    // the two-line script's underlined source as its text.
+    assert_eq!(
+        lines[3],
+        serde_json::json!({
+            "id": 2,
+            "stream": "error",
+            "error": {
+                "message": "Cannot get a CsConferencingPolicy with the identity \"Tag:Nope\": no such instance exists.",
+                "kind": "IdentityNotFound",
+                "category": "ObjectNotFound",
+                "exception": "System.Management.Automation.RuntimeException",
+                "target": "Tag:Nope",
+                "position": {"line": 1, "column": 1},
+                "text": "Get-CsConferencingPolicy: \nLine |\n   1 |  Get-CsConferencingPolicy -Identity Tag:Nope -ErrorAction Stop\n     |  ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n     | Cannot get a CsConferencingPolicy with the identity \"Tag:Nope\": no such instance exists.",
+            },
+        })
+    );
+    assert_eq!(
+        lines[4],
+        serde_json::json!({"id": 2, "state": "failed", "exit": 1})
+    );
+    assert_eq!(lines.len(), 5, "{lines:?}");
 }
 
 #[test]
@@ -496,6 +684,17 @@ fn host_name_opens_the_shell_on_the_server() {
     t.run("$abc = 6 * 7");
     t.run("\"answer $abc\"");
     t.wait("answer 42");
+    // Tab asks the server: a cmdlet, a parameter, a variable of the session.
+    t.send("Get-CsAccessE\t");
+    t.wait_line("Get-CsAccessEdgeConfiguration ");
+    t.send("-Iden\t");
+    t.wait_line("-Identity ");
+    t.send("\x03");
+    t.wait_ready();
+    t.send("$ab\t");
+    t.wait_line("$abc");
+    t.send("\r");
+    t.wait_ready();
     // Ctrl-C stops a command on the server and the session goes on.
     t.send("while ($true) { }\r");
     t.wait_until("the loop to run", |t| !t.at_prompt());

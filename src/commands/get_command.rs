@@ -166,12 +166,8 @@ impl Processor for GetCommand {
         let registry = cx.it.registry.clone();
         // A remote session sees only the cmdlets its roles may run, as
         // Lync's RBAC shell does; listing the others would invite errors.
-        let roles = cx.it.roles.clone();
-        let permitted = |name: &str| {
-            roles
-                .as_deref()
-                .is_none_or(|r| crate::config::roles::allowed(r, name))
-        };
+        let it = &*cx.it;
+        let permitted = |name: &str| it.may_run(name);
         for c in registry.all() {
             if !kind_ok("Cmdlet") || !verb_noun_ok(c.name) || !permitted(c.name) {
                 continue;

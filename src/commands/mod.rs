@@ -472,7 +472,7 @@ pub fn check_path(it: &Interp, path: &Path) -> Result<(), ErrorRecord> {
 /// Where `path` really leads: its longest existing ancestor with symbolic
 /// links resolved, then the rest without `.` and `..`. A link inside an
 /// allowed directory must not lead a session out of it.
-fn real_path(path: &Path) -> std::path::PathBuf {
+pub(crate) fn real_path(path: &Path) -> std::path::PathBuf {
     let path = files::clean(path);
     let mut existing = path.as_path();
     let mut rest = Vec::new();

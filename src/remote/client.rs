@@ -580,11 +580,11 @@ async fn open(
     Ok((handle, writer, rx))
 }
 
-/// The printable text of a protocol error object.
+/// The printable text of a protocol error object: every error, the
+/// script's or the protocol's, carries the text to show.
 fn error_text(e: &J) -> String {
     e["text"]
         .as_str()
-        .or_else(|| e["message"].as_str())
         .unwrap_or("The remote command failed.")
         .to_string()
 }

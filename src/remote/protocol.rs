@@ -8,12 +8,41 @@
 //! `{"id":2,"op":"complete","line":"Get-CsA","cursor":7}`,
 //! `{"op":"cancel","id":1}`.
 //! Server: `{"op":"hello","version":1,"user":"…","roles":[…]}` first, then per
-//! request `{"id":1,"stream":"output","object":{…},"text":"…"}`,
-//! `{"id":1,"stream":"error","error":{…}}`, other streams as
-//! `{"id":1,"stream":"warning","text":"…"}`, completions as
-//! `{"id":2,"op":"completion","start":0,"matches":[…]}`, and at the end
-//! `{"id":1,"state":"completed"|"failed"|"stopped"}`, with `"exit":N` when
-//! the script's exit status is not 0 and `"exited":true` when it ran `exit`.
+//! request `{"id":1,"stream":"output","object":{…},"text":"…"}`, errors
+//! (below), other streams as `{"id":1,"stream":"warning","text":"…"}`,
+//! and at the end `{"id":1,"state":"completed"|"failed"|"stopped"}`, with
+//! `"exit":N` when the script's exit status is not 0 and `"exited":true`
+//! when it ran `exit`.
+//!
+//! An error the script raised carries its record:
+//!
+//! ```text
+//! {"id":1,"stream":"error","error":{"message":"boom","kind":"boom",
+//!  "category":"OperationStopped","exception":"System.Management.Automation.RuntimeException",
+//!  "target":"boom","position":{"line":1,"column":1},"text":"Exception: boom"}}
+//! ```
+//!
+//! `kind` is the FullyQualifiedErrorId, `category` the ErrorCategory name,
+//! `target` the target object as JSON (or null), `position` 1-based in
+//! characters (or null), and `text` what the local shell prints for it.
+//! An error of the protocol itself has only `message`, `kind`
+//! (`BadRequest`, `Busy`, `OutputLimitExceeded`, `SessionRefused`) and
+//! `text` (the message again), so a client can always print `error.text`.
+//!
+//! A `complete` request is answered with the word to replace and its
+//! candidates, then the request's state:
+//!
+//! ```text
+//! {"id":2,"op":"completion","start":0,"end":7,"matches":[
+//!  {"text":"Get-CsAccessEdgeConfiguration","description":"Cmdlet","space":true},…]}
+//! {"id":2,"state":"completed"}
+//! ```
+//!
+//! `cursor`, `start` and `end` count characters of `line`; `description`
+//! may be null; `space` says whether a space should follow the text.
+//! Candidates are what the session may use: only the cmdlets its roles
+//! allow, its own functions and variables, and no file names when it may
+//! not use the file system.
 //!
 //! Also `lyncsh -sshs`: the same protocol over standard input and output,
 //! for OpenSSH's sshd (`Subsystem lyncsh /usr/bin/lyncsh -sshs`).
@@ -25,9 +54,10 @@ use std::rc::Rc;
 use serde_json::{Map, Value as J, json};
 
 use super::worker::{self, Ev, Input, Invocation, Mode, Out, Render, SessionConfig, Worker};
+use crate::complete::Snapshot;
 use crate::host::Stream;
 use crate::runtime::Interp;
-use crate::runtime::error::Res;
+use crate::runtime::error::{ErrorRecord, Res};
 use crate::runtime::interp::Sink;
 use crate::runtime::value::{PropKind, Value};
 
@@ -149,8 +179,36 @@ pub fn hello_line(user: &str, roles: &[String]) -> Vec<u8> {
     to_line(json!({"op": "hello", "version": VERSION, "user": user, "roles": roles}))
 }
 
+/// An error of the protocol itself (a bad request, a refused session, a
+/// spent output budget): no record behind it, so its text is its message.
 pub fn error_line(id: u64, message: &str, kind: &str) -> Vec<u8> {
-    to_line(json!({"id": id, "stream": "error", "error": {"message": message, "kind": kind}}))
+    to_line(json!({
+        "id": id,
+        "stream": "error",
+        "error": {"message": message, "kind": kind, "text": message},
+    }))
+}
+
+/// An error record raised by the script, with the fields a program needs
+/// to act on it and the text the local shell would print.
+pub fn error_record_line(id: u64, rec: &ErrorRecord) -> Vec<u8> {
+    let position = rec.position.as_ref().map_or(J::Null, |p| {
+        let (line, column) = p.line_col();
+        json!({"line": line, "column": column})
+    });
+    to_line(json!({
+        "id": id,
+        "stream": "error",
+        "error": {
+            "message": rec.message,
+            "kind": &*rec.error_id,
+            "category": rec.category.name(),
+            "exception": &*rec.exception_type,
+            "target": to_json(&rec.target, 0),
+            "position": position,
+            "text": rec.render_concise().trim_end_matches('\n'),
+        },
+    }))
 }
 
 pub fn text_line(id: u64, stream: &str, text: &str) -> Vec<u8> {
@@ -275,38 +333,28 @@ impl Sink for ObjectSink {
     }
 }
 
-/// Completes the command name under the cursor from the commands the
-/// session may run.
-pub fn complete(it: &Interp, id: u64, line: &str, cursor: usize) -> Vec<u8> {
-    let chars: Vec<char> = line.chars().collect();
-    let cursor = cursor.min(chars.len());
-    let mut start = cursor;
-    while start > 0 && !matches!(chars[start - 1], ' ' | '\t' | '|' | ';' | '(' | '{' | '=') {
-        start -= 1;
-    }
-    let word: String = chars[start..cursor].iter().collect();
-    let lower = word.to_ascii_lowercase();
-    let mut matches: Vec<String> = if word.is_empty() || word.starts_with(['$', '-']) {
-        Vec::new()
-    } else {
-        it.registry
-            .all()
-            .iter()
-            .map(|c| c.name)
-            .filter(|n| n.to_ascii_lowercase().starts_with(&lower))
-            .filter(|n| {
-                it.roles
-                    .as_ref()
-                    .is_none_or(|r| crate::config::roles::allowed(r, n))
-            })
-            .map(str::to_string)
-            .collect()
-    };
-    matches.sort_by_key(|m| m.to_ascii_lowercase());
-    matches.dedup();
-    to_line(
-        json!({"id": id, "op": "completion", "start": start, "end": cursor, "matches": matches}),
-    )
+/// Answers a `complete` request from the session's snapshot. The
+/// request's cursor and the reply's `start`/`end` count characters, as a
+/// client's line editor does; the engine works in bytes.
+pub fn complete(snap: &Snapshot, id: u64, line: &str, cursor: usize) -> Vec<u8> {
+    let pos = line
+        .char_indices()
+        .nth(cursor)
+        .map_or(line.len(), |(i, _)| i);
+    let c = crate::complete::complete(snap, line, pos);
+    let chars = |byte: usize| line.get(..byte).map_or(0, |s| s.chars().count());
+    let matches: Vec<J> = c
+        .items
+        .iter()
+        .map(|i| json!({"text": i.value, "description": i.description, "space": i.space}))
+        .collect();
+    to_line(json!({
+        "id": id,
+        "op": "completion",
+        "start": chars(c.start),
+        "end": chars(c.end),
+        "matches": matches,
+    }))
 }
 
 /// `lyncsh -sshs`: the protocol over standard input and output, as the
@@ -467,6 +515,104 @@ mod tests {
             Some(Some(4))
         );
         assert!(parse_request(br#"{"id":"x","op":"invoke","script":""}"#).is_err());
+    }
+
+    fn parsed(line: Vec<u8>) -> J {
+        assert_eq!(line.last(), Some(&b'\n'));
+        serde_json::from_slice(&line).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn an_error_record_travels_with_its_fields() {
+        use crate::runtime::error::ErrorCategory;
+        use crate::syntax::Source;
+        use crate::syntax::ast::Span;
+        let src = Rc::new(Source::new(None, "$n = 1\n$n.Foo()".into()));
+        let rec = ErrorRecord::new(
+            "Method invocation failed because [System.Int32] does not contain a method named 'Foo'.",
+            "MethodNotFound",
+            ErrorCategory::InvalidOperation,
+        )
+        .with_target(Value::Int(1))
+        .at(&src, Span::new(7, 15));
+        assert_eq!(
+            parsed(error_record_line(4, &rec)),
+            json!({
+                "id": 4,
+                "stream": "error",
+                "error": {
+                    "message": "Method invocation failed because [System.Int32] does not contain a method named 'Foo'.",
+                    "kind": "MethodNotFound",
+                    "category": "InvalidOperation",
+                    "exception": "System.Management.Automation.RuntimeException",
+                    "target": 1,
+                    "position": {"line": 2, "column": 1},
+                    "text": "InvalidOperation: \nLine |\n   2 |  $n.Foo()\n     |  ~~~~~~~~\n     | Method invocation failed because [System.Int32] does not contain a method named 'Foo'.",
+                },
+            })
+        );
+        // Without a position or a target, both are null.
+        let rec = ErrorRecord::new("nope", "Custom", ErrorCategory::NotSpecified)
+            .with_exception("System.Exception");
+        let line = parsed(error_record_line(5, &rec));
+        assert_eq!(line["error"]["position"], J::Null);
+        assert_eq!(line["error"]["target"], J::Null);
+        assert_eq!(line["error"]["text"], "RuntimeException: nope");
+    }
+
+    #[test]
+    fn a_protocol_error_has_its_message_as_text() {
+        assert_eq!(
+            parsed(error_line(0, "Too many requests.", "Busy")),
+            json!({
+                "id": 0,
+                "stream": "error",
+                "error": {"message": "Too many requests.", "kind": "Busy", "text": "Too many requests."},
+            })
+        );
+    }
+
+    #[test]
+    fn completion_positions_count_characters() {
+        use crate::complete::{CommandEntry, ParamEntry};
+        let mut snap = Snapshot::default();
+        snap.commands.push(CommandEntry {
+            name: "Get-CsUser".into(),
+            kind: "Cmdlet",
+            params: vec![ParamEntry {
+                name: "Identity".into(),
+                ty: "[UserIdParameter]".into(),
+                values: Vec::new(),
+            }],
+        });
+        snap.variables = vec![("größe".into(), Vec::new())];
+        // `ö` and `ü` take two bytes each; the client counts characters.
+        let line = "'über'; Get-CsUser -Id";
+        assert_eq!(
+            parsed(complete(&snap, 7, line, 22)),
+            json!({
+                "id": 7,
+                "op": "completion",
+                "start": 19,
+                "end": 22,
+                "matches": [{"text": "-Identity", "description": "[UserIdParameter]", "space": true}],
+            })
+        );
+        let line = "$grö + 1";
+        assert_eq!(
+            parsed(complete(&snap, 8, line, 4)),
+            json!({
+                "id": 8,
+                "op": "completion",
+                "start": 0,
+                "end": 4,
+                "matches": [{"text": "$größe", "description": null, "space": false}],
+            })
+        );
+        // A cursor past the end completes at the end.
+        let reply = parsed(complete(&snap, 9, "Get-Cs", 99));
+        assert_eq!(reply["end"], 6);
+        assert_eq!(reply["matches"][0]["text"], "Get-CsUser");
     }
 
     #[test]

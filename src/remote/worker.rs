@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 use std::cell::{Cell, RefCell};
 
 use super::protocol;
+use crate::complete::Snapshot;
 use crate::host::{Host, Stream};
 use crate::runtime::Interp;
+use crate::runtime::error::ErrorRecord;
 use crate::runtime::interp::Limits;
 use crate::runtime::session::{Outcome, cli_args};
 use crate::syntax::{Source, parse_script};
@@ -368,6 +370,17 @@ impl Host for ChannelHost {
         self.out.borrow_mut().write(stream, text);
     }
 
+    /// A protocol client gets the record's fields; a shell gets the text.
+    fn write_error(&mut self, rec: &ErrorRecord) {
+        let mut out = self.out.borrow_mut();
+        if out.json {
+            let line = protocol::error_record_line(out.id, rec);
+            out.line(line);
+        } else {
+            out.write(Stream::Error, &format!("{}\n", rec.render_concise()));
+        }
+    }
+
     fn width(&self) -> usize {
         self.width.get()
     }
@@ -452,6 +465,7 @@ fn session_main(
         width,
         limits: cfg.limits.clone(),
         shared,
+        snapshot: None,
     };
     let code = match mode {
         Mode::Exec(script) => run.exec(script),
@@ -480,6 +494,8 @@ struct Runner {
     width: Rc<Cell<usize>>,
     limits: Option<RemoteLimits>,
     shared: Shared,
+    /// What completion offers, built at the first `complete` request.
+    snapshot: Option<Snapshot>,
 }
 
 impl Runner {
@@ -579,7 +595,13 @@ impl Runner {
             match input {
                 Input::Invoke(inv) => self.invoke(inv),
                 Input::Complete { id, line, cursor } => {
-                    let reply = protocol::complete(&self.it, id, &line, cursor);
+                    // The cmdlets a session may run stay the same; its
+                    // functions and variables are taken in afresh.
+                    let snap = self
+                        .snapshot
+                        .get_or_insert_with(|| Snapshot::with_cmdlets(&self.it));
+                    snap.refresh(&self.it);
+                    let reply = protocol::complete(snap, id, &line, cursor);
                     let mut o = self.out.borrow_mut();
                     o.control(reply);
                     o.control(protocol::state_line(id, "completed", None));

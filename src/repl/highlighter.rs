@@ -101,7 +101,7 @@ mod tests {
 
     fn hl(line: &str) -> StyledText {
         ScriptHighlighter {
-            shared: super::super::Snapshot::shared_for_tests(&["Get-CsUser"]),
+            shared: super::super::shared_for_tests(),
         }
         .highlight(line, line.len())
     }

@@ -17,7 +17,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use lyncsh::commands::{COMMON_PARAMS, SHOULD_PROCESS_PARAMS};
+use lyncsh::complete::Snapshot;
 use lyncsh::host::{CaptureHost, Stream};
 use lyncsh::runtime::Interp;
 use lyncsh::runtime::session::Outcome;
@@ -29,185 +29,15 @@ use reedline::{
     Reedline, ReedlineEvent, ReedlineMenu, Signal, default_emacs_keybindings,
 };
 
-/// A parameter as completion shows it.
-pub struct ParamEntry {
-    pub name: String,
-    pub ty: String,
-    pub values: Vec<String>,
-}
-
-pub struct CommandEntry {
-    pub name: String,
-    pub kind: &'static str,
-    pub params: Vec<ParamEntry>,
-}
-
-/// What the editor's helpers know of the session.
-#[derive(Default)]
-pub struct Snapshot {
-    pub commands: Vec<CommandEntry>,
-    /// (alias, command), lower-case alias.
-    pub aliases: Vec<(String, String)>,
-    /// Variable names with the member names of their values.
-    pub variables: Vec<(String, Vec<String>)>,
-    pub store: PathBuf,
-    pub cwd: PathBuf,
-}
-
+/// What the editor's helpers know of the session, refreshed before each
+/// prompt.
 pub type Shared = Arc<Mutex<Snapshot>>;
 
-impl Snapshot {
-    /// The command an alias stands for, else the name itself.
-    pub fn resolve(&self, name: &str) -> String {
-        self.aliases
-            .iter()
-            .find(|(a, _)| a.eq_ignore_ascii_case(name))
-            .map_or_else(|| name.to_string(), |(_, c)| c.clone())
-    }
-
-    pub fn command(&self, name: &str) -> Option<&CommandEntry> {
-        let name = self.resolve(name);
-        self.commands
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(&name))
-    }
-
-    pub fn is_command(&self, name: &str) -> bool {
-        self.command(name).is_some()
-            || name.contains(['/', '\\'])
-            || lyncsh::syntax::tokens::tokens(name).is_empty()
-    }
-
-    /// Cmdlets and aliases of the registry: fixed for the session.
-    fn with_cmdlets(it: &Interp) -> Snapshot {
-        let mut s = Snapshot::default();
-        for c in it.registry.all() {
-            let sig = &c.signature;
-            let mut params: Vec<ParamEntry> = sig
-                .params
-                .iter()
-                .map(|p| ParamEntry {
-                    name: p.name.to_string(),
-                    ty: format!("[{}]", p.type_display()),
-                    values: p.values.iter().map(|v| v.to_string()).collect(),
-                })
-                .collect();
-            let mut extra: Vec<&(&str, &[&str])> = COMMON_PARAMS.iter().collect();
-            if sig.supports_should_process {
-                extra.extend(SHOULD_PROCESS_PARAMS.iter());
-            }
-            params.extend(extra.into_iter().map(|(n, _)| ParamEntry {
-                name: n.to_string(),
-                ty: "[common]".into(),
-                values: Vec::new(),
-            }));
-            s.commands.push(CommandEntry {
-                name: c.name.to_string(),
-                kind: "Cmdlet",
-                params,
-            });
-        }
-        s.aliases = it
-            .registry
-            .aliases()
-            .into_iter()
-            .map(|(a, c)| (a, c.to_string()))
-            .collect();
-        s
-    }
-
-    /// Refreshes what changes between commands: functions, variables, cwd.
-    fn refresh(&mut self, it: &Interp) {
-        self.commands.retain(|c| c.kind != "Function");
-        for f in it.scopes.all_functions() {
-            self.commands.push(CommandEntry {
-                name: f.name.to_string(),
-                kind: "Function",
-                params: f
-                    .body
-                    .params
-                    .iter()
-                    .flatten()
-                    .map(|p| ParamEntry {
-                        name: p.name.name.to_string(),
-                        ty: String::new(),
-                        values: Vec::new(),
-                    })
-                    .collect(),
-            });
-        }
-        self.variables = it
-            .scopes
-            .visible_vars()
-            .into_iter()
-            .map(|v| (v.name.to_string(), members(&v.value)))
-            .collect();
-        self.cwd = it.cwd.clone();
-        self.store = it
-            .store_path
-            .clone()
-            .unwrap_or_else(lyncsh::config::store::default_path);
-    }
-
-    #[cfg(test)]
-    pub fn shared_for_tests(names: &[&str]) -> Shared {
-        let mut s = Snapshot::default();
-        for n in names {
-            s.commands.push(CommandEntry {
-                name: n.to_string(),
-                kind: "Cmdlet",
-                params: vec![ParamEntry {
-                    name: "Identity".into(),
-                    ty: "[string]".into(),
-                    values: Vec::new(),
-                }],
-            });
-        }
-        Arc::new(Mutex::new(s))
-    }
-}
-
-/// Member names offered after `$x.`: properties, hashtable keys, and the
-/// common ones of strings and arrays (of an array, its first element's too).
-fn members(v: &Value) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    match v {
-        Value::Object(o) => {
-            if let Ok(o) = o.try_borrow() {
-                out.extend(o.props.iter().map(|p| p.name.to_string()));
-            }
-        }
-        Value::Hashtable(h) => {
-            if let Ok(h) = h.try_borrow() {
-                out.extend(h.map.values().take(200).map(|(k, _)| k.to_string()));
-            }
-            out.extend(["Count", "Keys", "Values"].map(String::from));
-        }
-        Value::String(_) => {
-            out.extend(
-                [
-                    "Length",
-                    "ToUpper(",
-                    "ToLower(",
-                    "Trim(",
-                    "Split(",
-                    "Replace(",
-                    "Contains(",
-                    "StartsWith(",
-                    "Substring(",
-                ]
-                .map(String::from),
-            );
-        }
-        Value::Array(a) => {
-            out.extend(["Count", "Length"].map(String::from));
-            if let Some(first) = a.items.borrow().first() {
-                out.extend(members(first));
-            }
-        }
-        _ => {}
-    }
-    out
+/// The cmdlets of a fresh local session, as the REPL starts with them.
+#[cfg(test)]
+pub fn shared_for_tests() -> Shared {
+    let it = Interp::new(Box::new(CaptureHost::default()));
+    Arc::new(Mutex::new(Snapshot::with_cmdlets(&it)))
 }
 
 /// The history file: `$env:LYNCSH_HISTORY`, else `<data dir>/lyncsh/history.txt`.

@@ -10,7 +10,9 @@ use lyncsh::host::{ConsoleHost, Host};
 use lyncsh::remote::client::Remote;
 use reedline::{Completer, Signal, Span, Suggestion};
 
-use super::{CommandEntry, Shared, Snapshot, prompt};
+use lyncsh::complete::{CommandEntry, Snapshot};
+
+use super::{Shared, prompt};
 
 /// Exit status when the connection is lost, as OpenSSH's client gives.
 pub const LOST: i32 = 255;

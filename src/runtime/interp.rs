@@ -523,12 +523,21 @@ impl Interp {
         }
     }
 
+    /// Whether the session's roles let it run the cmdlet `name`. Command
+    /// lookup, Get-Command and completion all ask here, so a remote
+    /// session never sees a cmdlet it could not run.
+    pub fn may_run(&self, name: &str) -> bool {
+        self.roles
+            .as_deref()
+            .is_none_or(|r| crate::config::roles::allowed(r, name))
+    }
+
     /// Shows an error where the error stream currently goes.
     pub fn display_error(&mut self, rec: &Rc<ErrorRecord>) {
         match self.err_target.clone() {
             ErrTarget::Host => {
-                let text = rec.render_concise();
-                self.write_stream(Stream::Error, &format!("{text}\n"));
+                self.out_default.flush(&mut *self.host);
+                self.host.write_error(rec);
             }
             ErrTarget::Null => {}
             ErrTarget::Merge => self.merged.push(Value::Error(rec.clone())),

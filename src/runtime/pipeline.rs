@@ -746,10 +746,7 @@ impl Interp {
             ));
         }
         if let Some(info) = self.registry.get(&name)
-            && self
-                .roles
-                .as_ref()
-                .is_none_or(|r| crate::config::roles::allowed(r, info.name))
+            && self.may_run(info.name)
         {
             let n = Rc::from(info.name);
             return Ok((Target::Cmdlet(info), n));

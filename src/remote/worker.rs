@@ -394,13 +394,21 @@ fn session_main(
         crate::runtime::ops::set_limits(l.max_items, l.max_string);
     }
     let roles = match it.engine() {
-        Ok(engine) => match crate::config::roles::roles_of(&engine, &cfg.account) {
-            Ok(r) => r,
-            Err(e) => {
-                fail(&out, json, &format!("The role store cannot be read: {e}"));
-                return;
+        Ok(engine) => {
+            let held = crate::config::roles::roles_of(&engine, &cfg.account);
+            // A read takes the store's write lock until its statement ends.
+            // This read belongs to no statement: without ending it here the
+            // idle session would hold the lock, and every other session and
+            // login would wait on it.
+            engine.rollback();
+            match held {
+                Ok(r) => r,
+                Err(e) => {
+                    fail(&out, json, &format!("The role store cannot be read: {e}"));
+                    return;
+                }
             }
-        },
+        }
         Err(e) => {
             fail(&out, json, &e.message);
             return;

@@ -25,10 +25,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lyncsh::config::Engine;
-use lyncsh::config::roles;
-use lyncsh::remote::server::{ServeOptions, start};
-use lyncsh::remote::worker::RemoteLimits;
+use lyncsh::remote::server::{host_key, start};
 use russh::keys::PrivateKey;
 use serde_json::json;
 
@@ -59,31 +56,11 @@ async fn run() {
     let dir = std::env::temp_dir().join(format!("lyncsh-bench-remote-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let store = dir.join("store.db");
-    {
-        let engine = Engine::open(&store, "bench").expect("store");
-        let role = roles::builtin("CsAdministrator").expect("role");
-        roles::add_member(&engine, role, "admin", "bench").expect("role member");
-        engine.end_statement().expect("commit");
-    }
-    let (key, line) = client::new_key();
-    let authorized = dir.join("authorized_keys");
-    std::fs::write(&authorized, format!("{line}\n")).expect("authorized_keys");
-    let running = bounded(
-        "start",
-        STEP_LIMIT,
-        start(ServeOptions {
-            listen: "127.0.0.1:0".into(),
-            store: store.clone(),
-            host_key: dir.join("host_key"),
-            authorized_keys: authorized.clone(),
-            limits: RemoteLimits::default(),
-            max_sessions: SESSIONS as usize + 8,
-            idle_timeout: Duration::from_secs(600),
-        }),
-    )
-    .await
-    .expect("server starts");
+    let (opts, key) = client::admin_setup(&dir, SESSIONS as usize + 8);
+    let authorized = opts.authorized_keys.clone();
+    let running = bounded("start", STEP_LIMIT, start(opts))
+        .await
+        .expect("server starts");
     let addr = running.local_addr();
 
     let admin = bounded("login", STEP_LIMIT, client::connect(addr, "admin", &key))
@@ -362,12 +339,9 @@ fn start_sshd(dir: &Path, authorized: &Path) -> Result<Sshd, String> {
     if !bin.exists() {
         return Err(format!("{} is missing", bin.display()));
     }
-    let host_key = dir.join("sshd_host_key");
-    let (key, _) = client::new_key();
-    let text = key
-        .to_openssh(russh::keys::ssh_key::LineEnding::LF)
-        .map_err(|e| e.to_string())?;
-    write_private(&host_key, text.as_bytes()).map_err(|e| e.to_string())?;
+    // Made the way lyncsh serve makes its own: ed25519, mode 0600.
+    let key_file = dir.join("sshd_host_key");
+    host_key(&key_file).map_err(|e| e.to_string())?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?
@@ -380,7 +354,7 @@ fn start_sshd(dir: &Path, authorized: &Path) -> Result<Sshd, String> {
              PidFile none\nUsePAM no\nStrictModes no\nPasswordAuthentication no\n\
              KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
              PermitRootLogin prohibit-password\nLogLevel ERROR\n",
-            host_key.display(),
+            key_file.display(),
             authorized.display()
         ),
     )
@@ -413,16 +387,4 @@ fn start_sshd(dir: &Path, authorized: &Path) -> Result<Sshd, String> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)?.write_all(bytes)
 }

@@ -17,10 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use client::{Conn, Lines};
-use lyncsh::config::Engine;
-use lyncsh::config::roles;
-use lyncsh::remote::server::{Running, ServeOptions, start};
-use lyncsh::remote::worker::RemoteLimits;
+use lyncsh::remote::server::{Running, start};
 use russh::keys::PrivateKey;
 use serde_json::json;
 
@@ -103,22 +100,8 @@ impl Fixture {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let store = dir.join("store.db");
-        let engine = Engine::open(&store, "setup").expect("store");
-        let role = roles::builtin("CsAdministrator").expect("role");
-        roles::add_member(&engine, role, "admin", "setup").expect("role member");
-        engine.end_statement().expect("commit");
-        let (key, line) = client::new_key();
-        std::fs::write(dir.join("authorized_keys"), format!("{line}\n")).expect("keys");
-        let opts = ServeOptions {
-            listen: "127.0.0.1:0".into(),
-            store: store.clone(),
-            host_key: dir.join("host_key"),
-            authorized_keys: dir.join("authorized_keys"),
-            limits: RemoteLimits::default(),
-            max_sessions: 64,
-            idle_timeout: Duration::from_secs(120),
-        };
+        let (opts, key) = client::admin_setup(&dir, 64);
+        let store = opts.store.clone();
         let running = within("start", LIMIT, start(opts))
             .await
             .expect("server starts");

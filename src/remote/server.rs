@@ -435,6 +435,11 @@ async fn refuse(wr: ChannelWriteHalf<Msg>, why: Option<&str>, code: u32) {
             .extended_data_bytes(1, format!("lyncsh: {why}\n").into_bytes())
             .await;
     }
+    finish(&wr, code).await;
+}
+
+/// Ends a channel with an exit status.
+async fn finish(wr: &ChannelWriteHalf<Msg>, code: u32) {
     // Exit status before close, or ssh loses it.
     let _ = wr.exit_status(code).await;
     let _ = wr.eof().await;
@@ -452,9 +457,7 @@ async fn write_out(
             Ev::Stdout(b) => wr.data_bytes(b).await,
             Ev::Stderr(b) => wr.extended_data_bytes(1, b).await,
             Ev::Exit(n) => {
-                let _ = wr.exit_status(n.clamp(0, 255) as u32).await;
-                let _ = wr.eof().await;
-                let _ = wr.close().await;
+                finish(&wr, n.clamp(0, 255) as u32).await;
                 return;
             }
         };

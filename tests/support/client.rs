@@ -1,12 +1,18 @@
 //! A small SSH client (russh) for the `lyncsh` subsystem and `exec`,
 //! shared by `tests/remote.rs` and `benches/remote.rs`, which run the
-//! server in their own process. It trusts any host key: each test makes a
-//! fresh one.
+//! server in their own process, and the files such a server needs. It
+//! trusts any host key: each test makes a fresh one.
 
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
+
+use lyncsh::config::{Engine, roles};
+use lyncsh::remote::server::ServeOptions;
+use lyncsh::remote::worker::RemoteLimits;
 
 use russh::client::{self, Handle, Msg};
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
@@ -50,6 +56,30 @@ pub fn new_key() -> (Arc<PrivateKey>, String) {
         PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).expect("ed25519 key");
     let line = key.public_key().to_openssh().expect("OpenSSH public key");
     (Arc::new(key), line)
+}
+
+/// A server's files in `dir`: a store where `admin` is a CsAdministrator,
+/// and an authorized_keys file with a fresh key, which is returned. The
+/// server listens on a free loopback port.
+pub fn admin_setup(dir: &Path, max_sessions: usize) -> (ServeOptions, Arc<PrivateKey>) {
+    let store = dir.join("store.db");
+    let engine = Engine::open(&store, "setup").expect("store");
+    let role = roles::builtin("CsAdministrator").expect("role");
+    roles::add_member(&engine, role, "admin", "setup").expect("role member");
+    engine.end_statement().expect("commit");
+    let (key, line) = new_key();
+    let authorized_keys = dir.join("authorized_keys");
+    std::fs::write(&authorized_keys, format!("{line}\n")).expect("authorized_keys");
+    let opts = ServeOptions {
+        listen: "127.0.0.1:0".into(),
+        store,
+        host_key: dir.join("host_key"),
+        authorized_keys,
+        limits: RemoteLimits::default(),
+        max_sessions,
+        idle_timeout: Duration::from_secs(600),
+    };
+    (opts, key)
 }
 
 /// An authenticated connection.

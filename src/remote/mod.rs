@@ -2,6 +2,7 @@
 //! subsystem, and the session threads behind them.
 
 pub mod client;
+pub mod line_editor;
 pub mod passwords;
 pub mod protocol;
 pub mod server;

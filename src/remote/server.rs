@@ -4,7 +4,16 @@
 //! with no administrator role in the store is refused at login. Each
 //! session channel runs an interpreter on a thread of its own
 //! ([`super::worker`]); all of them open the same store file.
+//!
+//! [`start`] runs the server inside the caller's tokio runtime and returns
+//! a [`Running`] handle (tests and benchmarks use it); [`serve`] is
+//! `lyncsh serve`, which runs it until SIGINT or SIGTERM. Both stop the
+//! same way ([`Running::shutdown`]): no new connections, every running
+//! command cancelled, session threads awaited for a bounded time, then the
+//! connections closed. Each statement commits on its own, so a command
+//! stopped half-way leaves the store as its last finished statement left it.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,15 +22,26 @@ use std::time::Duration;
 
 use russh::keys::ssh_key::{self, AuthorizedKeys, LineEnding};
 use russh::keys::{Algorithm, PrivateKey};
-use russh::server::{Auth, ChannelOpenHandle, Msg, Server as _, Session, VerifiedPublicKey};
-use russh::{Channel, ChannelId, ChannelMsg, MethodKind, MethodSet};
-use tokio::sync::mpsc;
+use russh::server::{Auth, ChannelOpenHandle, Msg, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId, ChannelMsg, ChannelWriteHalf, Disconnect, MethodKind, MethodSet};
+use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
 
+use super::line_editor::{Event, LineEditor};
 use super::protocol;
-use super::worker::{self, Ev, Input, Mode, RemoteLimits, SessionConfig, Worker};
+use super::worker::{self, Ev, Input, Mode, RemoteLimits, SessionConfig, Stopper, Worker};
 
-/// Longest shell line accepted.
-const MAX_SHELL_LINE: usize = 1 << 20;
+/// How long shutdown waits for session threads to end after cancelling
+/// their commands; the interpreter checks the cancel flag often, so only a
+/// command stuck outside it (a slow store write) takes longer.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long shutdown waits for connections (and the session threads they
+/// unblock) to end after saying goodbye.
+const DISCONNECT_GRACE: Duration = Duration::from_secs(3);
+
+/// How long a closed channel's writer may take to pass on what is queued.
+const WRITER_GRACE: Duration = Duration::from_secs(2);
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -42,22 +62,62 @@ pub struct ServeOptions {
     pub idle_timeout: Duration,
 }
 
+/// Why the server could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot read the host key {}: {source}", path.display())]
+    ReadHostKey {
+        path: PathBuf,
+        source: russh::keys::Error,
+    },
+    #[error("cannot make a host key: {0}")]
+    MakeHostKey(ssh_key::Error),
+    #[error("cannot write {}: {source}", path.display())]
+    WriteHostKey {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the store {}: {source}", path.display())]
+    Store {
+        path: PathBuf,
+        source: crate::config::engine::EngineError,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot start: {0}")]
+    Runtime(std::io::Error),
+    #[error(transparent)]
+    Passwords(#[from] super::passwords::PasswordError),
+    #[error("{count} session(s) still running {grace:?} after their commands were cancelled")]
+    Lingering { count: usize, grace: Duration },
+}
+
 /// Loads the host key, or makes one (ed25519, mode 0600) on first start.
-pub fn host_key(path: &Path) -> Result<PrivateKey, String> {
+pub fn host_key(path: &Path) -> Result<PrivateKey, ServeError> {
     if path.exists() {
-        return russh::keys::load_secret_key(path, None)
-            .map_err(|e| format!("cannot read the host key {}: {e}", path.display()));
+        return russh::keys::load_secret_key(path, None).map_err(|source| {
+            ServeError::ReadHostKey {
+                path: path.to_path_buf(),
+                source,
+            }
+        });
     }
     let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
-        .map_err(|e| format!("cannot make a host key: {e}"))?;
+        .map_err(ServeError::MakeHostKey)?;
     let text = key
         .to_openssh(LineEnding::LF)
-        .map_err(|e| format!("cannot encode the host key: {e}"))?;
+        .map_err(ServeError::MakeHostKey)?;
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ServeError::WriteHostKey { path, source }
+    };
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(write_err(dir))?;
     }
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -67,11 +127,8 @@ pub fn host_key(path: &Path) -> Result<PrivateKey, String> {
         opts.mode(0o600);
     }
     use std::io::Write;
-    let mut f = opts
-        .open(path)
-        .map_err(|e| format!("cannot write the host key {}: {e}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| format!("cannot write the host key {}: {e}", path.display()))?;
+    let mut f = opts.open(path).map_err(write_err(path))?;
+    f.write_all(text.as_bytes()).map_err(write_err(path))?;
     Ok(key)
 }
 
@@ -99,22 +156,41 @@ fn has_role(store: &Path, account: &str) -> bool {
 
 struct Shared {
     opts: ServeOptions,
-    sessions: AtomicUsize,
+    /// Session channels open (for `max_sessions`).
+    channels: AtomicUsize,
+    sessions: watch::Sender<Sessions>,
 }
 
-#[derive(Clone)]
-struct Server {
+impl Shared {
+    fn closing(&self) -> bool {
+        self.sessions.borrow().closing
+    }
+}
+
+/// The sessions still running (a thread, or its output still on the way
+/// to the client), so that shutdown can stop them all and wait until none
+/// is left.
+#[derive(Default)]
+struct Sessions {
+    next: u64,
+    /// How to stop each one; `None` while its thread is being started.
+    live: HashMap<u64, Option<Stopper>>,
+    /// Shutdown has begun: no new session starts.
+    closing: bool,
+}
+
+/// Takes a session off the list once the thread and the writer that share
+/// it have both let go.
+struct SessionGuard {
     shared: Arc<Shared>,
+    serial: u64,
 }
 
-impl russh::server::Server for Server {
-    type Handler = Conn;
-
-    fn new_client(&mut self, _peer: Option<SocketAddr>) -> Conn {
-        Conn {
-            shared: self.shared.clone(),
-            user: None,
-        }
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.shared.sessions.send_modify(|t| {
+            t.live.remove(&self.serial);
+        });
     }
 }
 
@@ -128,7 +204,7 @@ struct SessionSlot(Arc<Shared>);
 
 impl Drop for SessionSlot {
     fn drop(&mut self) {
-        self.0.sessions.fetch_sub(1, Ordering::SeqCst);
+        self.0.channels.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -199,7 +275,10 @@ impl russh::server::Handler for Conn {
         let Some(user) = self.user.clone() else {
             return Ok(());
         };
-        let n = self.shared.sessions.fetch_add(1, Ordering::SeqCst);
+        if self.shared.closing() {
+            return Ok(());
+        }
+        let n = self.shared.channels.fetch_add(1, Ordering::SeqCst);
         let slot = SessionSlot(self.shared.clone());
         if n >= self.shared.opts.max_sessions {
             // Dropping `reply` refuses the channel.
@@ -260,134 +339,204 @@ impl russh::server::Handler for Conn {
 enum Feed {
     /// Before a request, or exec: input is ignored.
     None,
-    Lines {
-        pty: bool,
-        edit: LineEditor,
-    },
+    Lines(LineEditor),
     Protocol {
         buf: Vec<u8>,
         skipping: bool,
     },
 }
 
-/// The server side of a pty: echo, backspace, `\r`, Ctrl-C.
-#[derive(Default)]
-struct LineEditor {
-    line: Vec<u8>,
-    last_cr: bool,
-    /// Inside an escape sequence (arrow keys): dropped.
-    escape: u8,
-    too_long: bool,
-}
-
+/// A started session: its thread, and the task that passes its output on.
 struct Live {
     worker: Worker,
+    tx: mpsc::Sender<Ev>,
+    writer: JoinHandle<()>,
 }
 
 async fn run_channel(channel: Channel<Msg>, shared: Arc<Shared>, user: String, _slot: SessionSlot) {
     let (mut rd, wr) = channel.split();
-    let (tx, mut rx) = mpsc::channel::<Ev>(64);
-    let writer = tokio::spawn(async move {
-        let mut ended = false;
-        while let Some(ev) = rx.recv().await {
-            let r = match ev {
-                Ev::Stdout(b) => wr.data_bytes(b).await,
-                Ev::Stderr(b) => wr.extended_data_bytes(1, b).await,
-                Ev::Exit(n) => {
-                    // Exit status before close, or ssh loses it.
-                    let _ = wr.exit_status(n.clamp(0, 255) as u32).await;
-                    let _ = wr.eof().await;
-                    let _ = wr.close().await;
-                    ended = true;
-                    break;
-                }
-            };
-            if r.is_err() {
-                break;
-            }
-        }
-        if !ended {
-            let _ = wr.close().await;
-        }
-    });
+    // Until a session starts, the channel is written here; then by its writer.
+    let mut wr = Some(wr);
     let mut pty = false;
     let mut live: Option<Live> = None;
     let mut feed = Feed::None;
     while let Some(msg) = rd.wait().await {
-        match msg {
-            ChannelMsg::RequestPty { .. } => pty = true,
-            ChannelMsg::Exec { command, .. } if live.is_none() => {
-                let script = String::from_utf8_lossy(&command).into_owned();
-                live = start(&shared, &user, Mode::Exec(script), &tx);
-                if live.is_none() {
-                    break;
-                }
+        let mode = match msg {
+            ChannelMsg::RequestPty { .. } => {
+                pty = true;
+                continue;
             }
-            ChannelMsg::RequestShell { .. } if live.is_none() => {
-                live = start(&shared, &user, Mode::Shell { pty }, &tx);
-                feed = Feed::Lines {
-                    pty,
-                    edit: LineEditor::default(),
-                };
-                if live.is_none() {
-                    break;
-                }
+            ChannelMsg::Exec { command, .. } if wr.is_some() => {
+                Mode::Exec(String::from_utf8_lossy(&command).into_owned())
             }
-            ChannelMsg::RequestSubsystem { name, .. } if live.is_none() => {
+            ChannelMsg::RequestShell { .. } if wr.is_some() => {
+                feed = Feed::Lines(LineEditor::new(pty));
+                Mode::Shell { pty }
+            }
+            ChannelMsg::RequestSubsystem { name, .. } if wr.is_some() => {
                 if name != "lyncsh" {
-                    let _ = tx.send(Ev::Exit(127)).await;
+                    if let Some(w) = wr.take() {
+                        refuse(w, None, 127).await;
+                    }
                     break;
                 }
-                live = start(&shared, &user, Mode::Protocol, &tx);
                 feed = Feed::Protocol {
                     buf: Vec::new(),
                     skipping: false,
                 };
-                if live.is_none() {
-                    break;
-                }
+                Mode::Protocol
             }
             ChannelMsg::Data { data } => {
                 if let Some(l) = &mut live {
-                    on_data(&mut feed, &data, &mut l.worker, &tx);
+                    on_data(&mut feed, &data, &mut l.worker, &l.tx).await;
                 }
+                continue;
             }
             ChannelMsg::Eof => {
                 if let Some(l) = &mut live {
                     l.worker.close_input();
                 }
+                continue;
             }
             ChannelMsg::Close => break,
-            _ => {}
+            _ => continue,
+        };
+        // One session per channel: later requests fell to `continue`.
+        let Some(w) = wr.take() else { continue };
+        match start_session(&shared, &user, mode, w) {
+            Ok(l) => live = Some(l),
+            Err((w, why)) => {
+                refuse(w, Some(&why), 1).await;
+                break;
+            }
         }
     }
-    // The channel is gone: stop what runs and let the thread end.
-    if let Some(l) = live {
-        l.worker.hang_up();
-    }
+    let Some(Live {
+        worker,
+        tx,
+        mut writer,
+    }) = live
+    else {
+        return;
+    };
+    // The channel is gone: dropping the handle stops what runs and lets
+    // the thread end.
+    drop(worker);
     drop(tx);
-    let _ = writer.await;
+    // If the client stopped reading before it vanished, the writer waits
+    // for window space that never comes (russh does not wake it when the
+    // connection dies) and the session thread blocks behind it. So the
+    // wait is bounded, and aborting the writer makes the thread's next
+    // output fail, which ends it.
+    if tokio::time::timeout(WRITER_GRACE, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
 }
 
-fn start(shared: &Arc<Shared>, user: &str, mode: Mode, tx: &mpsc::Sender<Ev>) -> Option<Live> {
+/// Answers a channel that gets no session: why on stderr, then the exit
+/// status and close.
+async fn refuse(wr: ChannelWriteHalf<Msg>, why: Option<&str>, code: u32) {
+    if let Some(why) = why {
+        let _ = wr
+            .extended_data_bytes(1, format!("lyncsh: {why}\n").into_bytes())
+            .await;
+    }
+    finish(&wr, code).await;
+}
+
+/// Ends a channel with an exit status.
+async fn finish(wr: &ChannelWriteHalf<Msg>, code: u32) {
+    // Exit status before close, or ssh loses it.
+    let _ = wr.exit_status(code).await;
+    let _ = wr.eof().await;
+    let _ = wr.close().await;
+}
+
+/// Passes a session's output to its channel until the session ends.
+async fn write_out(
+    wr: ChannelWriteHalf<Msg>,
+    mut rx: mpsc::Receiver<Ev>,
+    _guard: Arc<SessionGuard>,
+) {
+    while let Some(ev) = rx.recv().await {
+        let r = match ev {
+            Ev::Stdout(b) => wr.data_bytes(b).await,
+            Ev::Stderr(b) => wr.extended_data_bytes(1, b).await,
+            Ev::Exit(n) => {
+                finish(&wr, n.clamp(0, 255) as u32).await;
+                return;
+            }
+        };
+        if r.is_err() {
+            break;
+        }
+    }
+    let _ = wr.close().await;
+}
+
+/// Starts the session thread and its writer; on refusal, hands the
+/// channel back with the reason.
+fn start_session(
+    shared: &Arc<Shared>,
+    user: &str,
+    mode: Mode,
+    wr: ChannelWriteHalf<Msg>,
+) -> Result<Live, (ChannelWriteHalf<Msg>, String)> {
+    // Listed before it exists, so a shutdown that begins now still waits
+    // for it; refused once shutdown has begun.
+    let mut serial = None;
+    shared.sessions.send_if_modified(|t| {
+        if t.closing {
+            return false;
+        }
+        serial = Some(t.next);
+        t.live.insert(t.next, None);
+        t.next += 1;
+        true
+    });
+    let Some(serial) = serial else {
+        return Err((wr, "the server is shutting down".into()));
+    };
+    // Shared by the thread and the writer: the session is over for
+    // shutdown once both are, so its last words reach the client before
+    // the connection is closed.
+    let guard = Arc::new(SessionGuard {
+        shared: shared.clone(),
+        serial,
+    });
     let cfg = SessionConfig {
         store: shared.opts.store.clone(),
         account: user.to_string(),
         enforce_roles: true,
         limits: Some(limits_for(&shared.opts, user)),
     };
+    let (tx, rx) = mpsc::channel::<Ev>(64);
     let sender = tx.clone();
-    let emit: worker::Emit = Box::new(move |ev| sender.blocking_send(ev).is_ok());
-    match worker::spawn(cfg, mode, emit) {
-        Ok(worker) => Some(Live { worker }),
-        Err(e) => {
-            let _ = tx.try_send(Ev::Stderr(
-                format!("lyncsh: cannot start a session: {e}\n").into_bytes(),
-            ));
-            let _ = tx.try_send(Ev::Exit(1));
-            None
+    let thread_guard = guard.clone();
+    let emit: worker::Emit = Box::new(move |ev| {
+        // The thread owns this callback until it ends, and the guard with it.
+        let _alive = &thread_guard;
+        sender.blocking_send(ev).is_ok()
+    });
+    let worker = match worker::spawn(cfg, mode, emit) {
+        Ok(w) => w,
+        Err(e) => return Err((wr, format!("cannot start a session: {e}"))),
+    };
+    let stop = worker.stopper();
+    shared.sessions.send_modify(|t| {
+        // Shutdown may have swept the list while the thread started.
+        if t.closing {
+            stop.stop();
         }
-    }
+        if let Some(slot) = t.live.get_mut(&serial) {
+            *slot = Some(stop);
+        }
+    });
+    let writer = tokio::spawn(write_out(wr, rx, guard));
+    Ok(Live { worker, tx, writer })
 }
 
 /// The account's limits: the server's, with the directory the account may
@@ -406,7 +555,7 @@ fn limits_for(opts: &ServeOptions, account: &str) -> RemoteLimits {
     limits
 }
 
-fn on_data(feed: &mut Feed, data: &[u8], worker: &mut Worker, tx: &mpsc::Sender<Ev>) {
+async fn on_data(feed: &mut Feed, data: &[u8], worker: &mut Worker, tx: &mpsc::Sender<Ev>) {
     match feed {
         Feed::None => {}
         Feed::Protocol { buf, skipping } => {
@@ -442,10 +591,12 @@ fn on_data(feed: &mut Feed, data: &[u8], worker: &mut Worker, tx: &mpsc::Sender<
                 }
             }
         }
-        Feed::Lines { pty, edit } => {
+        Feed::Lines(edit) => {
             let mut echo = Vec::new();
             for &b in data {
-                edit_byte(edit, *pty, b, worker, &mut echo);
+                if let Some(ev) = edit.feed(b, &mut echo) {
+                    to_shell(ev, worker).await;
+                }
             }
             if !echo.is_empty() {
                 // Echo is best effort: never block the connection on it.
@@ -465,113 +616,111 @@ fn busy(tx: &mpsc::Sender<Ev>) {
     let _ = tx.try_send(Ev::Stdout(line));
 }
 
-fn send_line(edit: &mut LineEditor, worker: &Worker) {
-    let input = if edit.too_long {
-        Input::TooLong
-    } else {
-        Input::Line(String::from_utf8_lossy(&edit.line).into_owned())
-    };
-    edit.line.clear();
-    edit.too_long = false;
-    // A full queue drops the line, like typing ahead into a busy terminal.
-    let _ = worker.send(input);
-}
-
-fn edit_byte(edit: &mut LineEditor, pty: bool, b: u8, worker: &mut Worker, echo: &mut Vec<u8>) {
-    let was_cr = std::mem::replace(&mut edit.last_cr, false);
-    if !pty {
-        match b {
-            b'\n' => send_line(edit, worker),
-            _ => push(edit, b),
+/// What a shell's line editor produced, handed to its session.
+async fn to_shell(ev: Event, worker: &mut Worker) {
+    let input = match ev {
+        Event::Line(line) => Input::Line(line),
+        Event::TooLong => Input::TooLong,
+        // Ctrl-C stops a running command; at the prompt it drops a
+        // half-typed continuation.
+        Event::Interrupt if worker.busy.load(Ordering::SeqCst) => {
+            worker.cancel.store(true, Ordering::SeqCst);
+            return;
         }
-        return;
-    }
-    if edit.escape > 0 {
-        // ESC [ params final: drop until the final byte.
-        if edit.escape == 1 && b != b'[' && b != b'O' {
-            edit.escape = 0;
-        } else if edit.escape == 1 {
-            edit.escape = 2;
-        } else if (0x40..=0x7e).contains(&b) {
-            edit.escape = 0;
-        }
-        return;
-    }
-    match b {
-        b'\r' => {
-            edit.last_cr = true;
-            echo.extend_from_slice(b"\r\n");
-            send_line(edit, worker);
-        }
-        b'\n' if was_cr => {}
-        b'\n' => {
-            echo.extend_from_slice(b"\r\n");
-            send_line(edit, worker);
-        }
-        0x03 => {
-            if worker.busy.load(Ordering::SeqCst) {
-                worker.cancel.store(true, Ordering::SeqCst);
-                echo.extend_from_slice(b"^C\r\n");
-            } else {
-                edit.line.clear();
-                edit.too_long = false;
-                echo.extend_from_slice(b"^C\r\n");
-                let _ = worker.send(Input::Interrupt);
-            }
-        }
-        0x04 if edit.line.is_empty() => worker.close_input(),
-        0x7f | 0x08 => {
-            // Drop one character (all its UTF-8 bytes).
-            let mut popped = false;
-            while let Some(c) = edit.line.pop() {
-                popped = true;
-                if c & 0xc0 != 0x80 {
-                    break;
-                }
-            }
-            if popped {
-                echo.extend_from_slice(b"\x08 \x08");
-            }
-        }
-        0x1b => edit.escape = 1,
-        b'\t' | 0x20.. => {
-            push(edit, b);
-            echo.push(b);
-        }
-        _ => {}
-    }
-}
-
-fn push(edit: &mut LineEditor, b: u8) {
-    if edit.line.len() >= MAX_SHELL_LINE {
-        edit.too_long = true;
-        return;
-    }
-    edit.line.push(b);
-}
-
-/// Runs the server until it fails; prints `listening on ADDR` first.
-pub fn serve(opts: ServeOptions) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("lyncsh serve: cannot start: {e}");
-            return 70;
+        Event::Interrupt => Input::Interrupt,
+        Event::Eof => {
+            worker.close_input();
+            return;
         }
     };
-    match rt.block_on(run(opts)) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("lyncsh serve: {e}");
-            1
+    // Waits while the session is busy: lines of a piped script are held
+    // back (and the client with them, through the channel's window), not
+    // dropped.
+    worker.send_waiting(input).await;
+}
+
+/// A server started by [`start`]. Dropping it stops accepting and closes
+/// the connections without waiting for their sessions;
+/// [`Running::shutdown`] stops it in order.
+pub struct Running {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stage: watch::Sender<Stage>,
+    accept: JoinHandle<JoinSet<()>>,
+}
+
+/// Where shutdown is; connections and the accept loop watch it. Stages
+/// only move forward.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Stage {
+    Serving,
+    /// No new connections; live ones keep going.
+    NoAccept,
+    /// Live connections are told goodbye and closed.
+    Disconnect,
+}
+
+impl Running {
+    /// Where the server listens (the real port when asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Sessions now running (their thread, or their last output).
+    pub fn live_sessions(&self) -> usize {
+        self.shared.sessions.borrow().live.len()
+    }
+
+    /// Stops the server: closes the listener, cancels the command of every
+    /// session and refuses new ones, waits up to [`SHUTDOWN_GRACE`] for the
+    /// session threads to end (their clients get the final state and exit
+    /// status), then disconnects what is left. An error says how many
+    /// threads outlived the grace period; the server is stopped either way.
+    pub async fn shutdown(self) -> Result<(), ServeError> {
+        let Running {
+            shared,
+            stage,
+            accept,
+            ..
+        } = self;
+        stage.send_replace(Stage::NoAccept);
+        let mut conns = accept.await.unwrap_or_default();
+        shared.sessions.send_modify(|t| {
+            t.closing = true;
+            for stop in t.live.values().flatten() {
+                stop.stop();
+            }
+        });
+        let mut sessions = shared.sessions.subscribe();
+        let _ =
+            tokio::time::timeout(SHUTDOWN_GRACE, sessions.wait_for(|t| t.live.is_empty())).await;
+        // A thread blocked on a client that stopped reading ends only
+        // when its connection goes, so the goodbye comes before the last
+        // look at the list.
+        stage.send_replace(Stage::Disconnect);
+        let _ = tokio::time::timeout(DISCONNECT_GRACE, async {
+            while conns.join_next().await.is_some() {}
+            let _ = sessions.wait_for(|t| t.live.is_empty()).await;
+        })
+        .await;
+        // Whatever connection is still there is dropped with the set.
+        drop(conns);
+        let count = shared.sessions.borrow().live.len();
+        if count == 0 {
+            Ok(())
+        } else {
+            Err(ServeError::Lingering {
+                count,
+                grace: SHUTDOWN_GRACE + DISCONNECT_GRACE,
+            })
         }
     }
 }
 
-async fn run(opts: ServeOptions) -> Result<(), String> {
+/// Starts the server in the current tokio runtime: loads (or makes) the
+/// host key, opens the store, binds `opts.listen` and accepts connections
+/// in a task of its own.
+pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
     let key = host_key(&opts.host_key)?;
     if !opts.authorized_keys.exists() {
         eprintln!(
@@ -580,12 +729,16 @@ async fn run(opts: ServeOptions) -> Result<(), String> {
         );
     }
     // Open (and create) the store once, so a bad path fails now.
-    crate::config::Engine::open(&opts.store, "lyncsh-serve")
-        .map_err(|e| format!("cannot open the store {}: {e}", opts.store.display()))?;
+    crate::config::Engine::open(&opts.store, "lyncsh-serve").map_err(|source| {
+        ServeError::Store {
+            path: opts.store.clone(),
+            source,
+        }
+    })?;
     let methods: &[MethodKind] = match &opts.passwords {
         Some(path) => {
             // Checked now, so a plain-text or broken file stops the start.
-            let n = super::passwords::load(path).map_err(|e| e.to_string())?;
+            let n = super::passwords::load(path)?;
             eprintln!(
                 "lyncsh serve: password logins on for {} account(s) in {}",
                 n.len(),
@@ -595,7 +748,7 @@ async fn run(opts: ServeOptions) -> Result<(), String> {
         }
         None => &[MethodKind::PublicKey],
     };
-    let config = russh::server::Config {
+    let config = Arc::new(russh::server::Config {
         methods: MethodSet::from(methods),
         auth_rejection_time: Duration::from_millis(300),
         auth_rejection_time_initial: Some(Duration::ZERO),
@@ -603,26 +756,171 @@ async fn run(opts: ServeOptions) -> Result<(), String> {
         inactivity_timeout: Some(opts.idle_timeout),
         nodelay: true,
         ..Default::default()
+    });
+    let listen_err = |addr: &str| {
+        let addr = addr.to_string();
+        move |source| ServeError::Listen { addr, source }
     };
     let listener = tokio::net::TcpListener::bind(&opts.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
-    println!("listening on {addr}");
-    {
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
+        .map_err(listen_err(&opts.listen))?;
+    let addr = listener.local_addr().map_err(listen_err(&opts.listen))?;
+    let shared = Arc::new(Shared {
+        opts,
+        channels: AtomicUsize::new(0),
+        sessions: watch::Sender::new(Sessions::default()),
+    });
+    let (stage, watcher) = watch::channel(Stage::Serving);
+    let accept = tokio::spawn(accept_loop(listener, config, shared.clone(), watcher));
+    Ok(Running {
+        addr,
+        shared,
+        stage,
+        accept,
+    })
+}
+
+/// Waits until shutdown reaches `stage`. A dropped [`Running`] has
+/// reached every stage.
+async fn reached(watcher: &mut watch::Receiver<Stage>, stage: Stage) {
+    let _ = watcher.wait_for(|s| *s >= stage).await;
+}
+
+/// Accepts until shutdown begins; hands back the live connections.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    config: Arc<russh::server::Config>,
+    shared: Arc<Shared>,
+    mut watcher: watch::Receiver<Stage>,
+) -> JoinSet<()> {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = reached(&mut watcher, Stage::NoAccept) => break,
+            // Reap finished connections so the set does not grow.
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((socket, _peer)) => {
+                    let _ = socket.set_nodelay(true);
+                    let conn = Conn { shared: shared.clone(), user: None };
+                    conns.spawn(connection(socket, config.clone(), conn, watcher.clone()));
+                }
+                Err(e) => {
+                    // Out of descriptors or a reset before accept: the
+                    // listener itself is fine, so keep serving after a pause.
+                    eprintln!("lyncsh serve: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+        }
     }
-    let mut server = Server {
-        shared: Arc::new(Shared {
-            opts,
-            sessions: AtomicUsize::new(0),
-        }),
+    if watcher.has_changed().is_err() {
+        // `Running` was dropped, so nobody will wait for the connections:
+        // they say goodbye on their own (they see every stage reached).
+        conns.detach_all();
+    }
+    conns
+}
+
+/// One client connection, from the handshake until it ends or shutdown
+/// says goodbye.
+async fn connection(
+    socket: tokio::net::TcpStream,
+    config: Arc<russh::server::Config>,
+    conn: Conn,
+    mut watcher: watch::Receiver<Stage>,
+) {
+    let mut session = tokio::select! {
+        r = russh::server::run_stream(config, socket, conn) => match r {
+            Ok(session) => session,
+            Err(_) => return,
+        },
+        _ = reached(&mut watcher, Stage::Disconnect) => return,
     };
-    server
-        .run_on_socket(Arc::new(config), &listener)
-        .await
-        .map_err(|e| e.to_string())
+    let handle = session.handle();
+    tokio::select! {
+        _ = &mut session => return,
+        _ = reached(&mut watcher, Stage::Disconnect) => {}
+    }
+    let _ = handle
+        .disconnect(
+            Disconnect::ByApplication,
+            "The server is shutting down.".into(),
+            String::new(),
+        )
+        .await;
+    let _ = session.await;
+}
+
+/// `lyncsh serve`: prints `listening on ADDR`, then serves until SIGINT or
+/// SIGTERM and shuts down as [`Running::shutdown`] does.
+pub fn serve(opts: ServeOptions) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lyncsh serve: {}", ServeError::Runtime(e));
+            return 70;
+        }
+    };
+    let code = rt.block_on(async {
+        // Before the address is printed: whoever reads it may signal at once.
+        let signalled = match stop_signals() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("lyncsh serve: cannot listen for signals: {e}");
+                return 1;
+            }
+        };
+        let running = match start(opts).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("lyncsh serve: {e}");
+                return 1;
+            }
+        };
+        println!("listening on {}", running.local_addr());
+        {
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+        }
+        let why = signalled.await;
+        eprintln!("lyncsh serve: {why}, shutting down");
+        match running.shutdown().await {
+            Ok(()) => eprintln!("lyncsh serve: stopped"),
+            // The process ends now anyway; each statement has committed
+            // or not, so a thread cut short loses no half-made change.
+            Err(e) => eprintln!("lyncsh serve: stopped; {e}"),
+        }
+        0
+    });
+    // Do not wait for blocking tasks (an authorized-keys read) at exit.
+    rt.shutdown_timeout(Duration::from_millis(500));
+    code
+}
+
+/// Takes over SIGINT (Ctrl-C) and SIGTERM now, so that from here on they
+/// shut the server down instead of killing it; the future says which came.
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => "terminated",
+                _ = int.recv() => "interrupted",
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            "interrupted"
+        })
+    }
 }

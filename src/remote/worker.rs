@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use std::cell::{Cell, RefCell};
@@ -139,7 +139,9 @@ pub struct SessionConfig {
 /// The connection's handle on a running session.
 pub struct Worker {
     /// Bounded: a client that floods requests gets refusals, not memory.
-    input: Option<mpsc::SyncSender<Input>>,
+    /// The only sender, shared with [`Stopper`]: dropping it is how an
+    /// idle session, waiting for input, learns that none will come.
+    input: InputSlot,
     /// Stops the running command (Ctrl-C, `cancel`, channel close).
     pub cancel: Arc<AtomicBool>,
     /// Id of the protocol request now running (0: none).
@@ -148,7 +150,42 @@ pub struct Worker {
     pub cancelled: Arc<Mutex<HashSet<u64>>>,
     /// Whether a command is running (a shell's Ctrl-C then cancels it).
     pub busy: Arc<AtomicBool>,
-    pub thread: std::thread::JoinHandle<()>,
+    /// Set once the client is gone or the server shuts down.
+    hung_up: Arc<AtomicBool>,
+    /// Taken by [`Worker::wait`].
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+type InputSlot = Arc<Mutex<Option<InputSender>>>;
+
+/// tokio's channel: the connection's task can wait for room without
+/// blocking a thread, and the session's plain thread reads it blocking.
+type InputSender = tokio::sync::mpsc::Sender<Input>;
+
+/// Drops the session's input sender: the session runs what is queued (or
+/// skips it after a hang-up), then ends.
+fn close(input: &InputSlot) {
+    input.lock().unwrap_or_else(PoisonError::into_inner).take();
+}
+
+/// Ends a session from outside its connection (server shutdown): the
+/// running command stops, nothing queued behind it runs, and an idle
+/// session stops waiting for input.
+#[derive(Clone)]
+pub struct Stopper {
+    cancel: Arc<AtomicBool>,
+    hung_up: Arc<AtomicBool>,
+    input: InputSlot,
+}
+
+impl Stopper {
+    pub fn stop(&self) {
+        // Hung-up first: the session must not clear the cancel flag for a
+        // queued command between the two stores.
+        self.hung_up.store(true, Ordering::SeqCst);
+        self.cancel.store(true, Ordering::SeqCst);
+        close(&self.input);
+    }
 }
 
 impl Worker {
@@ -171,30 +208,65 @@ impl Worker {
     /// session has ended.
     pub fn send(&self, input: Input) -> bool {
         self.input
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
             .is_some_and(|tx| tx.try_send(input).is_ok())
     }
 
     /// Queues input, waiting for room (plain threads only, never async).
     pub fn send_blocking(&self, input: Input) -> bool {
-        self.input.as_ref().is_some_and(|tx| tx.send(input).is_ok())
+        self.sender()
+            .is_some_and(|tx| tx.blocking_send(input).is_ok())
+    }
+
+    /// Queues input, waiting (asynchronously) for room: a piped script
+    /// is held back while the session is busy, never cut short.
+    pub async fn send_waiting(&self, input: Input) -> bool {
+        match self.sender() {
+            Some(tx) => tx.send(input).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// The sender, out of the lock: a stop must not wait for the queue
+    /// to drain.
+    fn sender(&self) -> Option<InputSender> {
+        self.input
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The client sent EOF: the session reads what is queued, then ends.
     pub fn close_input(&mut self) {
-        self.input = None;
+        close(&self.input);
     }
 
     /// No more input: waits until the session has finished what is queued.
-    pub fn wait(self) {
-        let Worker { input, thread, .. } = self;
-        drop(input);
-        let _ = thread.join();
+    pub fn wait(mut self) {
+        close(&self.input);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 
-    /// The client is gone: stop and let the thread end.
-    pub fn hang_up(self) {
-        self.cancel.store(true, Ordering::SeqCst);
+    /// A handle that can end this session from another task.
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            cancel: self.cancel.clone(),
+            hung_up: self.hung_up.clone(),
+            input: self.input.clone(),
+        }
+    }
+}
+
+/// Whoever drops the handle has let the session go (the channel closed,
+/// its task was dropped with the runtime): the session stops, skips what
+/// is queued and ends, rather than run on for a client that is not there.
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stopper().stop();
     }
 }
 
@@ -202,28 +274,31 @@ pub type Emit = Box<dyn FnMut(Ev) -> bool + Send>;
 
 /// Starts a session thread.
 pub fn spawn(cfg: SessionConfig, mode: Mode, emit: Emit) -> std::io::Result<Worker> {
-    let (tx, rx) = mpsc::sync_channel(QUEUE);
+    let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
     let cancel = Arc::new(AtomicBool::new(false));
     let running = Arc::new(AtomicU64::new(0));
     let cancelled = Arc::new(Mutex::new(HashSet::new()));
     let busy = Arc::new(AtomicBool::new(false));
+    let hung_up = Arc::new(AtomicBool::new(false));
     let shared = Shared {
         cancel: cancel.clone(),
         running: running.clone(),
         cancelled: cancelled.clone(),
         busy: busy.clone(),
+        hung_up: hung_up.clone(),
     };
     let thread = std::thread::Builder::new()
         .name("lyncsh-session".into())
         .stack_size(STACK)
         .spawn(move || session_main(cfg, mode, emit, rx, shared))?;
     Ok(Worker {
-        input: Some(tx),
+        input: Arc::new(Mutex::new(Some(tx))),
         cancel,
         running,
         cancelled,
         busy,
-        thread,
+        hung_up,
+        thread: Some(thread),
     })
 }
 
@@ -232,6 +307,7 @@ struct Shared {
     running: Arc<AtomicU64>,
     cancelled: Arc<Mutex<HashSet<u64>>>,
     busy: Arc<AtomicBool>,
+    hung_up: Arc<AtomicBool>,
 }
 
 /// The session's way out: text for a shell, JSON lines for the protocol.
@@ -390,7 +466,7 @@ fn session_main(
     cfg: SessionConfig,
     mode: Mode,
     emit: Emit,
-    rx: mpsc::Receiver<Input>,
+    mut rx: tokio::sync::mpsc::Receiver<Input>,
     shared: Shared,
 ) {
     let (pty, json) = match &mode {
@@ -436,13 +512,21 @@ fn session_main(
         crate::runtime::ops::set_limits(l.max_items, l.max_string);
     }
     let roles = match it.engine() {
-        Ok(engine) => match crate::config::roles::roles_of(&engine, &cfg.account) {
-            Ok(r) => r,
-            Err(e) => {
-                fail(&out, json, &format!("The role store cannot be read: {e}"));
-                return;
+        Ok(engine) => {
+            let held = crate::config::roles::roles_of(&engine, &cfg.account);
+            // A read takes the store's write lock until its statement ends.
+            // This read belongs to no statement: without ending it here the
+            // idle session would hold the lock, and every other session and
+            // login would wait on it.
+            engine.rollback();
+            match held {
+                Ok(r) => r,
+                Err(e) => {
+                    fail(&out, json, &format!("The role store cannot be read: {e}"));
+                    return;
+                }
             }
-        },
+        }
         Err(e) => {
             fail(&out, json, &e.message);
             return;
@@ -469,8 +553,8 @@ fn session_main(
     };
     let code = match mode {
         Mode::Exec(script) => run.exec(script),
-        Mode::Shell { .. } => run.shell(&rx),
-        Mode::Protocol => run.protocol(&rx, &cfg.account, &roles),
+        Mode::Shell { .. } => run.shell(&mut rx),
+        Mode::Protocol => run.protocol(&mut rx, &cfg.account, &roles),
     };
     run.out.borrow_mut().send(Ev::Exit(code));
 }
@@ -500,14 +584,22 @@ struct Runner {
 
 impl Runner {
     /// Prepares a command: fresh cancel flag, deadline and output budget.
+    /// After a hang-up the flag stays set, so a command that was queued
+    /// before it stops at its first check.
     fn start(&mut self) {
-        self.shared.cancel.store(false, Ordering::SeqCst);
+        let stop = self.shared.hung_up.load(Ordering::SeqCst);
+        self.shared.cancel.store(stop, Ordering::SeqCst);
         self.shared.busy.store(true, Ordering::SeqCst);
         self.it.limits.deadline = self
             .limits
             .as_ref()
             .map(|l| Instant::now() + l.command_time);
         self.out.borrow_mut().reset();
+    }
+
+    /// No more input will be run: the client is gone or hung up.
+    fn ended(&self) -> bool {
+        self.out.borrow().gone() || self.shared.hung_up.load(Ordering::SeqCst)
     }
 
     fn stop(&mut self) {
@@ -533,15 +625,15 @@ impl Runner {
         self.out.borrow_mut().plain(p);
     }
 
-    fn shell(&mut self, rx: &mpsc::Receiver<Input>) -> i32 {
+    fn shell(&mut self, rx: &mut tokio::sync::mpsc::Receiver<Input>) -> i32 {
         let mut buf = String::new();
         let mut last = 0;
         self.prompt(false);
         loop {
-            if self.out.borrow().gone() {
+            if self.ended() {
                 return last;
             }
-            let input = rx.recv().unwrap_or(Input::Eof);
+            let input = rx.blocking_recv().unwrap_or(Input::Eof);
             match input {
                 Input::Line(line) => {
                     buf.push_str(&line);
@@ -584,14 +676,19 @@ impl Runner {
         }
     }
 
-    fn protocol(&mut self, rx: &mpsc::Receiver<Input>, user: &str, roles: &[String]) -> i32 {
+    fn protocol(
+        &mut self,
+        rx: &mut tokio::sync::mpsc::Receiver<Input>,
+        user: &str,
+        roles: &[String],
+    ) -> i32 {
         let hello = protocol::hello_line(user, roles);
         self.out.borrow_mut().control(hello);
         loop {
-            if self.out.borrow().gone() {
+            if self.ended() {
                 return 0;
             }
-            let input = rx.recv().unwrap_or(Input::Eof);
+            let input = rx.blocking_recv().unwrap_or(Input::Eof);
             match input {
                 Input::Invoke(inv) => self.invoke(inv),
                 Input::Complete { id, line, cursor } => {

@@ -1,8 +1,10 @@
 //! What the integration tests share: child processes bounded by a
-//! deadline, temporary directories, a `lyncsh serve` under test, and a
-//! terminal emulator driving the REPL in a pseudo-terminal.
+//! deadline, temporary directories, a `lyncsh serve` under test (as a
+//! process, or in-process with russh's client), and a terminal emulator
+//! driving the REPL in a pseudo-terminal.
 #![allow(dead_code)] // each test crate uses its own part of this module
 
+pub mod russh_client;
 pub mod server;
 pub mod term;
 

@@ -1,0 +1,391 @@
+//! Load on the SSH server, run in this process on loopback:
+//!
+//!   cargo bench --bench remote
+//!
+//! * 100 concurrent `lyncsh` subsystem sessions (one SSH connection each)
+//!   make 100 round trips each. A round trip is one `invoke` of three
+//!   statements: set the session's own conferencing policy, read it back
+//!   (the reply must be the value just set), and increment a shared counter
+//!   policy by reading and writing it in one statement. Statements that
+//!   read the store take its write lock, so the counter must end exactly
+//!   10,000 higher, and the change log must hold every one of the 10,000
+//!   own writes. Reported: p50/p99 latency per round trip and throughput.
+//! * One exec round trip (connect, authenticate, exec `1`, exit status,
+//!   disconnect) against OpenSSH's sshd doing the same with `/bin/true`,
+//!   both driven by the same russh client, when /usr/sbin/sshd exists.
+//!
+//! Everything is bounded by timeouts; nothing leaves 127.0.0.1.
+
+#[allow(dead_code)]
+#[path = "../tests/common/russh_client.rs"]
+mod client;
+
+use std::future::Future;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lyncsh::remote::server::{host_key, start};
+use russh::keys::PrivateKey;
+use serde_json::json;
+
+const SESSIONS: u64 = 100;
+const ROUNDS: u64 = 100;
+const EXEC_SAMPLES: usize = 200;
+/// The whole load phase.
+const LOAD_LIMIT: Duration = Duration::from_secs(600);
+/// One connection, one request.
+const STEP_LIMIT: Duration = Duration::from_secs(60);
+
+async fn bounded<T>(what: &str, limit: Duration, f: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(limit, f).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: nothing within {limit:?}"),
+    }
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    let dir = std::env::temp_dir().join(format!("lyncsh-bench-remote-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (opts, key) = client::admin_setup(&dir, SESSIONS as usize + 8);
+    let authorized = opts.authorized_keys.clone();
+    let running = bounded("start", STEP_LIMIT, start(opts))
+        .await
+        .expect("server starts");
+    let addr = running.local_addr();
+
+    let admin = bounded("login", STEP_LIMIT, client::connect(addr, "admin", &key))
+        .await
+        .expect("login");
+    let mut control = bounded("subsystem", STEP_LIMIT, admin.lyncsh())
+        .await
+        .expect("subsystem");
+    let setup = format!(
+        "1..{SESSIONS} | ForEach-Object {{ New-CsConferencingPolicy -Identity \"load$_\" | Out-Null }}; \
+         New-CsConferencingPolicy -Identity counter -MaxMeetingSize 1 | Out-Null"
+    );
+    let r = bounded("setup", STEP_LIMIT, control.invoke(1, &setup))
+        .await
+        .expect("setup");
+    assert_eq!(r.state, "completed", "{r:?}");
+
+    // Exec on the fresh store, and again once the load has filled its
+    // change log: opening a store checks it, so logins grow with it.
+    let exec_fresh = exec_samples(addr, "admin", &key, "1", b"1\n").await;
+    let load = bounded("load", LOAD_LIMIT, load(addr, key.clone())).await;
+
+    let check = "(Get-CsConferencingPolicy -Identity counter).MaxMeetingSize; \
+         (Get-CsConferencingPolicy | Where-Object { $_.Identity -like 'Tag:load*' -and $_.MaxMeetingSize -eq ROUNDS } | Measure-Object).Count; \
+         (Get-CsAdminChangeLog -Target 'CsConferencingPolicy:Tag:load*' -Account admin | Measure-Object).Count"
+        .replace("ROUNDS", &ROUNDS.to_string());
+    let r = bounded("check", STEP_LIMIT, control.invoke(2, &check))
+        .await
+        .expect("check");
+    let got: Vec<u64> = r.objects().iter().filter_map(|v| v.as_u64()).collect();
+    let want = [
+        1 + SESSIONS * ROUNDS,
+        SESSIONS,
+        // Each policy's creation, then one logged change per round trip.
+        SESSIONS + SESSIONS * ROUNDS,
+    ];
+    drop(control);
+    let _ = admin.close().await;
+
+    let exec_loaded = exec_samples(addr, "admin", &key, "1", b"1\n").await;
+    let sshd = match start_sshd(&dir, &authorized) {
+        Ok(sshd) => {
+            let user = current_user();
+            let addr = ([127, 0, 0, 1], sshd.port).into();
+            Ok(exec_samples(addr, &user, &key, "/bin/true", b"").await)
+        }
+        Err(why) => Err(why),
+    };
+
+    bounded("shutdown", STEP_LIMIT, running.shutdown())
+        .await
+        .expect("shutdown");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut lat = load.latencies.clone();
+    lat.sort();
+    let n = lat.len();
+    let pct = |p: usize| lat.get((n * p / 100).min(n.saturating_sub(1))).copied();
+    let ms = |d: Option<Duration>| {
+        d.map_or("-".to_string(), |d| {
+            format!("{:.2} ms", d.as_secs_f64() * 1e3)
+        })
+    };
+    println!();
+    println!(
+        "remote load: {SESSIONS} sessions x {ROUNDS} round trips (set own policy, read it back, increment a shared counter)"
+    );
+    println!("  {:<28} {}", "round trips", n);
+    println!("  {:<28} {}", "failed round trips", load.errors.len());
+    println!("  {:<28} {}", "read-back mismatches", load.mismatches);
+    println!("  {:<28} {}", "p50 latency", ms(pct(50)));
+    println!("  {:<28} {}", "p90 latency", ms(pct(90)));
+    println!("  {:<28} {}", "p99 latency", ms(pct(99)));
+    println!("  {:<28} {}", "max latency", ms(lat.last().copied()));
+    println!(
+        "  {:<28} {:.0} round trips/s ({:.2} s wall)",
+        "throughput",
+        n as f64 / load.wall.as_secs_f64(),
+        load.wall.as_secs_f64()
+    );
+    println!(
+        "  {:<28} {} (want {})",
+        "shared counter",
+        got.first().map_or("-".into(), u64::to_string),
+        want[0]
+    );
+    println!(
+        "  {:<28} {} (want {})",
+        "own policies at last value",
+        got.get(1).map_or("-".into(), u64::to_string),
+        want[1]
+    );
+    println!(
+        "  {:<28} {} (want {})",
+        "own writes in change log",
+        got.get(2).map_or("-".into(), u64::to_string),
+        want[2]
+    );
+    println!();
+    println!(
+        "exec round trip: connect + authenticate + exec + exit status, {EXEC_SAMPLES} in a row, p50"
+    );
+    let lyncsh_p50 = median(&exec_fresh);
+    println!("  {:<28} {}", "lyncsh serve, exec `1`", ms(lyncsh_p50));
+    println!(
+        "  {:<28} {}",
+        "  same, after the load",
+        ms(median(&exec_loaded))
+    );
+    match &sshd {
+        Ok(s) => {
+            let sshd_p50 = median(s);
+            println!("  {:<28} {}", "OpenSSH sshd, /bin/true", ms(sshd_p50));
+            if let (Some(a), Some(b)) = (lyncsh_p50, sshd_p50) {
+                println!(
+                    "  {:<28} {:.2}x",
+                    "ratio lyncsh / sshd",
+                    a.as_secs_f64() / b.as_secs_f64()
+                );
+            }
+        }
+        Err(why) => println!("  sshd not available ({why}): no ratio"),
+    }
+    if let Some(e) = load.errors.first() {
+        println!("first error: {e}");
+    }
+    assert!(
+        load.errors.is_empty(),
+        "{} round trips failed",
+        load.errors.len()
+    );
+    assert_eq!(load.mismatches, 0, "a read did not see its own write");
+    assert_eq!(got, want, "lost or missing writes");
+}
+
+struct Load {
+    latencies: Vec<Duration>,
+    errors: Vec<String>,
+    mismatches: u64,
+    wall: Duration,
+}
+
+/// Every session logs in first; the round trips start together.
+async fn load(addr: std::net::SocketAddr, key: Arc<PrivateKey>) -> Load {
+    let barrier = Arc::new(tokio::sync::Barrier::new(SESSIONS as usize + 1));
+    let mut set = tokio::task::JoinSet::new();
+    for i in 1..=SESSIONS {
+        let key = key.clone();
+        let barrier = barrier.clone();
+        set.spawn(async move {
+            let opened = async {
+                let conn = client::connect(addr, "admin", &key).await?;
+                let lines = conn.lyncsh().await?;
+                Ok::<_, client::ClientError>((conn, lines))
+            };
+            let opened = tokio::time::timeout(STEP_LIMIT, opened).await;
+            barrier.wait().await;
+            let (conn, mut s) = match opened {
+                Ok(Ok(c)) => c,
+                Ok(Err(e)) => return (Vec::new(), vec![format!("session {i}: {e}")], 0),
+                Err(_) => return (Vec::new(), vec![format!("session {i}: login hung")], 0),
+            };
+            let mut lat = Vec::with_capacity(ROUNDS as usize);
+            let mut errors = Vec::new();
+            let mut mismatches = 0;
+            for j in 1..=ROUNDS {
+                let script = format!(
+                    "Set-CsConferencingPolicy -Identity load{i} -MaxMeetingSize {j}; \
+                     (Get-CsConferencingPolicy -Identity load{i}).MaxMeetingSize; \
+                     Set-CsConferencingPolicy -Identity counter -MaxMeetingSize ((Get-CsConferencingPolicy -Identity counter).MaxMeetingSize + 1)"
+                );
+                let t = Instant::now();
+                match tokio::time::timeout(STEP_LIMIT, s.invoke(j, &script)).await {
+                    Ok(Ok(r)) if r.state == "completed" && r.errors().is_empty() => {
+                        lat.push(t.elapsed());
+                        if r.objects() != [&json!(j)] {
+                            mismatches += 1;
+                        }
+                    }
+                    Ok(Ok(r)) => errors.push(format!("session {i} round {j}: {r:?}")),
+                    Ok(Err(e)) => {
+                        errors.push(format!("session {i} round {j}: {e}"));
+                        break;
+                    }
+                    Err(_) => {
+                        errors.push(format!("session {i} round {j}: no answer"));
+                        break;
+                    }
+                }
+            }
+            drop(s);
+            let _ = conn.close().await;
+            (lat, errors, mismatches)
+        });
+    }
+    barrier.wait().await;
+    let t = Instant::now();
+    let mut out = Load {
+        latencies: Vec::new(),
+        errors: Vec::new(),
+        mismatches: 0,
+        wall: Duration::ZERO,
+    };
+    while let Some(r) = set.join_next().await {
+        let (lat, errors, mismatches) = r.expect("session task");
+        out.latencies.extend(lat);
+        out.errors.extend(errors);
+        out.mismatches += mismatches;
+    }
+    out.wall = t.elapsed();
+    out
+}
+
+/// Times whole exec round trips, one after another, after a few unmeasured.
+async fn exec_samples(
+    addr: std::net::SocketAddr,
+    user: &str,
+    key: &Arc<PrivateKey>,
+    command: &str,
+    want: &[u8],
+) -> Vec<Duration> {
+    let mut out = Vec::with_capacity(EXEC_SAMPLES);
+    for i in 0..EXEC_SAMPLES + 5 {
+        let t = Instant::now();
+        let (stdout, status) = bounded("exec", STEP_LIMIT, async {
+            let conn = client::connect(addr, user, key).await?;
+            let r = conn.exec(command).await?;
+            let _ = conn.close().await;
+            Ok::<_, client::ClientError>(r)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("exec {command} on {addr}: {e}"));
+        let took = t.elapsed();
+        assert_eq!(status, Some(0), "exec {command}");
+        assert_eq!(stdout, want, "exec {command}");
+        if i >= 5 {
+            out.push(took);
+        }
+    }
+    out
+}
+
+fn median(v: &[Duration]) -> Option<Duration> {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get(v.len() / 2).copied()
+}
+
+fn current_user() -> String {
+    Command::new("id")
+        .arg("-un")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|u| !u.is_empty())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "root".into())
+}
+
+/// OpenSSH's sshd as this user on a free loopback port, with its own
+/// config, host key and our authorized_keys; killed when dropped.
+struct Sshd {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sshd(dir: &Path, authorized: &Path) -> Result<Sshd, String> {
+    let bin = Path::new("/usr/sbin/sshd");
+    if !bin.exists() {
+        return Err(format!("{} is missing", bin.display()));
+    }
+    // Made the way lyncsh serve makes its own: ed25519, mode 0600.
+    let key_file = dir.join("sshd_host_key");
+    host_key(&key_file).map_err(|e| e.to_string())?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let config = dir.join("sshd_config");
+    std::fs::write(
+        &config,
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+             PidFile none\nUsePAM no\nStrictModes no\nPasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+             PermitRootLogin prohibit-password\nLogLevel ERROR\n",
+            key_file.display(),
+            authorized.display()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    // Run as root, sshd wants its privilege-separation directory.
+    if current_user() == "root" {
+        let _ = std::fs::create_dir_all("/run/sshd");
+    }
+    let log = dir.join("sshd.log");
+    let child = Command::new(bin)
+        .args(["-D", "-e", "-f"])
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).map_err(|e| e.to_string())?)
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut sshd = Sshd { child, port };
+    let t = Instant::now();
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(sshd);
+        }
+        if let Ok(Some(st)) = sshd.child.try_wait() {
+            let why = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(format!("sshd exited ({st}): {}", why.trim()));
+        }
+        if t.elapsed() > Duration::from_secs(10) {
+            return Err("sshd did not start listening".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

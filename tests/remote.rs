@@ -1,0 +1,565 @@
+//! The SSH server run in this process ([`lyncsh::remote::server::start`])
+//! and driven by russh's client: hostile input on the `lyncsh` subsystem,
+//! clients that vanish, many reconnects, and shutdown — each while another
+//! session keeps getting correct answers. Every wait is bounded.
+//!
+//! The tests take turns (one lock): they count this process's session
+//! threads and its memory, which a neighbour would disturb.
+
+mod common;
+
+use common::russh_client as client;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use client::{Conn, Lines};
+use lyncsh::remote::server::{Running, start};
+use russh::keys::PrivateKey;
+use serde_json::json;
+
+/// One answer, one connection, one session ending.
+const LIMIT: Duration = Duration::from_secs(20);
+
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// This test's turn, once the session threads of earlier ones are gone.
+async fn turn() -> tokio::sync::MutexGuard<'static, ()> {
+    let guard = TURN.lock().await;
+    assert!(
+        eventually(LIMIT, || session_threads() == 0).await,
+        "session threads of an earlier test are still running"
+    );
+    guard
+}
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+async fn within<T>(what: &str, limit: Duration, f: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(limit, f).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: nothing within {limit:?}"),
+    }
+}
+
+/// Polls `cond` until it holds; false after `limit`.
+async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let t = Instant::now();
+    while !cond() {
+        if t.elapsed() > limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// Threads of this process named like a session thread.
+fn session_threads() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|c| c.trim_end() == "lyncsh-session")
+        })
+        .count()
+}
+
+/// Resident memory of this process, in KiB.
+fn vm_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A server on a free loopback port with a fresh store where `admin` is a
+/// CsAdministrator, and a key that may log in.
+struct Fixture {
+    dir: PathBuf,
+    store: PathBuf,
+    key: Arc<PrivateKey>,
+    running: Option<Running>,
+}
+
+impl Fixture {
+    async fn start() -> Fixture {
+        let dir = std::env::temp_dir().join(format!(
+            "lyncsh-remote-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let (opts, key) = client::admin_setup(&dir, 64);
+        let store = opts.store.clone();
+        let running = within("start", LIMIT, start(opts))
+            .await
+            .expect("server starts");
+        Fixture {
+            dir,
+            store,
+            key,
+            running: Some(running),
+        }
+    }
+
+    fn running(&self) -> &Running {
+        self.running.as_ref().expect("server running")
+    }
+
+    async fn connect(&self) -> Conn {
+        let addr = self.running().local_addr();
+        within("login", LIMIT, client::connect(addr, "admin", &self.key))
+            .await
+            .expect("login")
+    }
+
+    /// A logged-in `lyncsh` subsystem session.
+    async fn session(&self) -> (Conn, Lines) {
+        let conn = self.connect().await;
+        let lines = within("subsystem", LIMIT, conn.lyncsh())
+            .await
+            .expect("subsystem");
+        assert_eq!(lines.hello["op"], "hello");
+        assert_eq!(lines.hello["user"], "admin");
+        (conn, lines)
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        // Dropping `Running` closes the connections without waiting.
+        self.running.take();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A session still answers correctly: `$n * 7` is 7n.
+async fn answers(s: &mut Lines, id: u64) {
+    let script = format!("{id} * 7");
+    let r = within("invoke", LIMIT, s.invoke(id, &script))
+        .await
+        .expect("invoke");
+    assert_eq!(r.state, "completed", "{r:?}");
+    assert_eq!(r.objects(), [&json!(id * 7)], "{r:?}");
+}
+
+/// The next line, which must be an error about an unreadable request.
+async fn bad_request(s: &mut Lines) -> String {
+    let line = within("error line", LIMIT, s.next())
+        .await
+        .expect("read")
+        .expect("a line");
+    assert_eq!(line["id"], 0, "{line}");
+    assert_eq!(line["stream"], "error", "{line}");
+    assert_eq!(line["error"]["kind"], "BadRequest", "{line}");
+    line["error"]["message"]
+        .as_str()
+        .expect("message")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_errors_and_the_session_goes_on() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let (_c2, mut other) = f.session().await;
+    let (_c, mut s) = f.session().await;
+    answers(&mut other, 1).await;
+
+    s.send(b"{not json\n").await.expect("send");
+    let msg = bad_request(&mut s).await;
+    assert!(msg.starts_with("The request is not valid JSON"), "{msg}");
+
+    s.send(b"[1,2]\n").await.expect("send");
+    assert_eq!(
+        bad_request(&mut s).await,
+        "A request must be a JSON object."
+    );
+
+    // An unreadable request whose id could be read is answered under it.
+    s.send(br#"{"id":5,"op":"frobnicate"}"#)
+        .await
+        .expect("send");
+    s.send(b"\n").await.expect("send");
+    let r = within("reply", LIMIT, s.until_state(5))
+        .await
+        .expect("read");
+    assert_eq!(r.state, "failed");
+    assert_eq!(r.errors()[0]["message"], "Unknown op 'frobnicate'.");
+    assert_eq!(r.errors()[0]["kind"], "BadRequest");
+
+    answers(&mut s, 6).await;
+    answers(&mut other, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_utf8_gets_an_error() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let (_c2, mut other) = f.session().await;
+    let (_c, mut s) = f.session().await;
+    s.send(b"{\"id\":1,\"op\":\"invoke\",\"script\":\"'\xff\xfe'\"}\n")
+        .await
+        .expect("send");
+    assert_eq!(bad_request(&mut s).await, "The request is not UTF-8.");
+    answers(&mut s, 2).await;
+    answers(&mut other, 3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_megabyte_line_is_refused_and_the_next_request_works() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let (_c2, mut other) = f.session().await;
+    let (_c, mut s) = f.session().await;
+    let chunk = vec![b'a'; 64 << 10];
+    for i in 0..160 {
+        within("send", LIMIT, s.send(&chunk)).await.expect("send");
+        if i == 80 {
+            // Half-way, with no newline for a while: others are served.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            answers(&mut other, 1).await;
+        }
+    }
+    s.send(b"\n").await.expect("send");
+    assert_eq!(
+        bad_request(&mut s).await,
+        "The request line is longer than this session accepts."
+    );
+    answers(&mut s, 2).await;
+    answers(&mut other, 3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_vanishes_mid_command_leaves_no_session_thread() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let base = session_threads();
+    let (_c2, mut other) = f.session().await;
+
+    // Idle output: the loop only notices through its cancel flag.
+    let (c, s) = f.session().await;
+    s.send_invoke(1, "while ($true) { Start-Sleep -Milliseconds 10 }")
+        .await
+        .expect("send");
+    assert!(
+        eventually(LIMIT, || session_threads() == base + 2).await,
+        "two session threads"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.cut();
+    assert!(
+        eventually(LIMIT, || session_threads() == base + 1).await,
+        "the vanished client's session thread ended: {} left",
+        session_threads() - base
+    );
+    drop(s);
+    answers(&mut other, 1).await;
+
+    // A client that stopped reading while the command floods it, then
+    // vanishes: the thread is blocked on output, not on its cancel flag.
+    let (c, s) = f.session().await;
+    s.send_invoke(2, "while ($true) { 'x' * 4096 }")
+        .await
+        .expect("send");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    c.cut();
+    assert!(
+        eventually(LIMIT, || session_threads() == base + 1).await,
+        "the flooded client's session thread ended: {} left",
+        session_threads() - base
+    );
+    assert_eq!(f.running().live_sessions(), 1);
+    drop(s);
+    answers(&mut other, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_reconnects_leak_neither_threads_nor_memory() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let (_c2, mut other) = f.session().await;
+    let addr = f.running().local_addr();
+
+    async fn round(
+        addr: std::net::SocketAddr,
+        key: &Arc<PrivateKey>,
+        i: u64,
+    ) -> Result<(), String> {
+        let conn = client::connect(addr, "admin", key)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut s = conn.lyncsh().await.map_err(|e| e.to_string())?;
+        let r = s
+            .invoke(1, &format!("{i} + 1"))
+            .await
+            .map_err(|e| e.to_string())?;
+        if r.objects() != [&json!(i + 1)] {
+            return Err(format!("wrong answer: {r:?}"));
+        }
+        drop(s);
+        conn.close().await.map_err(|e| e.to_string())
+    }
+
+    async fn rounds(
+        addr: std::net::SocketAddr,
+        key: Arc<PrivateKey>,
+        n: u64,
+        workers: u64,
+    ) -> Vec<String> {
+        let mut set = tokio::task::JoinSet::new();
+        for w in 0..workers {
+            let key = key.clone();
+            set.spawn(async move {
+                let mut errors = Vec::new();
+                for i in (w..n).step_by(workers as usize) {
+                    match tokio::time::timeout(LIMIT, round(addr, &key, i)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => errors.push(e),
+                        Err(_) => errors.push(format!("round {i} hung")),
+                    }
+                }
+                errors
+            });
+        }
+        let mut errors = Vec::new();
+        while let Some(r) = set.join_next().await {
+            errors.extend(r.expect("worker"));
+        }
+        errors
+    }
+
+    // Warm up: one-time allocations are not a leak.
+    let errors = rounds(addr, f.key.clone(), 20, 4).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    let settled = |f: &Fixture| f.running().live_sessions() == 1;
+    assert!(eventually(LIMIT, || settled(&f)).await);
+    let threads_before = session_threads();
+    let rss_before = vm_rss_kib();
+
+    let t = Instant::now();
+    let errors = within(
+        "1,000 reconnects",
+        Duration::from_secs(120),
+        rounds(addr, f.key.clone(), 1000, 4),
+    )
+    .await;
+    let took = t.elapsed();
+    assert!(
+        eventually(LIMIT, || settled(&f) && session_threads() == threads_before).await,
+        "session threads left: {} (before {threads_before})",
+        session_threads()
+    );
+    let threads_after = session_threads();
+    let rss_after = vm_rss_kib();
+    eprintln!(
+        "1,000 reconnects (4 at a time) in {:.1} s: {} failed; lyncsh-session threads {} -> {}; \
+         VmRSS {} KiB -> {} KiB ({:+} KiB)",
+        took.as_secs_f64(),
+        errors.len(),
+        threads_before,
+        threads_after,
+        rss_before,
+        rss_after,
+        rss_after as i64 - rss_before as i64
+    );
+    assert!(
+        errors.is_empty(),
+        "{} failed, first: {:?}",
+        errors.len(),
+        errors.first()
+    );
+    assert!(
+        rss_after < rss_before + (64 << 10),
+        "VmRSS grew from {rss_before} KiB to {rss_after} KiB"
+    );
+    answers(&mut other, 1).await;
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_lyncsh")
+}
+
+/// `lyncsh --store STORE -Command SCRIPT`: its output lines.
+fn local(store: &Path, script: &str) -> Vec<String> {
+    let out = std::process::Command::new(bin())
+        .arg("--store")
+        .arg(store)
+        .args(["-NoProfile", "-Command", script])
+        .output()
+        .expect("lyncsh runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_during_a_long_command_keeps_the_store_whole() {
+    let _turn = turn().await;
+    let mut f = Fixture::start().await;
+    let (_c, mut s) = f.session().await;
+    // An idle session must not hold shutdown up either.
+    let (_c2, mut idle) = f.session().await;
+    let r = within(
+        "set",
+        LIMIT,
+        s.invoke(
+            1,
+            "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $True",
+        ),
+    )
+    .await
+    .expect("set");
+    assert_eq!(r.state, "completed", "{r:?}");
+    // One statement that keeps writing (each Set with its change-log row)
+    // and says how far it got, until it is stopped.
+    s.send_invoke(
+        2,
+        "$i = 0; while ($true) { $i++; Set-CsConferencingPolicy -Identity Global -MaxMeetingSize (1000 + $i); $i }",
+    )
+    .await
+    .expect("send");
+    let mut seen = 0;
+    while seen < 3 {
+        let line = within("progress", LIMIT, s.next())
+            .await
+            .expect("read")
+            .expect("a line");
+        assert_eq!(line["stream"], "output", "{line}");
+        seen = line["object"].as_u64().expect("a count");
+    }
+
+    let running = f.running.take().expect("running");
+    let addr = running.local_addr();
+    let t = Instant::now();
+    // The client keeps reading while the server stops, as a real one does.
+    let (stopped, reply) = tokio::join!(
+        within("shutdown", Duration::from_secs(15), running.shutdown()),
+        within("state", LIMIT, s.until_state(2)),
+    );
+    let took = t.elapsed();
+    stopped.expect("every session ended");
+    eprintln!("shutdown with a running and an idle session took {took:?}");
+    // Well inside the grace period: nothing waited for it to run out.
+    assert!(took < Duration::from_secs(3), "shutdown took {took:?}");
+    assert!(
+        within("idle end", LIMIT, idle.next())
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert_eq!(idle.exit, Some(0));
+    // The client was told the command stopped, then the channel ended.
+    let reply = reply.expect("state line");
+    assert_eq!(reply.state, "stopped");
+    assert!(
+        within("end", LIMIT, s.next())
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert_eq!(s.exit, Some(0));
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still listening"
+    );
+
+    // The store opens; the earlier statement's value is intact; the loop's
+    // writes that happened are there, each with its change-log row.
+    let out = local(
+        &f.store,
+        "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers; \
+         (Get-CsConferencingPolicy -Identity Global).MaxMeetingSize; \
+         (Get-CsAdminChangeLog -Target *ConferencingPolicy* | Measure-Object).Count",
+    );
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert_eq!(out[0], "True");
+    let size: u64 = out[1].parse().expect("a size");
+    let writes: u64 = out[2].parse().expect("a count");
+    assert!(writes >= seen, "{writes} writes logged, {seen} reported");
+    assert_eq!(size, 1000 + writes, "value and change log disagree");
+    let conn = rusqlite::Connection::open(&f.store).expect("open");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity check");
+    assert_eq!(check, "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stops_cleanly_on_sigterm() {
+    let _turn = turn().await;
+    // Only the files of a fixture: the server is the `lyncsh serve` process.
+    let mut f = Fixture::start().await;
+    f.running.take();
+    let mut child = tokio::process::Command::new(bin())
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0", "--store"])
+        .arg(&f.store)
+        .arg("--host-key")
+        .arg(f.dir.join("host_key"))
+        .arg("--authorized-keys")
+        .arg(f.dir.join("authorized_keys"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("lyncsh serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut stdout = tokio::io::BufReader::new(stdout);
+    let mut line = String::new();
+    use tokio::io::AsyncBufReadExt;
+    within("listening line", LIMIT, stdout.read_line(&mut line))
+        .await
+        .expect("read");
+    let addr: std::net::SocketAddr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let conn = within("login", LIMIT, client::connect(addr, "admin", &f.key))
+        .await
+        .expect("login");
+    let mut s = within("subsystem", LIMIT, conn.lyncsh())
+        .await
+        .expect("subsystem");
+    s.send_invoke(1, "while ($true) { }").await.expect("send");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let pid = child.id().expect("pid").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let r = within("state", LIMIT, s.until_state(1)).await;
+    let status = within("exit", LIMIT, child.wait()).await.expect("wait");
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = within("stderr", LIMIT, e.read_to_string(&mut err)).await;
+    }
+    let r = r.unwrap_or_else(|e| panic!("{e}; server: {err}"));
+    assert_eq!(r.state, "stopped");
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(err.contains("terminated, shutting down"), "{err}");
+    assert!(err.contains("stopped"), "{err}");
+}

@@ -23,6 +23,7 @@ mod convert_json;
 mod files;
 mod foreach_object;
 mod format_cmds;
+mod gathered;
 mod get_command;
 mod get_date;
 mod get_help;

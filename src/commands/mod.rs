@@ -182,6 +182,16 @@ impl Signature {
         self.with(|p| p.by_name = true)
     }
 
+    /// -LiteralPath, the path taken as written, with PowerShell's aliases
+    /// and bound by property name, so that piped items (which carry a
+    /// PSPath) land on it.
+    pub fn literal_path(self, ty: PsType, help: &str) -> Signature {
+        self.named("LiteralPath", ty, help)
+            .alias("PSPath")
+            .alias("LP")
+            .by_property_name()
+    }
+
     pub fn alias(self, a: &str) -> Signature {
         self.with(|p| p.aliases.push(Rc::from(a)))
     }

@@ -41,6 +41,39 @@ fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
     p
 }
 
+/// xorshift64: a different moment each round.
+fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// Runs `script` and kills it (SIGKILL: no chance to clean up) after
+/// `delay_ms`.
+fn kill_during(store: &Path, script: &Path, delay_ms: u64) {
+    let mut child = lyncsh(store)
+        .arg("-File")
+        .arg(script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(delay_ms));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Opens the store behind lyncsh's back and checks SQLite finds it intact.
+fn open_intact(store: &Path, round: usize) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(store).expect("store opens after kill");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity check");
+    assert_eq!(check, "ok", "round {round}");
+    conn
+}
+
 /// Two processes each run 1,000 statements that read a shared counter and
 /// write it back plus one. Each statement is one transaction; had any two
 /// interleaved between read and write, the final count would fall short.
@@ -93,27 +126,10 @@ fn killed_mid_statement_leaves_whole_statements() {
     let mut seed = std::process::id() as u64 ^ 0x9E37_79B9_7F4A_7C15;
     let mut kills = 0;
     for round in 0..20 {
-        // xorshift: a different moment each round.
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let delay = 20 + seed % 300;
-        let mut child = lyncsh(&store)
-            .arg("-File")
-            .arg(&script)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        std::thread::sleep(Duration::from_millis(delay));
-        let _ = child.kill(); // SIGKILL: no chance to clean up
-        let _ = child.wait();
+        let delay = 20 + xorshift(&mut seed) % 300;
+        kill_during(&store, &script, delay);
         kills += 1;
-        let conn = rusqlite::Connection::open(&store).expect("store opens after kill");
-        let check: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .expect("integrity check");
-        assert_eq!(check, "ok", "round {round}");
+        let conn = open_intact(&store, round);
         let n: i64 = conn
             .query_row("SELECT COUNT(*) FROM objects WHERE family = 'CsConferencingPolicy' AND key != 'global'", [], |r| r.get(0))
             .expect("count");
@@ -175,25 +191,9 @@ fn killed_during_bulk_grants_leaves_whole_statements() {
     let script = write_script(&dir, "grants.ps1", &body);
     let mut seed = (std::process::id() as u64).wrapping_mul(0x2545_F491_4F6C_DD1D) | 1;
     for round in 0..20 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let delay = 30 + seed % 400;
-        let mut child = lyncsh(&store)
-            .arg("-File")
-            .arg(&script)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        std::thread::sleep(Duration::from_millis(delay));
-        let _ = child.kill();
-        let _ = child.wait();
-        let conn = rusqlite::Connection::open(&store).expect("store opens after kill");
-        let check: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .expect("integrity check");
-        assert_eq!(check, "ok", "round {round}");
+        let delay = 30 + xorshift(&mut seed) % 400;
+        kill_during(&store, &script, delay);
+        let conn = open_intact(&store, round);
         let distinct: i64 = conn
             .query_row(
                 "SELECT COUNT(DISTINCT IFNULL(conferencing_policy, '')) FROM users",

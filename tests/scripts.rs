@@ -25,6 +25,27 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+fn assert_has(out: &str, needle: &str) {
+    assert!(out.contains(needle), "{out}");
+}
+
+/// Opens `store` and checks that lyncsh refuses it, saying each of `says`,
+/// and leaves the file byte for byte as it was.
+fn assert_refused_and_kept(store: &Path, says: &[&str]) {
+    let before = std::fs::read(store).expect("read store");
+    let o = lyncsh(store, &["-Command", "Get-CsConferencingPolicy"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    for s in says {
+        assert_has(&err, s);
+    }
+    assert_eq!(
+        std::fs::read(store).expect("read again"),
+        before,
+        "the refused store was modified"
+    );
+}
+
 #[test]
 fn enable_anonymous_access_then_check_in_a_new_process() {
     let store = fresh_store("anon");
@@ -90,16 +111,9 @@ fn hello_script_runs() {
 fn a_foreign_store_file_is_refused_and_kept() {
     let store = fresh_store("foreign");
     std::fs::write(&store, "this is somebody's notes file, not a store\n").expect("write");
-    let o = lyncsh(&store, &["-Command", "Get-CsConferencingPolicy"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o.stderr).contains("is not a lyncsh configuration store; it was left untouched"),
-        "{}",
-        text(&o.stderr)
-    );
-    assert_eq!(
-        std::fs::read_to_string(&store).unwrap_or_default(),
-        "this is somebody's notes file, not a store\n"
+    assert_refused_and_kept(
+        &store,
+        &["is not a lyncsh configuration store; it was left untouched"],
     );
 }
 
@@ -121,32 +135,23 @@ fn grant_anonymous_policy_from_csv_then_audit() {
         out.starts_with("Created conferencing policy Tag:AnonymousMeetings.\n"),
         "{out}"
     );
-    assert!(
-        out.contains("Granted AnonymousMeetings to 10 user(s); 0 skipped."),
-        "{out}"
-    );
-    assert!(
-        out.contains("Ken Myer         sip:kenmyer@contoso.com    AnonymousMeetings"),
-        "{out}"
+    assert_has(&out, "Granted AnonymousMeetings to 10 user(s); 0 skipped.");
+    assert_has(
+        &out,
+        "Ken Myer         sip:kenmyer@contoso.com    AnonymousMeetings",
     );
     // A second run finds everything in place.
     let o = lyncsh(&store, &["-File", "scripts/grant-anonymous-policy.ps1"]);
     let out = text(&o.stdout);
-    assert!(
-        out.contains("Granted AnonymousMeetings to 0 user(s); 0 skipped."),
-        "{out}"
-    );
+    assert_has(&out, "Granted AnonymousMeetings to 0 user(s); 0 skipped.");
     assert!(!out.contains("Created"), "{out}");
 
     // The Edge refuses anonymous users until told otherwise.
     let o = lyncsh(&store, &["-File", "scripts/anonymous-audit.ps1"]);
     assert_eq!(o.status.code(), Some(0));
     let out = text(&o.stdout);
-    assert!(out.contains("does NOT admit anonymous users"), "{out}");
-    assert!(
-        out.contains("0 of 10 user(s) can invite anonymous participants."),
-        "{out}"
-    );
+    assert_has(&out, "does NOT admit anonymous users");
+    assert_has(&out, "0 of 10 user(s) can invite anonymous participants.");
 
     // Open the Edge; take the right away from one user with a stricter policy.
     let o = lyncsh(
@@ -161,14 +166,11 @@ fn grant_anonymous_policy_from_csv_then_audit() {
     assert_eq!(text(&o.stderr), "");
     let o = lyncsh(&store, &["-File", "scripts/anonymous-audit.ps1"]);
     let out = text(&o.stdout);
-    assert!(out.contains("The Edge admits anonymous users."), "{out}");
-    assert!(
-        out.contains("9 of 10 user(s) can invite anonymous participants."),
-        "{out}"
-    );
-    assert!(
-        out.contains("Ken Myer         sip:kenmyer@contoso.com    Tag:NoAnon            User  False        False"),
-        "{out}"
+    assert_has(&out, "The Edge admits anonymous users.");
+    assert_has(&out, "9 of 10 user(s) can invite anonymous participants.");
+    assert_has(
+        &out,
+        "Ken Myer         sip:kenmyer@contoso.com    Tag:NoAnon            User  False        False",
     );
 }
 
@@ -178,13 +180,10 @@ fn grant_anonymous_policy_without_directory_users_skips_them() {
     let o = lyncsh(&store, &["-File", "scripts/grant-anonymous-policy.ps1"]);
     assert_eq!(o.status.code(), Some(0));
     let out = text(&o.stdout);
-    assert!(
-        out.contains("Granted AnonymousMeetings to 0 user(s); 10 skipped."),
-        "{out}"
-    );
-    assert!(
-        out.contains("WARNING: Skipped Ken Myer: Ken Myer is not in the directory."),
-        "{out}"
+    assert_has(&out, "Granted AnonymousMeetings to 0 user(s); 10 skipped.");
+    assert_has(
+        &out,
+        "WARNING: Skipped Ken Myer: Ken Myer is not in the directory.",
     );
 }
 
@@ -254,16 +253,5 @@ fn a_damaged_store_is_refused_and_kept() {
         *b = 0xA5;
     }
     std::fs::write(&store, &bytes).expect("write");
-    let o = lyncsh(&store, &["-Command", "Get-CsConferencingPolicy"]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("is damaged") && err.contains("left untouched"),
-        "{err}"
-    );
-    assert_eq!(
-        std::fs::read(&store).expect("read again"),
-        bytes,
-        "the damaged file was modified"
-    );
+    assert_refused_and_kept(&store, &["is damaged", "left untouched"]);
 }

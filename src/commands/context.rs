@@ -90,6 +90,24 @@ impl Cx<'_> {
         Flow::error(self.stamp(rec))
     }
 
+    /// The result of a cmdlet's body: an error raised with `?` by a helper
+    /// that had no `Cx` to name it gets this command's name and position.
+    pub fn stamped(&self, r: Res<()>) -> Res<()> {
+        match r {
+            Err(Flow::Error(e)) if e.command.is_none() => Err(self.fail((*e).clone())),
+            other => other,
+        }
+    }
+
+    /// The command as typed, for the change log; the bare name when there
+    /// is no source text.
+    pub fn command_text(&self) -> String {
+        match &self.rt.position {
+            Some(p) => p.source.slice(p.span).to_string(),
+            None => self.rt.name.to_string(),
+        }
+    }
+
     pub fn fail_msg(&self, msg: impl Into<String>, id: &str, cat: ErrorCategory) -> Flow {
         self.fail(ErrorRecord::new(msg, id, cat))
     }

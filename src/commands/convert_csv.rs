@@ -60,10 +60,7 @@ pub fn infos() -> Vec<CommandInfo> {
                 .positional(0)
                 .from_pipeline()
                 .by_property_name()
-                .named("LiteralPath", strings(), "The CSV files to read, taken literally.")
-                .alias("PSPath")
-                .alias("LP")
-                .by_property_name()
+                .literal_path(strings(), "The CSV files to read, taken literally.")
                 .named("Delimiter", PsType::Char, "The character between fields (a comma by default).")
                 .positional(1)
                 .named("Header", strings(), "Column names to use; the first row is then data.")
@@ -84,6 +81,8 @@ pub fn infos() -> Vec<CommandInfo> {
                     .from_pipeline()
                     .named("Path", PsType::String, "The file to write.")
                     .positional(0)
+                    // Not `literal_path`: the piped objects are rows, and one with a
+                    // PSPath must not name the file.
                     .named("LiteralPath", PsType::String, "The file to write, taken literally.")
                     .alias("PSPath")
                     .alias("LP"),

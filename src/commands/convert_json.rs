@@ -3,6 +3,7 @@
 //! `-Depth` written as their string form with a warning; integers read
 //! back as Int64, ISO dates as DateTime.
 
+use crate::commands::gathered::{AllInput, Gathered};
 use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use crate::runtime::types::PsType;
@@ -10,7 +11,7 @@ use crate::runtime::value::{Hashtable, PsObject, Value, format_double};
 
 pub fn infos() -> Vec<CommandInfo> {
     vec![
-        CommandInfo::new::<ConvertToJson>(
+        CommandInfo::new::<Gathered<ConvertToJson>>(
             "ConvertTo-Json",
             "Turns objects into JSON text.",
             Signature::new()
@@ -298,23 +299,13 @@ fn write_json(out: &mut String, j: &J, indent: Option<usize>, esc: Escape) {
 }
 
 #[derive(Default)]
-struct ConvertToJson {
-    items: Vec<Value>,
-}
+struct ConvertToJson;
 
-impl Processor for ConvertToJson {
-    fn process(&mut self, _: &mut Cx, args: &Args) -> Res<()> {
-        if let Some(v) = args.get("InputObject") {
-            self.items.push(v.clone());
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
-        if self.items.is_empty() {
+impl AllInput for ConvertToJson {
+    fn finish(&self, cx: &mut Cx, args: &Args, items: Vec<Value>) -> Res<()> {
+        if items.is_empty() {
             return Ok(());
         }
-        let items = std::mem::take(&mut self.items);
         let value = if items.len() > 1 || args.switch("AsArray") {
             Value::array(items)
         } else {

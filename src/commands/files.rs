@@ -29,10 +29,7 @@ pub fn infos() -> Vec<CommandInfo> {
                 .named("Path", strings(), "Files to read; wildcards are expanded.")
                 .positional(0)
                 .by_property_name()
-                .named("LiteralPath", strings(), "Files to read, taken literally.")
-                .alias("PSPath")
-                .alias("LP")
-                .by_property_name()
+                .literal_path(strings(), "Files to read, taken literally.")
                 .named(
                     "TotalCount",
                     PsType::Long,
@@ -98,10 +95,7 @@ pub fn infos() -> Vec<CommandInfo> {
                 .positional(0)
                 .from_pipeline()
                 .by_property_name()
-                .named("LiteralPath", strings(), "Paths to test, taken literally.")
-                .alias("PSPath")
-                .alias("LP")
-                .by_property_name()
+                .literal_path(strings(), "Paths to test, taken literally.")
                 .named(
                     "PathType",
                     PsType::String,
@@ -187,14 +181,7 @@ pub fn infos() -> Vec<CommandInfo> {
                 .positional(0)
                 .from_pipeline()
                 .by_property_name()
-                .named(
-                    "LiteralPath",
-                    strings(),
-                    "Items to delete, taken literally.",
-                )
-                .alias("PSPath")
-                .alias("LP")
-                .by_property_name()
+                .literal_path(strings(), "Items to delete, taken literally.")
                 .switch("Recurse", "Also deletes everything inside a directory.")
                 .switch("Force", "Also deletes hidden and read-only items.")
                 .should_process(),
@@ -248,14 +235,7 @@ pub fn infos() -> Vec<CommandInfo> {
                 .positional(0)
                 .from_pipeline()
                 .by_property_name()
-                .named(
-                    "LiteralPath",
-                    strings(),
-                    "Directories to list, taken literally.",
-                )
-                .alias("PSPath")
-                .alias("LP")
-                .by_property_name()
+                .literal_path(strings(), "Directories to list, taken literally.")
                 .named(
                     "Filter",
                     PsType::String,
@@ -302,14 +282,7 @@ fn content_signature(value_help: &str) -> Signature {
         .named("Path", strings(), "The files to write.")
         .positional(0)
         .by_property_name()
-        .named(
-            "LiteralPath",
-            strings(),
-            "The files to write, taken literally.",
-        )
-        .alias("PSPath")
-        .alias("LP")
-        .by_property_name()
+        .literal_path(strings(), "The files to write, taken literally.")
         .named("Value", PsType::Array(None), value_help)
         .positional(1)
         .from_pipeline()

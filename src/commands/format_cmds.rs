@@ -1,7 +1,8 @@
 //! Format-Table, Format-List and Format-Wide. They turn objects into lines
 //! of text, which Out-Default then prints as they are.
 
-use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
+use crate::commands::gathered::{AllInput, Gathered};
+use crate::commands::{Args, CommandInfo, Cx, Signature};
 use crate::format::{
     Column, TableSpec, View, cell_text, default_columns, display_prop, list_lines, render_table,
     view_of,
@@ -25,7 +26,7 @@ fn sig() -> Signature {
 
 pub fn infos() -> Vec<CommandInfo> {
     vec![
-        CommandInfo::new::<FormatTable>(
+        CommandInfo::new::<Gathered<FormatTable>>(
             "Format-Table",
             "Shows objects as a table.",
             sig()
@@ -35,13 +36,13 @@ pub fn infos() -> Vec<CommandInfo> {
                 .named("GroupBy", PsType::Object, "Accepted for compatibility."),
         )
         .aliases(&["ft"]),
-        CommandInfo::new::<FormatList>(
+        CommandInfo::new::<Gathered<FormatList>>(
             "Format-List",
             "Shows each property of objects on its own line.",
             sig().named("GroupBy", PsType::Object, "Accepted for compatibility."),
         )
         .aliases(&["fl"]),
-        CommandInfo::new::<FormatWide>(
+        CommandInfo::new::<Gathered<FormatWide>>(
             "Format-Wide",
             "Shows one property of objects in columns.",
             sig()
@@ -137,20 +138,10 @@ fn emit_lines(cx: &mut Cx, lines: Vec<String>) -> Res<()> {
 }
 
 #[derive(Default)]
-struct FormatTable {
-    items: Vec<Value>,
-}
+struct FormatTable;
 
-impl Processor for FormatTable {
-    fn process(&mut self, _: &mut Cx, args: &Args) -> Res<()> {
-        if let Some(v) = args.get("InputObject") {
-            self.items.push(v.clone());
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
-        let items = std::mem::take(&mut self.items);
+impl AllInput for FormatTable {
+    fn finish(&self, cx: &mut Cx, args: &Args, items: Vec<Value>) -> Res<()> {
         let Some(first) = items.first().cloned() else {
             return Ok(());
         };
@@ -219,20 +210,10 @@ impl Processor for FormatTable {
 }
 
 #[derive(Default)]
-struct FormatList {
-    items: Vec<Value>,
-}
+struct FormatList;
 
-impl Processor for FormatList {
-    fn process(&mut self, _: &mut Cx, args: &Args) -> Res<()> {
-        if let Some(v) = args.get("InputObject") {
-            self.items.push(v.clone());
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
-        let items = std::mem::take(&mut self.items);
+impl AllInput for FormatList {
+    fn finish(&self, cx: &mut Cx, args: &Args, items: Vec<Value>) -> Res<()> {
         let mut out = vec![String::new()];
         let req = requested(args);
         for it in &items {
@@ -263,20 +244,10 @@ impl Processor for FormatList {
 }
 
 #[derive(Default)]
-struct FormatWide {
-    items: Vec<Value>,
-}
+struct FormatWide;
 
-impl Processor for FormatWide {
-    fn process(&mut self, _: &mut Cx, args: &Args) -> Res<()> {
-        if let Some(v) = args.get("InputObject") {
-            self.items.push(v.clone());
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
-        let items = std::mem::take(&mut self.items);
+impl AllInput for FormatWide {
+    fn finish(&self, cx: &mut Cx, args: &Args, items: Vec<Value>) -> Res<()> {
         let prop = args.get("Property").map(|p| p.to_string());
         let mut texts = Vec::new();
         for it in &items {

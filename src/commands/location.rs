@@ -58,14 +58,7 @@ fn target(about: &'static str) -> Signature {
         .positional(0)
         .from_pipeline()
         .by_property_name()
-        .named(
-            "LiteralPath",
-            PsType::String,
-            "The directory, taken literally.",
-        )
-        .alias("PSPath")
-        .alias("LP")
-        .by_property_name()
+        .literal_path(PsType::String, "The directory, taken literally.")
 }
 
 /// A directory as pwsh shows it: a `PathInfo` whose text is the path.

@@ -23,6 +23,7 @@ mod convert_json;
 mod files;
 mod foreach_object;
 mod format_cmds;
+mod gathered;
 mod get_command;
 mod get_date;
 mod get_help;
@@ -179,6 +180,16 @@ impl Signature {
 
     pub fn by_property_name(self) -> Signature {
         self.with(|p| p.by_name = true)
+    }
+
+    /// -LiteralPath, the path taken as written, with PowerShell's aliases
+    /// and bound by property name, so that piped items (which carry a
+    /// PSPath) land on it.
+    pub fn literal_path(self, ty: PsType, help: &str) -> Signature {
+        self.named("LiteralPath", ty, help)
+            .alias("PSPath")
+            .alias("LP")
+            .by_property_name()
     }
 
     pub fn alias(self, a: &str) -> Signature {

@@ -1,5 +1,6 @@
 //! Out-Default, Out-Host, Out-Null, Out-String and Out-File.
 
+use crate::commands::gathered::{AllInput, Gathered};
 use crate::commands::{Args, CommandInfo, Cx, Processor, Signature, write_text_file};
 use crate::format::render_all;
 use crate::runtime::error::Res;
@@ -29,7 +30,7 @@ pub fn infos() -> Vec<CommandInfo> {
         .aliases(&["oh"]),
         CommandInfo::new::<OutNull>("Out-Null", "Discards its input.", input_sig())
             .module("Microsoft.PowerShell.Core"),
-        CommandInfo::new::<OutString>(
+        CommandInfo::new::<Gathered<OutString>>(
             "Out-String",
             "Formats objects into text.",
             input_sig()
@@ -40,7 +41,7 @@ pub fn infos() -> Vec<CommandInfo> {
                 .named("Width", PsType::Int, "The line width to format for.")
                 .switch("NoNewline", "Leaves out the final line break."),
         ),
-        CommandInfo::new::<OutFile>(
+        CommandInfo::new::<Gathered<OutFile>>(
             "Out-File",
             "Writes formatted output to a file.",
             input_sig()
@@ -88,26 +89,21 @@ impl Processor for OutNull {
     }
 }
 
-#[derive(Default)]
-struct OutString {
-    items: Vec<Value>,
+/// -Width, or the host's width when it is not given.
+fn width(cx: &Cx, args: &Args) -> usize {
+    args.get("Width")
+        .and_then(Value::as_i64)
+        .map(|w| w as usize)
+        .unwrap_or_else(|| cx.it.host.width())
 }
 
-impl Processor for OutString {
-    fn process(&mut self, _: &mut Cx, args: &Args) -> Res<()> {
-        if let Some(v) = args.get("InputObject") {
-            self.items.push(v.clone());
-        }
-        Ok(())
-    }
+#[derive(Default)]
+struct OutString;
 
-    fn end(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
-        let width = args
-            .get("Width")
-            .and_then(Value::as_i64)
-            .map(|w| w as usize)
-            .unwrap_or_else(|| cx.it.host.width());
-        let text = render_all(&std::mem::take(&mut self.items), width);
+impl AllInput for OutString {
+    fn finish(&self, cx: &mut Cx, args: &Args, items: Vec<Value>) -> Res<()> {
+        let width = width(cx, args);
+        let text = render_all(&items, width);
         if args.switch("Stream") {
             for line in text.lines() {
                 cx.emit(Value::from(line))?;
@@ -124,24 +120,11 @@ impl Processor for OutString {
 }
 
 #[derive(Default)]
-struct OutFile {
-    items: Vec<Value>,
-}
+struct OutFile;
 
-impl Processor for OutFile {
-    fn process(&mut self, _: &mut Cx, args: &Args) -> Res<()> {
-        if let Some(v) = args.get("InputObject") {
-            self.items.push(v.clone());
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
-        let width = args
-            .get("Width")
-            .and_then(Value::as_i64)
-            .map(|w| w as usize)
-            .unwrap_or_else(|| cx.it.host.width());
+impl AllInput for OutFile {
+    fn finish(&self, cx: &mut Cx, args: &Args, items: Vec<Value>) -> Res<()> {
+        let width = width(cx, args);
         let path = cx
             .it
             .resolve_path(&args.string("FilePath").unwrap_or_default());
@@ -152,7 +135,7 @@ impl Processor for OutFile {
                 crate::runtime::error::ErrorCategory::ResourceExists,
             ));
         }
-        let mut text = render_all(&std::mem::take(&mut self.items), width);
+        let mut text = render_all(&items, width);
         if args.switch("NoNewline") {
             text = text.replace('\n', "");
         }

@@ -3,7 +3,8 @@
 
 use std::cmp::Ordering;
 
-use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
+use crate::commands::gathered::{AllInput, Gathered};
+use crate::commands::{Args, CommandInfo, Cx, Example, Signature};
 use crate::runtime::error::{Flow, Res};
 use crate::runtime::ops;
 use crate::runtime::types::PsType;
@@ -11,7 +12,7 @@ use crate::runtime::value::Value;
 
 pub fn infos() -> Vec<CommandInfo> {
     vec![
-        CommandInfo::new::<SortObject>(
+        CommandInfo::new::<Gathered<SortObject>>(
             "Sort-Object",
             "Sorts objects by property values.",
             Signature::new()
@@ -46,24 +47,15 @@ pub fn infos() -> Vec<CommandInfo> {
 }
 
 #[derive(Default)]
-struct SortObject {
-    items: Vec<Value>,
-}
+struct SortObject;
 
 struct Key {
     expr: Value,
     descending: Option<bool>,
 }
 
-impl Processor for SortObject {
-    fn process(&mut self, _: &mut Cx, args: &Args) -> Res<()> {
-        if let Some(v) = args.get("InputObject") {
-            self.items.push(v.clone());
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
+impl AllInput for SortObject {
+    fn finish(&self, cx: &mut Cx, args: &Args, items: Vec<Value>) -> Res<()> {
         let keys: Vec<Key> = match args.get("Property") {
             Some(p) => p
                 .enumerate()
@@ -90,7 +82,6 @@ impl Processor for SortObject {
                 .collect(),
             None => Vec::new(),
         };
-        let items = std::mem::take(&mut self.items);
         // Compute every key once.
         let mut rows: Vec<(Vec<Value>, Value)> = Vec::with_capacity(items.len());
         for item in items {

@@ -7,6 +7,7 @@
 //! Reads go in pages keyed by row id ([`page`]) so a cmdlet can emit users
 //! as it reads them while later pipeline stages write to the same table.
 
+use rusqlite::ToSql;
 use rusqlite::types::Value as Sql;
 use serde_json::Value as Json;
 
@@ -188,6 +189,22 @@ fn data_text(u: &User) -> R<String> {
     serde_json::to_string(&u.data).map_err(|e| EngineError::Rule(e.to_string()))
 }
 
+/// The parameters of insert and save: the key in `?1` (sam or id), then
+/// every column both write, `?2` to `?9`.
+fn row<'a>(key: &'a dyn ToSql, u: &'a User, data: &'a dyn ToSql) -> [&'a dyn ToSql; 9] {
+    [
+        key,
+        &u.upn,
+        &u.display_name,
+        &u.sip,
+        &u.lync_enabled,
+        &u.policies[0],
+        &u.policies[1],
+        &u.policies[2],
+        data,
+    ]
+}
+
 /// Adds a user; a SamAccountName or SIP address in use is refused.
 pub fn insert(engine: &Engine, u: &User, command: &str) -> R<i64> {
     if by_sam(engine, &u.sam)?.is_some() {
@@ -201,17 +218,7 @@ pub fn insert(engine: &Engine, u: &User, command: &str) -> R<i64> {
         s.write(
             "INSERT INTO users (sam, upn, display_name, sip, lync_enabled, conferencing_policy, external_access_policy, client_policy, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            rusqlite::params![
-                u.sam,
-                u.upn,
-                u.display_name,
-                u.sip,
-                u.lync_enabled as i64,
-                u.policies[0],
-                u.policies[1],
-                u.policies[2],
-                data
-            ],
+            &row(&u.sam, u, &data)[..],
         )?;
         let id = s.conn().last_insert_rowid();
         s.log(
@@ -247,17 +254,7 @@ pub fn save(engine: &Engine, u: &User, command: &str, detail: &str) -> R<()> {
             "UPDATE users SET upn = ?2, display_name = ?3, sip = ?4, lync_enabled = ?5,
                conferencing_policy = ?6, external_access_policy = ?7, client_policy = ?8, data = ?9
              WHERE id = ?1",
-            rusqlite::params![
-                u.id,
-                u.upn,
-                u.display_name,
-                u.sip,
-                u.lync_enabled as i64,
-                u.policies[0],
-                u.policies[1],
-                u.policies[2],
-                data
-            ],
+            &row(&u.id, u, &data)[..],
         )?;
         s.log(
             &engine.account,

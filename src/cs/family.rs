@@ -9,7 +9,7 @@ use crate::commands::{Args, CommandInfo, Cx, ParamSpec, ParamType, Processor, Si
 use crate::config::identity::Scope;
 use crate::config::schema::{Family, PropDef, schema};
 use crate::config::values::{from_object, to_object, to_stored};
-use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
+use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::Value;
 use crate::runtime::wildcard::Wildcard;
@@ -238,22 +238,6 @@ impl FamilyCmdlet {
         Ok(out)
     }
 
-    fn command_line(&self, cx: &Cx) -> String {
-        match &cx.rt.position {
-            Some(p) => p.source.slice(p.span).to_string(),
-            None => self
-                .family
-                .command(match self.verb {
-                    Verb::Get => "Get",
-                    Verb::Set => "Set",
-                    Verb::New => "New",
-                    Verb::Remove => "Remove",
-                })
-                .unwrap_or_default()
-                .to_string(),
-        }
-    }
-
     fn get(&self, cx: &mut Cx, args: &Args) -> Res<()> {
         let engine = cx.it.engine().map_err(|e| cx.fail(e))?;
         if args.has("Identity") {
@@ -315,7 +299,7 @@ impl FamilyCmdlet {
         if !cx.should_process(&scope.display(), &format!("Set-{}", self.family.noun))? {
             return Ok(());
         }
-        let line = self.command_line(cx);
+        let line = cx.command_text();
         engine
             .update(self.family, &scope, &values, &line)
             .map_err(|e| cx.fail(engine_error(e)))
@@ -379,7 +363,7 @@ impl FamilyCmdlet {
         if !cx.should_process(&scope.display(), &format!("New-{}", self.family.noun))? {
             return Ok(());
         }
-        let line = self.command_line(cx);
+        let line = cx.command_text();
         match engine.create(self.family, &scope, values, &line) {
             Ok(obj) => cx.emit(to_object(self.family, &obj)),
             Err(e) => Err(cx.fail(engine_error(e))),
@@ -410,7 +394,7 @@ impl FamilyCmdlet {
                 return Ok(());
             }
         }
-        let line = self.command_line(cx);
+        let line = cx.command_text();
         engine
             .remove(self.family, &scope, &line)
             .map_err(|e| cx.fail(engine_error(e)))?;
@@ -452,9 +436,6 @@ impl Processor for FamilyCmdlet {
             Verb::New => self.create(cx, args),
             Verb::Remove => self.remove(cx, args),
         };
-        match r {
-            Err(Flow::Error(e)) if e.command.is_none() => Err(cx.fail((*e).clone())),
-            other => other,
-        }
+        cx.stamped(r)
     }
 }

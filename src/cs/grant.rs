@@ -13,12 +13,12 @@ use crate::config::Engine;
 use crate::config::identity::Scope;
 use crate::config::schema::{Family, schema};
 use crate::config::users::{self, User};
-use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
+use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::{PsObject, Value};
 
 use super::family::engine_error;
-use super::users::{command_line, cs_user_object, identity_sig, resolve};
+use super::users::{cs_user_object, identity_sig, resolve};
 
 pub const EFFECTIVE_TYPE: &str = "Lyncsh.EffectivePolicy";
 
@@ -109,7 +109,7 @@ struct Grant {
 
 impl Grant {
     fn start(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
-        self.line = command_line(cx);
+        self.line = cx.command_text();
         let name = args
             .get("PolicyName")
             .filter(|v| !v.is_null())
@@ -210,22 +210,15 @@ impl Grant {
     }
 }
 
-fn finish(cx: &mut Cx, r: Res<()>) -> Res<()> {
-    match r {
-        Err(Flow::Error(e)) if e.command.is_none() => Err(cx.fail((*e).clone())),
-        other => other,
-    }
-}
-
 impl Processor for Grant {
     fn begin(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let r = self.start(cx, args);
-        finish(cx, r)
+        cx.stamped(r)
     }
 
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let r = self.run(cx, args);
-        finish(cx, r)
+        cx.stamped(r)
     }
 }
 
@@ -292,6 +285,6 @@ impl Processor for Effective {
             }
             Ok(())
         })();
-        finish(cx, r)
+        cx.stamped(r)
     }
 }

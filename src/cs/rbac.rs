@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
 use crate::config::roles::{self, Role};
-use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
+use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::{Prop, PropKind, PsObject, Value};
 use crate::runtime::wildcard::Wildcard;
@@ -210,22 +210,6 @@ fn not_found(name: &str) -> ErrorRecord {
     .with_target(Value::from(name))
 }
 
-/// A terminating error raised with `?` keeps its command name.
-fn stamped(cx: &Cx, r: Res<()>) -> Res<()> {
-    match r {
-        Err(Flow::Error(e)) if e.command.is_none() => Err(cx.fail((*e).clone())),
-        other => other,
-    }
-}
-
-/// The text of the command as typed, for the change log.
-pub fn command_text(cx: &Cx, fallback: &str) -> String {
-    match &cx.rt.position {
-        Some(p) => p.source.slice(p.span).to_string(),
-        None => fallback.to_string(),
-    }
-}
-
 #[derive(Default)]
 struct GetRole;
 
@@ -306,7 +290,7 @@ struct MemberCmd<const ADD: bool>;
 impl<const ADD: bool> Processor for MemberCmd<ADD> {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let r = self.run(cx, args);
-        stamped(cx, r)
+        cx.stamped(r)
     }
 }
 
@@ -325,11 +309,6 @@ impl<const ADD: bool> MemberCmd<ADD> {
             );
         }
         let engine = cx.it.engine().map_err(|e| cx.fail(e))?;
-        let name = if ADD {
-            "Add-CsAdminRoleMember"
-        } else {
-            "Remove-CsAdminRoleMember"
-        };
         let action = if ADD {
             format!("Add member to role {}", role.name)
         } else {
@@ -338,7 +317,7 @@ impl<const ADD: bool> MemberCmd<ADD> {
         if !cx.should_process(member, &action)? {
             return Ok(());
         }
-        let line = command_text(cx, name);
+        let line = cx.command_text();
         let done = if ADD {
             roles::add_member(&engine, role, member, &line)
         } else {

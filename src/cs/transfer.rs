@@ -16,12 +16,11 @@ use crate::config::roles;
 use crate::config::schema::{Family, schema};
 use crate::config::store::{Store, StoreError, StoredObject};
 use crate::config::values::{defaults, to_stored};
-use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
+use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::Value;
 
 use super::family::engine_error;
-use super::rbac::command_text;
 
 /// Marks a file as a lyncsh configuration export.
 pub const FORMAT: &str = "lyncsh-configuration";
@@ -68,13 +67,6 @@ pub fn infos() -> Vec<CommandInfo> {
 fn bad(msg: String) -> ErrorRecord {
     ErrorRecord::new(msg, "InvalidConfigurationFile", ErrorCategory::InvalidData)
         .with_exception("System.IO.InvalidDataException")
-}
-
-fn stamped(cx: &Cx, r: Res<()>) -> Res<()> {
-    match r {
-        Err(Flow::Error(e)) if e.command.is_none() => Err(cx.fail((*e).clone())),
-        other => other,
-    }
 }
 
 // ------------------------------------------------------------------ export
@@ -152,7 +144,7 @@ struct Export;
 impl Processor for Export {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let r = self.run(cx, args);
-        stamped(cx, r)
+        cx.stamped(r)
     }
 }
 
@@ -624,7 +616,7 @@ struct Import;
 impl Processor for Import {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let r = self.run(cx, args);
-        stamped(cx, r)
+        cx.stamped(r)
     }
 }
 
@@ -650,7 +642,7 @@ impl Import {
         if !cx.should_process(&shown, "Replace the whole configuration")? {
             return Ok(());
         }
-        let line = command_text(cx, "Import-CsConfiguration");
+        let line = cx.command_text();
         let detail = format!("replaced the configuration from {name}: {}", plan.summary());
         apply(&engine, &plan, &line, &detail).map_err(|e| cx.fail(engine_error(e)))
     }

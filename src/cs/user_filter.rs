@@ -70,6 +70,28 @@ pub enum Const {
     Num(i64),
 }
 
+/// A quoted string whose body starts at `i`: its text and the index after
+/// the closing quote. In single quotes `''` stands for one quote; double
+/// quotes that would need expanding (`$`, `` ` ``) are left to PowerShell.
+fn quoted(chars: &[char], mut i: usize, q: char) -> Option<(String, usize)> {
+    let mut s = String::new();
+    loop {
+        match chars.get(i) {
+            None => return None,
+            Some('$' | '`') if q == '"' => return None,
+            Some('\'') if q == '\'' && chars.get(i + 1) == Some(&'\'') => {
+                s.push('\'');
+                i += 2;
+            }
+            Some(&c) if c == q => return Some((s, i + 1)),
+            Some(&c) => {
+                s.push(c);
+                i += 1;
+            }
+        }
+    }
+}
+
 fn tokenize(text: &str) -> Option<Vec<Tok>> {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
@@ -110,47 +132,10 @@ fn tokenize(text: &str) -> Option<Vec<Tok>> {
                 }
                 out.push(Tok::Var(name));
             }
-            '\'' => {
-                let mut s = String::new();
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => return None,
-                        Some('\'') if chars.get(i + 1) == Some(&'\'') => {
-                            s.push('\'');
-                            i += 2;
-                        }
-                        Some('\'') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(&c) => {
-                            s.push(c);
-                            i += 1;
-                        }
-                    }
-                }
-                out.push(Tok::Str(s));
-            }
-            '"' => {
-                let mut s = String::new();
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => return None,
-                        // Expandable or escaped text: leave it to PowerShell.
-                        Some('$') | Some('`') => return None,
-                        Some('"') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(&c) => {
-                            s.push(c);
-                            i += 1;
-                        }
-                    }
-                }
-                out.push(Tok::Str(s));
+            q @ ('\'' | '"') => {
+                let (body, next) = quoted(&chars, i + 1, q)?;
+                out.push(Tok::Str(body));
+                i = next;
             }
             c if c.is_ascii_digit() => {
                 let start = i;

@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
 use crate::config::Engine;
 use crate::config::users::{self, LYNC_DATA, POLICY_COLUMNS, User, Where};
-use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
+use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::{Prop, PropKind, PsObject, Value};
 use crate::syntax::ast::ScriptBlockAst;
@@ -491,14 +491,6 @@ fn eng(cx: &mut Cx) -> Res<Rc<Engine>> {
     cx.it.engine().map_err(|e| cx.fail(e))
 }
 
-/// The command line as typed, for the change log.
-pub fn command_line(cx: &Cx) -> String {
-    match &cx.rt.position {
-        Some(p) => p.source.slice(p.span).to_string(),
-        None => cx.rt.name.to_string(),
-    }
-}
-
 /// Resolves an identity; a name that matches no user is a non-terminating
 /// error (returns an empty list). `lync`: only users enabled for Lync.
 pub fn resolve(cx: &mut Cx, engine: &Engine, v: &Value, lync: bool) -> Res<Vec<User>> {
@@ -519,7 +511,6 @@ pub fn resolve(cx: &mut Cx, engine: &Engine, v: &Value, lync: bool) -> Res<Vec<U
     Ok(out)
 }
 
-/// Lets errors raised without a command get this command's name.
 /// Stores one changed user for Enable-CsUser and Set-CsUser. A failed save
 /// is reported for that user and the pipeline goes on; -PassThru emits
 /// the user as saved.
@@ -535,13 +526,6 @@ fn save_user(
         Err(e) => cx.error(engine_error(e)),
         Ok(()) if passthru => cx.emit(cs_user_object(u)),
         Ok(()) => Ok(()),
-    }
-}
-
-fn finish(cx: &mut Cx, r: Res<()>) -> Res<()> {
-    match r {
-        Err(Flow::Error(e)) if e.command.is_none() => Err(cx.fail((*e).clone())),
-        other => other,
     }
 }
 
@@ -719,7 +703,7 @@ fn check(c: &Check, u: &User) -> bool {
 impl Processor for GetUsers {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let r = self.run(cx, args);
-        finish(cx, r)
+        cx.stamped(r)
     }
 }
 
@@ -803,7 +787,7 @@ impl NewAdUser {
             return Ok(());
         }
         let engine = eng(cx)?;
-        match users::insert(&engine, &u, &command_line(cx)) {
+        match users::insert(&engine, &u, &cx.command_text()) {
             Ok(id) => {
                 u.id = id;
                 cx.emit(ad_user_object(&u))
@@ -816,7 +800,7 @@ impl NewAdUser {
 impl Processor for NewAdUser {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let r = self.run(cx, args);
-        finish(cx, r)
+        cx.stamped(r)
     }
 }
 
@@ -827,7 +811,7 @@ impl Processor for RemoveAdUser {
         let r = (|| {
             let engine = eng(cx)?;
             let id = args.get("Identity").cloned().unwrap_or_default();
-            let line = command_line(cx);
+            let line = cx.command_text();
             for u in resolve(cx, &engine, &id, false)? {
                 if cx.should_process(&u.dn(), "Remove-CsAdUser")? {
                     users::delete(&engine, &u, &line).map_err(|e| cx.fail(engine_error(e)))?;
@@ -835,7 +819,7 @@ impl Processor for RemoveAdUser {
             }
             Ok(())
         })();
-        finish(cx, r)
+        cx.stamped(r)
     }
 }
 
@@ -934,7 +918,7 @@ impl EnableUser {
         let pool = given(args, "RegistrarPool").unwrap_or_default();
         let engine = eng(cx)?;
         let id = args.get("Identity").cloned().unwrap_or_default();
-        let line = command_line(cx);
+        let line = cx.command_text();
         for mut u in resolve(cx, &engine, &id, false)? {
             self.count += 1;
             if has_sip && self.count > 1 {
@@ -987,7 +971,7 @@ impl EnableUser {
 impl Processor for EnableUser {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let r = self.run(cx, args);
-        finish(cx, r)
+        cx.stamped(r)
     }
 }
 
@@ -998,7 +982,7 @@ impl Processor for DisableUser {
         let r = (|| {
             let engine = eng(cx)?;
             let id = args.get("Identity").cloned().unwrap_or_default();
-            let line = command_line(cx);
+            let line = cx.command_text();
             for mut u in resolve(cx, &engine, &id, false)? {
                 if !u.lync_enabled {
                     // Already disabled: nothing to remove.
@@ -1026,7 +1010,7 @@ impl Processor for DisableUser {
             }
             Ok(())
         })();
-        finish(cx, r)
+        cx.stamped(r)
     }
 }
 
@@ -1090,7 +1074,7 @@ impl SetUser {
         }
         let engine = eng(cx)?;
         let id = args.get("Identity").cloned().unwrap_or_default();
-        let line = command_line(cx);
+        let line = cx.command_text();
         for mut u in resolve(cx, &engine, &id, true)? {
             self.count += 1;
             let mut detail = Vec::new();
@@ -1166,7 +1150,7 @@ impl SetUser {
 impl Processor for SetUser {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let r = self.run(cx, args);
-        finish(cx, r)
+        cx.stamped(r)
     }
 }
 

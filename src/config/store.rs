@@ -3,9 +3,19 @@
 //! and commits when the statement ends, so a crash leaves the file as it
 //! was before or after a statement, and two processes never lose each
 //! other's updates (writers take the lock with BEGIN IMMEDIATE and wait).
+//!
+//! Within one process (a server with many sessions) writers first queue on
+//! a lock of the process's own: SQLite's busy handler waits by sleeping,
+//! up to 100 ms at a time, so under a hundred contending sessions some
+//! would keep losing the race for seconds; the process lock hands over at
+//! once, and only one of its writers at a time meets other processes.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
+
+use parking_lot::{ArcMutexGuard, Mutex, RawMutex};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
@@ -27,14 +37,40 @@ pub enum StoreError {
     TooNew { path: PathBuf, found: i64 },
     #[error("The configuration store '{path}' cannot be opened: {why}")]
     Open { path: PathBuf, why: String },
+    #[error(
+        "The configuration store '{}' stayed locked by another session for {} s; the statement was not run.",
+        path.display(),
+        BUSY_WAIT.as_secs()
+    )]
+    Busy { path: PathBuf },
     #[error("The configuration store could not complete the operation: {0}")]
     Sql(#[from] rusqlite::Error),
+}
+
+/// Longest wait for another writer, in this process or another.
+const BUSY_WAIT: Duration = Duration::from_secs(30);
+
+/// This process's writer lock for each store file.
+static WRITERS: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Store files this process has already checked for damage: a check reads
+/// the whole file, and a server opens the store for every session.
+static CHECKED: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+
+/// A file's one name in this process, so that two spellings of a path
+/// share their lock and their check.
+fn key_of(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 pub struct Store {
     conn: Connection,
     path: PathBuf,
     in_tx: bool,
+    writers: Arc<Mutex<()>>,
+    /// Held from BEGIN IMMEDIATE to COMMIT or ROLLBACK.
+    writing: Option<ArcMutexGuard<RawMutex, ()>>,
 }
 
 /// A stored configuration instance.
@@ -83,7 +119,7 @@ impl Store {
             path: path.to_path_buf(),
             why: e.to_string(),
         })?;
-        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.busy_timeout(BUSY_WAIT)?;
         if exists {
             // Look before writing anything: a foreign or damaged file must
             // stay exactly as it is.
@@ -100,11 +136,13 @@ impl Store {
             if app != APPLICATION_ID {
                 return Err(StoreError::Foreign(path.to_path_buf()));
             }
-            let check: String = conn
-                .query_row("PRAGMA quick_check", [], |r| r.get(0))
-                .map_err(|e| damaged(path, e))?;
-            if check != "ok" {
-                return Err(damaged(path, check));
+            if !CHECKED.lock().contains(&key_of(path)) {
+                let check: String = conn
+                    .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                    .map_err(|e| damaged(path, e))?;
+                if check != "ok" {
+                    return Err(damaged(path, check));
+                }
             }
             let version: i64 = conn
                 .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
@@ -123,15 +161,20 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        let key = key_of(path);
+        let writers = WRITERS.lock().entry(key.clone()).or_default().clone();
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
             in_tx: false,
+            writers,
+            writing: None,
         };
         let created = !exists;
         if created {
             store.create_tables()?;
         }
+        CHECKED.lock().insert(key);
         Ok((store, created))
     }
 
@@ -178,7 +221,14 @@ impl Store {
     /// Starts the statement's write transaction if none is open.
     pub fn begin_write(&mut self) -> Result<(), StoreError> {
         if !self.in_tx {
+            let turn =
+                self.writers
+                    .try_lock_arc_for(BUSY_WAIT)
+                    .ok_or_else(|| StoreError::Busy {
+                        path: self.path.clone(),
+                    })?;
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.writing = Some(turn);
             self.in_tx = true;
         }
         Ok(())
@@ -188,7 +238,9 @@ impl Store {
     pub fn commit(&mut self) -> Result<(), StoreError> {
         if self.in_tx {
             self.in_tx = false;
-            self.conn.execute_batch("COMMIT")?;
+            let done = self.conn.execute_batch("COMMIT");
+            self.writing = None;
+            done?;
         }
         Ok(())
     }
@@ -197,6 +249,7 @@ impl Store {
         if self.in_tx {
             self.in_tx = false;
             let _ = self.conn.execute_batch("ROLLBACK");
+            self.writing = None;
         }
     }
 

@@ -510,6 +510,29 @@ fn a_command_past_its_time_limit_is_stopped() {
 }
 
 #[test]
+fn a_runaway_allocation_ends_the_command_with_one_error() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    // A catch inside the loop must not keep it going: the size limit ends
+    // the whole command, as the time limit does.
+    let r = s.exec(
+        "admin",
+        "$s = 'x'; while ($true) { try { $s = $s * 2 } catch { 'caught' } }",
+    );
+    assert_eq!(r.code, Some(1));
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr,
+        "LimitsExceeded: The operation would create a value larger than this session allows.\n"
+    );
+    // Locally the same error is an ordinary one, and a catch sees it.
+    let r = local(&s.store(), "try { $x = 'x' * 1e10 } catch { 'caught' }");
+    assert_eq!(r.stdout, "caught\n");
+}
+
+#[test]
 fn an_account_without_a_role_is_refused_at_login() {
     if !have_ssh() {
         return;

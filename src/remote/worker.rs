@@ -505,6 +505,7 @@ fn session_main(
             deadline: None,
             file_system: l.file_system || l.root.is_some(),
             root: l.root.clone(),
+            halt_on_size: true,
         };
         if let Some(root) = &l.root {
             it.cwd = root.clone();

@@ -22,7 +22,11 @@ enum LoopCtl {
 impl Interp {
     /// Attaches the current script position to an error that has none.
     pub fn at(&self, e: ErrorRecord, span: Span) -> Flow {
-        Flow::error(e.at(&self.source(), span))
+        let e = e.at(&self.source(), span);
+        if e.category == ErrorCategory::LimitsExceeded {
+            return self.size_limit(e);
+        }
+        Flow::error(e)
     }
 
     pub fn locate(&self, f: Flow, span: Span) -> Flow {

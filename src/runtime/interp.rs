@@ -29,7 +29,7 @@ pub struct Collect(pub Vec<Value>);
 impl Sink for Collect {
     fn emit(&mut self, it: &mut Interp, v: Value) -> Res<()> {
         if self.0.len() >= it.limits.max_collect {
-            return Err(Flow::error(limit_error(
+            return Err(it.size_limit(limit_error(
                 "The output of this command is larger than this session allows.",
             )));
         }
@@ -86,6 +86,10 @@ pub struct Limits {
     pub file_system: bool,
     /// The directory file access is confined to, when set.
     pub root: Option<PathBuf>,
+    /// Whether a size limit ends the whole command, like the time limit,
+    /// instead of one statement: in a remote session a loop that keeps
+    /// growing an array must end with one error, not fail on every turn.
+    pub halt_on_size: bool,
 }
 
 impl Default for Limits {
@@ -96,6 +100,7 @@ impl Default for Limits {
             deadline: None,
             file_system: true,
             root: None,
+            halt_on_size: false,
         }
     }
 }
@@ -251,6 +256,16 @@ impl Interp {
     pub fn next_pipeline_id(&mut self) -> u64 {
         self.next_pipeline += 1;
         self.next_pipeline
+    }
+
+    /// A size limit's error: it ends the statement, or the whole command
+    /// where the session says so ([`Limits::halt_on_size`]).
+    pub fn size_limit(&self, rec: ErrorRecord) -> Flow {
+        if self.limits.halt_on_size {
+            Flow::Halt(Rc::new(rec))
+        } else {
+            Flow::error(rec)
+        }
     }
 
     /// Called in loops and between pipeline objects: honours Ctrl-C and the

@@ -16,6 +16,7 @@ pub fn untrusted_limits(budget: Duration) -> Limits {
         deadline: Some(Instant::now() + budget),
         file_system: false,
         root: None,
+        halt_on_size: true,
     }
 }
 

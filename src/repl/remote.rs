@@ -80,7 +80,8 @@ pub fn run(mut remote: Remote, cancel: Arc<AtomicBool>) -> i32 {
                 let Ok(mut r) = remote.lock() else {
                     return LOST;
                 };
-                let width = host.width;
+                // The terminal may have been resized since the last line.
+                let width = lyncsh::host::terminal_width().unwrap_or(host.width);
                 let done = r.invoke(&line, &[], width, &cancel, |s, t| host.write(s, t));
                 match done {
                     Ok(f) if f.exited => return f.exit_code(true),

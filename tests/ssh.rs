@@ -433,6 +433,18 @@ fn remote_scripts_may_not_use_the_file_system() {
         "{}",
         r.stderr
     );
+    // Nor run programs or script files of the server.
+    for script in ["/bin/ls /", "& /bin/sh -c 'echo hi'", ". /etc/profile"] {
+        let r = s.exec("admin", script);
+        assert_eq!(r.code, Some(1), "{script}");
+        assert_eq!(r.stdout, "", "{script}");
+        assert!(
+            r.stderr
+                .contains("Running script files or programs is not allowed in this session."),
+            "{script}: {}",
+            r.stderr
+        );
+    }
 }
 
 #[test]

@@ -788,12 +788,29 @@ impl Interp {
     pub fn load_script(&mut self, path: &std::path::Path) -> Res<Rc<ScriptBlockAst>> {
         if !self.limits.file_system {
             return Err(Flow::error(ErrorRecord::new(
-                "Running script files is not allowed in this session.",
+                "Running script files or programs is not allowed in this session.",
                 "ScriptFilesNotAllowed",
                 ErrorCategory::PermissionDenied,
             )));
         }
         crate::commands::check_path(self, path).map_err(Flow::error)?;
+        let is_script = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ps1"));
+        if !is_script && path.is_file() {
+            // Only scripts: starting other programs is outside this shell.
+            return Err(Flow::error(
+                ErrorRecord::new(
+                    format!(
+                        "Cannot run '{}': lyncsh runs PowerShell scripts (.ps1) and cmdlets, not other programs.",
+                        path.display()
+                    ),
+                    "NativeCommandNotSupported",
+                    ErrorCategory::ResourceUnavailable,
+                )
+                .with_target(Value::from(path.display().to_string())),
+            ));
+        }
         let text = std::fs::read_to_string(path).map_err(|e| {
             Flow::error(ErrorRecord::new(
                 format!("Cannot read script file '{}': {e}", path.display()),

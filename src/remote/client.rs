@@ -318,7 +318,7 @@ impl Remote {
     }
 
     fn hello(&mut self) -> Result<(), ClientError> {
-        match self.next_line(Some(CONNECT_TIME))? {
+        match self.next_line(CONNECT_TIME)? {
             Some(v) if v["op"] == "hello" => {
                 self.roles = v["roles"]
                     .as_array()
@@ -336,15 +336,12 @@ impl Remote {
         }
     }
 
-    /// The next line from the server; `None` on timeout.
-    fn next_line(&mut self, wait: Option<Duration>) -> Result<Option<J>, ClientError> {
-        let got = match wait {
-            Some(d) => match self.incoming.recv_timeout(d) {
-                Ok(x) => x,
-                Err(mpsc::RecvTimeoutError::Timeout) => return Ok(None),
-                Err(mpsc::RecvTimeoutError::Disconnected) => Incoming::Closed,
-            },
-            None => self.incoming.recv().unwrap_or(Incoming::Closed),
+    /// The next line from the server; `None` when `wait` passes first.
+    fn next_line(&mut self, wait: Duration) -> Result<Option<J>, ClientError> {
+        let got = match self.incoming.recv_timeout(wait) {
+            Ok(x) => x,
+            Err(mpsc::RecvTimeoutError::Timeout) => return Ok(None),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Incoming::Closed,
         };
         match got {
             Incoming::Line(v) => Ok(Some(v)),
@@ -392,7 +389,7 @@ impl Remote {
                 cancelled = true;
                 self.send(&json!({"op": "cancel", "id": id}))?;
             }
-            let Some(v) = self.next_line(Some(Duration::from_millis(50)))? else {
+            let Some(v) = self.next_line(Duration::from_millis(50))? else {
                 continue;
             };
             if v["id"].as_u64() != Some(id) && v["id"].as_u64() != Some(0) {
@@ -431,7 +428,7 @@ impl Remote {
             if left.is_zero() {
                 return Ok(Completion::default());
             }
-            let Some(v) = self.next_line(Some(left))? else {
+            let Some(v) = self.next_line(left)? else {
                 return Ok(Completion::default());
             };
             if v["id"].as_u64() != Some(id) {
@@ -452,7 +449,7 @@ impl Remote {
         self.send(&json!({"id": id, "op": "invoke", "script": "(Get-Command).Name"}))?;
         let mut names = Vec::new();
         loop {
-            let Some(v) = self.next_line(Some(CONNECT_TIME))? else {
+            let Some(v) = self.next_line(CONNECT_TIME)? else {
                 return Ok(names);
             };
             if v["id"].as_u64() != Some(id) {

@@ -433,6 +433,26 @@ fn remote_scripts_may_not_use_the_file_system() {
         "{}",
         r.stderr
     );
+    // Redirections are file writes too.
+    let target = s.dir.path("share/out.txt");
+    for script in [
+        format!("Write-Error 'x' 2> '{}'", target.display()),
+        format!("Write-Error 'x' 2>> '{}'", target.display()),
+        format!("'x' *> '{}'", target.display()),
+        format!("'x' > '{}'", target.display()),
+    ] {
+        let r = s.exec("admin", &script);
+        assert_eq!(r.code, Some(1), "{script}");
+        assert!(
+            r.stderr.contains(&format!(
+                "Access to '{}' is denied: this session may not use the file system.",
+                target.display()
+            )),
+            "{script}: {}",
+            r.stderr
+        );
+        assert!(!target.exists(), "{script} wrote the file");
+    }
     // Nor run programs or script files of the server.
     for script in ["/bin/ls /", "& /bin/sh -c 'echo hi'", ". /etc/profile"] {
         let r = s.exec("admin", script);
@@ -461,6 +481,7 @@ fn an_account_may_be_given_one_directory() {
     .expect("csv");
     // A link inside the directory that leads out of it.
     std::os::unix::fs::symlink(s.dir.path("authorized_keys"), share.join("keys")).expect("link");
+    std::os::unix::fs::symlink("/etc", share.join("etc")).expect("dir link");
     // Relative paths start in the directory; files in it can be read and written.
     let r = s.exec(
         "admin",
@@ -485,6 +506,11 @@ fn an_account_may_be_given_one_directory() {
             "Set-Location ..; Get-Content store.db",
             real.parent().expect("parent").display().to_string(),
         ),
+        // A wildcard that walks through the link is held to the rule too.
+        (
+            "Get-Content e*/hostname",
+            format!("{}/etc/hostname", real.display()),
+        ),
     ] {
         let r = s.exec("admin", script);
         assert_eq!(r.code, Some(1), "{script}");
@@ -497,6 +523,9 @@ fn an_account_may_be_given_one_directory() {
             r.stderr
         );
     }
+    // Listing does not enter the linked directory.
+    let r = s.exec("admin", "(Get-ChildItem -Recurse).Name -join ','");
+    assert_eq!(r.stdout, "etc,keys,out.txt,users.csv\n", "{}", r.stderr);
     // Another account has no directory at all.
     let r = s.exec("viewer", "Get-Content users.csv");
     assert_eq!(r.code, Some(1));

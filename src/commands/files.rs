@@ -414,6 +414,11 @@ fn expand(cx: &Cx, pattern: &str, literal: bool) -> Result<Option<Vec<PathBuf>>,
         current = next;
     }
     current.retain(|p| p.exists());
+    // A wildcard can walk through a link out of an allowed directory:
+    // each match is held to the session's rule, not only the pattern.
+    for p in &current {
+        check_path(cx.it, p)?;
+    }
     Ok(Some(current))
 }
 
@@ -1162,7 +1167,14 @@ impl Listing {
         }
         if self.recurse && self.depth.is_none_or(|d| level < d) {
             for d in &dirs {
-                self.list(cx, &dir.join(d), &child_rel(d), level + 1)?;
+                let sub = dir.join(d);
+                // As pwsh does without -FollowSymlink: a linked directory
+                // is listed, not entered (it may lead anywhere, even to an
+                // ancestor, or out of a session's allowed directory).
+                if std::fs::symlink_metadata(&sub).is_ok_and(|m| m.file_type().is_symlink()) {
+                    continue;
+                }
+                self.list(cx, &sub, &child_rel(d), level + 1)?;
             }
         }
         Ok(())

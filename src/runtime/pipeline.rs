@@ -684,13 +684,16 @@ impl Interp {
     }
 
     /// Evaluates a redirection target; `None` means `$null`.
+    /// Where a redirection writes (`None`: to `$null`); checked against
+    /// what the session may write, like every file cmdlet.
     fn redirect_path(&mut self, e: &Expr) -> Res<Option<PathBuf>> {
         let v = self.eval(e)?;
         if v.is_null() {
             return Ok(None);
         }
-        let s = v.to_string();
-        Ok(Some(self.resolve_path(&s)))
+        let path = self.resolve_path(&v.to_string());
+        crate::commands::check_path(self, &path).map_err(|rec| self.at(rec, e.span))?;
+        Ok(Some(path))
     }
 
     pub fn resolve_path(&self, s: &str) -> PathBuf {

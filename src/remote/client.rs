@@ -17,6 +17,7 @@ use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use russh::{ChannelMsg, ChannelWriteHalf, Disconnect};
 use serde_json::{Value as J, json};
 
+use crate::complete::{Completion, Item};
 use crate::host::Stream;
 
 /// Longest wait for the TCP connection and key exchange.
@@ -249,21 +250,6 @@ impl Finished {
     }
 }
 
-/// One completion offered by the server, in byte offsets of the line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suggestion {
-    pub value: String,
-    pub description: Option<String>,
-    pub space: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Completion {
-    pub start: usize,
-    pub end: usize,
-    pub items: Vec<Suggestion>,
-}
-
 /// An open `lyncsh` subsystem session.
 pub struct Remote {
     rt: tokio::runtime::Runtime,
@@ -414,7 +400,8 @@ impl Remote {
         }
     }
 
-    /// Asks the server to complete `line` at byte offset `pos`. An empty
+    /// Asks the server to complete `line` at byte offset `pos`; the answer
+    /// is the local engine's shape, in byte offsets. An empty
     /// answer when the server is slow: the editor must stay responsive.
     pub fn complete(&mut self, line: &str, pos: usize) -> Result<Completion, ClientError> {
         let pos = floor_boundary(line, pos);
@@ -615,7 +602,7 @@ fn completion_of(line: &str, v: &J) -> Completion {
         .map(|m| {
             m.iter()
                 .filter_map(|x| {
-                    Some(Suggestion {
+                    Some(Item {
                         value: x["text"].as_str()?.to_string(),
                         description: x["description"].as_str().map(str::to_string),
                         space: x["space"].as_bool().unwrap_or(true),

@@ -2,6 +2,7 @@
 //! (`lyncsh::complete`) over the shared snapshot, its items turned into
 //! suggestions.
 
+use lyncsh::complete::Completion;
 use reedline::{Completer, Span, Suggestion};
 
 use super::Shared;
@@ -15,19 +16,23 @@ impl Completer for ScriptCompleter {
         let Ok(snap) = self.shared.lock() else {
             return Vec::new();
         };
-        let c = lyncsh::complete::complete(&snap, line, pos);
-        let span = Span::new(c.start, c.end);
-        c.items
-            .into_iter()
-            .map(|i| Suggestion {
-                value: i.value,
-                description: i.description,
-                span,
-                append_whitespace: i.space,
-                ..Default::default()
-            })
-            .collect()
+        suggestions(lyncsh::complete::complete(&snap, line, pos))
     }
+}
+
+/// A completion, local or from a server, as reedline's suggestions.
+pub fn suggestions(c: Completion) -> Vec<Suggestion> {
+    let span = Span::new(c.start, c.end);
+    c.items
+        .into_iter()
+        .map(|i| Suggestion {
+            value: i.value,
+            description: i.description,
+            span,
+            append_whitespace: i.space,
+            ..Default::default()
+        })
+        .collect()
 }
 
 #[cfg(test)]

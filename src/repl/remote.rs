@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use lyncsh::host::{ConsoleHost, Host};
 use lyncsh::remote::client::Remote;
-use reedline::{Completer, Signal, Span, Suggestion};
+use reedline::{Completer, Signal, Suggestion};
 
 use lyncsh::complete::{CommandEntry, Snapshot};
 
@@ -26,20 +26,10 @@ impl Completer for RemoteCompleter {
         let Ok(mut remote) = self.remote.lock() else {
             return Vec::new();
         };
-        let Ok(c) = remote.complete(line, pos) else {
-            return Vec::new();
-        };
-        let span = Span::new(c.start, c.end);
-        c.items
-            .into_iter()
-            .map(|i| Suggestion {
-                value: i.value,
-                description: i.description,
-                span,
-                append_whitespace: i.space,
-                ..Default::default()
-            })
-            .collect()
+        remote
+            .complete(line, pos)
+            .map(super::completer::suggestions)
+            .unwrap_or_default()
     }
 }
 

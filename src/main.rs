@@ -87,37 +87,62 @@ fn run(argv: Vec<String>) -> i32 {
     let mut it = Interp::new(Box::new(ConsoleHost::new(interactive)));
     it.store_path = cli.store.clone();
 
+    match job(&cli, stdin_tty) {
+        Err(code) => code,
+        Ok(Job::Command(text)) => {
+            let src = Rc::new(Source::new(None, text));
+            it.run_text(src, Vec::new()).exit_code(true)
+        }
+        Ok(Job::File { path, text }) => {
+            let abs = std::fs::canonicalize(&path).unwrap_or(path);
+            let src = Rc::new(Source::new(Some(abs), text));
+            it.run_text(src, cli_args(&cli.script_args))
+                .exit_code(false)
+        }
+        Ok(Job::Interactive) => repl::run(&mut it, cli.no_profile),
+    }
+}
+
+/// What the command line asks a session to run, local or remote alike.
+enum Job {
+    /// -Command, or a script on standard input: -Command's exit status.
+    Command(String),
+    /// -File: the script's arguments bind to its param(); -File's status.
+    File { path: PathBuf, text: String },
+    /// Nothing given at a terminal: the interactive shell.
+    Interactive,
+}
+
+/// Reads the script the command line names; `Err` is the exit status
+/// after the reason was printed.
+fn job(cli: &Cli, stdin_tty: bool) -> Result<Job, i32> {
     if let Some(cmd) = &cli.command {
-        let src = Rc::new(Source::new(None, cmd.clone()));
-        return it.run_text(src, Vec::new()).exit_code(true);
+        return Ok(Job::Command(cmd.clone()));
     }
     if let Some(path) = &cli.file {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        return match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Job::File {
+                path: path.clone(),
+                text,
+            }),
             Err(e) => {
                 eprintln!(
                     "The argument '{}' is not recognized as the name of a script file: {e}.",
                     path.display()
                 );
-                return 64;
+                Err(64)
             }
         };
-        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        let src = Rc::new(Source::new(Some(abs), text));
-        return it
-            .run_text(src, cli_args(&cli.script_args))
-            .exit_code(false);
     }
     if cli.stdin || !stdin_tty {
         let mut text = String::new();
         if let Err(e) = std::io::stdin().read_to_string(&mut text) {
             eprintln!("lyncsh: cannot read standard input: {e}");
-            return 74;
+            return Err(74);
         }
-        let src = Rc::new(Source::new(None, text));
-        return it.run_text(src, Vec::new()).exit_code(true);
+        return Ok(Job::Command(text));
     }
-    repl::run(&mut it, cli.no_profile)
+    Ok(Job::Interactive)
 }
 
 /// `lyncsh -HostName`: the same front doors (-Command, -File, standard
@@ -152,28 +177,11 @@ fn remote(cli: &Cli) -> i32 {
     if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)) {
         eprintln!("lyncsh: Ctrl-C cannot be caught: {e}");
     }
-    let (script, args, command_mode) = if let Some(cmd) = &cli.command {
-        (cmd.clone(), Vec::new(), true)
-    } else if let Some(path) = &cli.file {
-        match std::fs::read_to_string(path) {
-            Ok(text) => (text, cli.script_args.clone(), false),
-            Err(e) => {
-                eprintln!(
-                    "The argument '{}' is not recognized as the name of a script file: {e}.",
-                    path.display()
-                );
-                return 64;
-            }
-        }
-    } else if cli.stdin || !std::io::stdin().is_terminal() {
-        let mut text = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            eprintln!("lyncsh: cannot read standard input: {e}");
-            return 74;
-        }
-        (text, Vec::new(), true)
-    } else {
-        return repl::remote::run(remote, cancel);
+    let (script, args, command_mode) = match job(cli, std::io::stdin().is_terminal()) {
+        Err(code) => return code,
+        Ok(Job::Command(text)) => (text, Vec::new(), true),
+        Ok(Job::File { text, .. }) => (text, cli.script_args.clone(), false),
+        Ok(Job::Interactive) => return repl::remote::run(remote, cancel),
     };
     let mut host = ConsoleHost::new(false);
     let width = host.width;

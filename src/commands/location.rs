@@ -81,7 +81,7 @@ fn checked(cx: &Cx, args: &Args) -> Result<Option<PathBuf>, ErrorRecord> {
         return Ok(None);
     };
     let path = if given.is_empty() || given == "~" {
-        PathBuf::from(cx.it.env.get("HOME").cloned().unwrap_or_default())
+        cx.it.home()
     } else {
         resolve(cx, &given)
     };
@@ -127,7 +127,7 @@ impl Processor for SetLocation {
         // script goes on in the directory it was in.
         let path = match destination(cx, args) {
             Ok(Some(p)) => p,
-            Ok(None) => PathBuf::from(cx.it.env.get("HOME").cloned().unwrap_or_default()),
+            Ok(None) => cx.it.home(),
             Err(e) => return cx.error(e),
         };
         cx.it.cwd = path;

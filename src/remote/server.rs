@@ -205,6 +205,25 @@ impl Drop for SessionSlot {
     }
 }
 
+impl Conn {
+    /// Lets `user` in when `proof` (the key or the password) holds and the
+    /// account has a role. Both read files or hash, so they run off the
+    /// async threads.
+    async fn admit(&mut self, user: &str, proof: impl FnOnce() -> bool + Send + 'static) -> Auth {
+        let store = self.shared.opts.store.clone();
+        let account = user.to_string();
+        let ok = tokio::task::spawn_blocking(move || proof() && has_role(&store, &account))
+            .await
+            .unwrap_or(false);
+        if ok {
+            self.user = Some(user.to_string());
+            Auth::Accept
+        } else {
+            Auth::reject()
+        }
+    }
+}
+
 impl russh::server::Handler for Conn {
     type Error = russh::Error;
 
@@ -227,40 +246,20 @@ impl russh::server::Handler for Conn {
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
         let path = self.shared.opts.authorized_keys.clone();
-        let store = self.shared.opts.store.clone();
         let key = key.public_key.clone();
-        let account = user.to_string();
-        let ok = tokio::task::spawn_blocking(move || {
-            authorized(&path, &key) && has_role(&store, &account)
-        })
-        .await
-        .unwrap_or(false);
-        if ok {
-            self.user = Some(user.to_string());
-            Ok(Auth::Accept)
-        } else {
-            Ok(Auth::reject())
-        }
+        Ok(self.admit(user, move || authorized(&path, &key)).await)
     }
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
         let Some(path) = self.shared.opts.passwords.clone() else {
             return Ok(Auth::reject());
         };
-        let store = self.shared.opts.store.clone();
         let (account, password) = (user.to_string(), password.to_string());
-        // Hashing is slow on purpose: off the async threads.
-        let ok = tokio::task::spawn_blocking(move || {
-            super::passwords::check(&path, &account, &password) && has_role(&store, &account)
-        })
-        .await
-        .unwrap_or(false);
-        if ok {
-            self.user = Some(user.to_string());
-            Ok(Auth::Accept)
-        } else {
-            Ok(Auth::reject())
-        }
+        Ok(self
+            .admit(user, move || {
+                super::passwords::check(&path, &account, &password)
+            })
+            .await)
     }
 
     async fn channel_open_session(

@@ -696,9 +696,14 @@ impl Interp {
         Ok(Some(path))
     }
 
+    /// The session's home directory (`$env:HOME`), where `~` leads.
+    pub fn home(&self) -> PathBuf {
+        PathBuf::from(self.env.get("HOME").cloned().unwrap_or_default())
+    }
+
     pub fn resolve_path(&self, s: &str) -> PathBuf {
         let p = if let Some(rest) = s.strip_prefix("~/") {
-            PathBuf::from(self.env.get("HOME").cloned().unwrap_or_default()).join(rest)
+            self.home().join(rest)
         } else {
             PathBuf::from(s)
         };

@@ -283,18 +283,8 @@ impl Parser<'_> {
                 let idx = self.pipeline_or_assign()?;
                 self.skip_nl();
                 self.leave();
-                if self.peek() != b']' {
-                    if self.eof() {
-                        return Err(self.unclosed(
-                            open,
-                            1,
-                            "Missing ']' after array index expression.",
-                            "MissingEndSquareBracket",
-                        ));
-                    }
-                    return Err(self.err_at(self.pos, "Missing ']' after array index expression."));
-                }
-                self.pos += 1;
+                let msg = "Missing ']' after array index expression.";
+                self.require(b']', msg, msg, "MissingEndSquareBracket", open)?;
                 e = Expr {
                     kind: ExprKind::Index {
                         target: Box::new(e),
@@ -388,18 +378,8 @@ impl Parser<'_> {
             }
         }
         self.leave();
-        if self.peek() != b')' {
-            if self.eof() {
-                return Err(self.unclosed(
-                    open,
-                    1,
-                    "Missing closing ')' in method call.",
-                    "MissingEndParenthesisInMethodCall",
-                ));
-            }
-            return Err(self.err_at(self.pos, "Missing closing ')' in method call."));
-        }
-        self.pos += 1;
+        let msg = "Missing closing ')' in method call.";
+        self.require(b')', msg, msg, "MissingEndParenthesisInMethodCall", open)?;
         Ok(args)
     }
 

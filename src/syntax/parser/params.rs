@@ -69,17 +69,8 @@ impl Parser<'_> {
         }
         self.pos += 1;
         self.skip_ws();
-        if self.peek() != b']' {
-            if self.eof() {
-                return Err(self.incomplete(
-                    "Missing ']' after attribute.",
-                    "MissingEndSquareBracket",
-                    start,
-                ));
-            }
-            return Err(self.err_at(self.pos, "Missing ']' after attribute."));
-        }
-        self.pos += 1;
+        let msg = "Missing ']' after attribute.";
+        self.require(b']', msg, msg, "MissingEndSquareBracket", start)?;
         Ok(Some((name, args)))
     }
 

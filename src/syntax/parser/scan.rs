@@ -184,6 +184,27 @@ impl Parser<'_> {
         }
     }
 
+    /// Consumes `want` where the parser stands, or fails: at the end of
+    /// the input with an incomplete error at `at` (`eof_msg`), so that the
+    /// REPL reads on; elsewhere with `msg` where the parser stands.
+    pub(super) fn require(
+        &mut self,
+        want: u8,
+        msg: &str,
+        eof_msg: &str,
+        id: &'static str,
+        at: usize,
+    ) -> R<()> {
+        if self.peek() == want {
+            self.pos += 1;
+            return Ok(());
+        }
+        if self.eof() {
+            return Err(self.unclosed(at, 1, eof_msg, id));
+        }
+        Err(self.err_at(self.pos, msg))
+    }
+
     /// Consumes the closing `close` of something opened at `open`.
     fn close_delim(
         &mut self,

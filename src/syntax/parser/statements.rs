@@ -101,18 +101,14 @@ impl Parser<'_> {
     /// `{ statements }`
     pub(super) fn block(&mut self) -> R<Block> {
         self.skip_ws();
-        if self.peek() != b'{' {
-            if self.eof() {
-                return Err(self.incomplete(
-                    "Missing statement block.",
-                    "MissingStatementBlock",
-                    self.b.len(),
-                ));
-            }
-            return Err(self.err_at(self.pos, "Missing opening '{' of a statement block."));
-        }
         let open = self.pos;
-        self.pos += 1;
+        self.require(
+            b'{',
+            "Missing opening '{' of a statement block.",
+            "Missing statement block.",
+            "MissingStatementBlock",
+            self.b.len(),
+        )?;
         self.enter()?;
         let stmts = self.statements(Some(b'}'))?;
         self.leave();
@@ -223,18 +219,9 @@ impl Parser<'_> {
             params = Some(list);
             self.skip_nl();
         }
-        if self.peek() != b'{' {
-            if self.eof() {
-                return Err(self.incomplete(
-                    "Missing function body in function declaration.",
-                    "MissingFunctionBody",
-                    self.b.len(),
-                ));
-            }
-            return Err(self.err_at(self.pos, "Missing function body in function declaration."));
-        }
         let open = self.pos;
-        self.pos += 1;
+        let msg = "Missing function body in function declaration.";
+        self.require(b'{', msg, msg, "MissingFunctionBody", self.b.len())?;
         self.enter()?;
         let mut body = self.script_body(Some(b'}'), open)?;
         self.leave();
@@ -532,18 +519,15 @@ impl Parser<'_> {
         }
         let subject = self.condition("switch")?;
         self.skip_nl();
-        if self.peek() != b'{' {
-            if self.eof() {
-                return Err(self.incomplete(
-                    "Missing '{' in switch statement.",
-                    "MissingCurlyBraceInSwitchStatement",
-                    self.b.len(),
-                ));
-            }
-            return Err(self.err_at(self.pos, "Missing '{' in switch statement."));
-        }
         let open = self.pos;
-        self.pos += 1;
+        let msg = "Missing '{' in switch statement.";
+        self.require(
+            b'{',
+            msg,
+            msg,
+            "MissingCurlyBraceInSwitchStatement",
+            self.b.len(),
+        )?;
         self.enter()?;
         let mut clauses = Vec::new();
         let mut default = None;

@@ -120,6 +120,8 @@ impl Store {
             why: e.to_string(),
         })?;
         conn.busy_timeout(BUSY_WAIT)?;
+        // The file exists now: its one name keys the lock and the check.
+        let key = key_of(path);
         if exists {
             // Look before writing anything: a foreign or damaged file must
             // stay exactly as it is.
@@ -136,7 +138,7 @@ impl Store {
             if app != APPLICATION_ID {
                 return Err(StoreError::Foreign(path.to_path_buf()));
             }
-            if !CHECKED.lock().contains(&key_of(path)) {
+            if !CHECKED.lock().contains(&key) {
                 let check: String = conn
                     .query_row("PRAGMA quick_check", [], |r| r.get(0))
                     .map_err(|e| damaged(path, e))?;
@@ -161,7 +163,6 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let key = key_of(path);
         let writers = WRITERS.lock().entry(key.clone()).or_default().clone();
         let mut store = Store {
             conn,

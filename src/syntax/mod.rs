@@ -3,8 +3,10 @@
 //! and errors that know their line and column.
 
 pub mod ast;
+pub mod build;
 pub mod check;
 pub mod error;
+mod grammar;
 pub mod literals;
 pub mod parser;
 pub mod source;

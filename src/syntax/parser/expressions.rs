@@ -582,7 +582,7 @@ pub(crate) fn is_operator_name(name: &str) -> bool {
     op_by_name(name).is_some() || matches!(name, "not" | "bnot" | "join" | "split")
 }
 
-pub(super) fn op_by_name(name: &str) -> Option<BinOp> {
+pub(crate) fn op_by_name(name: &str) -> Option<BinOp> {
     let cmp = |s: &str| -> Option<CmpOp> {
         Some(match s {
             "eq" => CmpOp::Eq,

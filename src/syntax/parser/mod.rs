@@ -15,9 +15,9 @@ mod scan;
 mod statements;
 mod words;
 
-pub(crate) use expressions::is_operator_name;
-use params::AttrArg;
-use words::var_ref;
+pub(crate) use expressions::{is_operator_name, op_by_name};
+pub(crate) use params::{AttrArg, apply_attribute};
+pub(crate) use words::{finish_expandable, var_ref};
 
 use std::rc::Rc;
 

@@ -137,14 +137,14 @@ impl Parser<'_> {
     }
 }
 
-pub(super) enum AttrArg {
+pub(crate) enum AttrArg {
     Named(String, Option<Expr>),
     Positional(Expr),
 }
 
 /// Reads `[Parameter(...)]`, `[Validate*(...)]`, `[Alias(...)]`. Returns
 /// whether the attribute makes the function advanced.
-pub(super) fn apply_attribute(name: &str, args: Vec<AttrArg>, pd: &mut ParamDecl) -> bool {
+pub(crate) fn apply_attribute(name: &str, args: Vec<AttrArg>, pd: &mut ParamDecl) -> bool {
     let lower = name.to_ascii_lowercase();
     let lower = lower
         .strip_prefix("system.management.automation.")

@@ -368,7 +368,7 @@ impl Parser<'_> {
     }
 }
 
-pub(super) fn finish_expandable(mut parts: Vec<StrPart>, lit: String) -> ExprKind {
+pub(crate) fn finish_expandable(mut parts: Vec<StrPart>, lit: String) -> ExprKind {
     if parts.is_empty() {
         return ExprKind::Const(Value::from(lit));
     }
@@ -378,7 +378,7 @@ pub(super) fn finish_expandable(mut parts: Vec<StrPart>, lit: String) -> ExprKin
     ExprKind::Expandable(parts)
 }
 
-pub(super) fn var_ref(name: &str, scope: VarScope, span: Span) -> VarRef {
+pub(crate) fn var_ref(name: &str, scope: VarScope, span: Span) -> VarRef {
     let key = name.to_ascii_lowercase();
     let special = if matches!(scope, VarScope::Any | VarScope::Global) {
         match key.as_str() {

@@ -1,0 +1,225 @@
+//! Pipelines and command mode: command names, parameters, arguments
+//! (bare words that may embed variables), redirections.
+
+use super::*;
+use crate::syntax::literals::escape_char;
+
+impl Builder<'_> {
+    pub(super) fn pipeline(&self, pair: Pair<Rule>) -> R<Pipeline> {
+        let span = span_of(&pair);
+        let mut elements = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::command => elements.push(PipeElement::Command(Box::new(self.command(p)?))),
+                _ => {
+                    let mut inner = p.into_inner();
+                    let Some(e) = inner.next() else {
+                        return Err(ParseError::internal(self.src, span));
+                    };
+                    let expr = self.expression(e)?;
+                    let mut redirs = Vec::new();
+                    for r in inner {
+                        redirs.push(self.redirection(r)?);
+                    }
+                    elements.push(PipeElement::Expr { expr, redirs });
+                }
+            }
+        }
+        Ok(Pipeline { elements, span })
+    }
+
+    fn command(&self, pair: Pair<Rule>) -> R<CommandCall> {
+        let span = span_of(&pair);
+        let mut invoke = InvokeKind::Plain;
+        let mut name = None;
+        let mut name_span = span;
+        let mut elements = Vec::new();
+        let mut redirs = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::call_op => {
+                    invoke = if p.as_str() == "&" {
+                        InvokeKind::Call
+                    } else {
+                        InvokeKind::DotSource
+                    }
+                }
+                Rule::postfix_expr if name.is_none() => {
+                    name_span = span_of(&p);
+                    name = Some(CommandName::Expr(self.postfix_expr(p)?));
+                }
+                Rule::bare_word if name.is_none() => {
+                    name_span = span_of(&p);
+                    name = Some(CommandName::Literal(Rc::from(self.bare_word_text(&p))));
+                }
+                Rule::redirection => redirs.push(self.redirection(p)?),
+                Rule::stop_parsing => {
+                    let rest = p.as_str()[3..].trim();
+                    elements.push(CommandElement::Arg(const_str(rest, span_of(&p))));
+                }
+                Rule::parameter => {
+                    let pspan = span_of(&p);
+                    let mut inner = p.into_inner();
+                    let pname: Rc<str> = Rc::from(inner.next().map(|n| n.as_str()).unwrap_or(""));
+                    let value = inner.next().map(|a| self.argument(a)).transpose()?;
+                    elements.push(CommandElement::Param {
+                        name: pname,
+                        value,
+                        span: pspan,
+                    });
+                }
+                Rule::splat => elements.push(CommandElement::Splat(var_ref(
+                    &p.as_str()[1..],
+                    VarScope::Any,
+                    span_of(&p),
+                ))),
+                _ => elements.push(CommandElement::Arg(self.argument(p)?)),
+            }
+        }
+        let Some(name) = name else {
+            return Err(ParseError::internal(self.src, span));
+        };
+        Ok(CommandCall {
+            invoke,
+            name,
+            elements,
+            redirs,
+            span,
+            name_span,
+        })
+    }
+
+    /// A command argument: one value, or several joined by commas.
+    pub(super) fn argument(&self, pair: Pair<Rule>) -> R<Expr> {
+        let span = span_of(&pair);
+        let mut items = Vec::new();
+        for p in pair.into_inner() {
+            items.push(self.arg_primary(p)?);
+        }
+        if items.len() == 1
+            && let Some(e) = items.pop()
+        {
+            return Ok(e);
+        }
+        Ok(Expr {
+            kind: ExprKind::Array(items),
+            span,
+        })
+    }
+
+    fn arg_primary(&self, pair: Pair<Rule>) -> R<Expr> {
+        match pair.as_rule() {
+            Rule::bare_argument => self.bare_argument(pair),
+            _ => self.postfix_expr(pair),
+        }
+    }
+
+    /// A bare word, possibly with variables in it: c:\logs\$name.txt
+    fn bare_argument(&self, pair: Pair<Rule>) -> R<Expr> {
+        let span = span_of(&pair);
+        let mut parts: Vec<StrPart> = Vec::new();
+        let mut lit = String::new();
+        let mut any_var = false;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::variable => {
+                    if !lit.is_empty() {
+                        parts.push(StrPart::Lit(Rc::from(std::mem::take(&mut lit))));
+                    }
+                    parts.push(StrPart::Var(self.variable(&p)?));
+                    any_var = true;
+                }
+                Rule::sub_expression => {
+                    if !lit.is_empty() {
+                        parts.push(StrPart::Lit(Rc::from(std::mem::take(&mut lit))));
+                    }
+                    parts.push(StrPart::Sub(self.sub_statements(p)?));
+                    any_var = true;
+                }
+                _ => unescape_into(p.as_str(), &mut lit),
+            }
+        }
+        if !any_var {
+            return Ok(Expr {
+                kind: ExprKind::Bare(Rc::from(lit)),
+                span,
+            });
+        }
+        if !lit.is_empty() {
+            parts.push(StrPart::Lit(Rc::from(lit)));
+        }
+        Ok(Expr {
+            kind: ExprKind::Expandable(parts),
+            span,
+        })
+    }
+
+    /// The text of a command-mode word, backtick escapes applied.
+    pub(super) fn bare_word_text(&self, pair: &Pair<Rule>) -> String {
+        let mut out = String::new();
+        unescape_into(pair.as_str(), &mut out);
+        out
+    }
+
+    fn redirection(&self, pair: Pair<Rule>) -> R<Redirection> {
+        let span = span_of(&pair);
+        let mut from = RedirStream::Output;
+        let mut append = false;
+        let mut to = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::redir_stream => {
+                    from = match p.as_str() {
+                        "*" => RedirStream::All,
+                        "2" => RedirStream::Error,
+                        "3" => RedirStream::Warning,
+                        "4" => RedirStream::Verbose,
+                        "5" => RedirStream::Debug,
+                        "6" => RedirStream::Information,
+                        _ => RedirStream::Output,
+                    }
+                }
+                Rule::redir_merge => {
+                    if p.as_str() != "1" {
+                        return Err(self.err(
+                            Span::new(span.start as usize, p.as_span().start()),
+                            "Only '>&1' can merge streams; redirecting into another stream is not supported.",
+                        ));
+                    }
+                    to = Some(RedirTarget::Merge);
+                }
+                Rule::redir_append => append = true,
+                Rule::redir_word => {
+                    to = Some(RedirTarget::File {
+                        path: const_str(self.bare_word_text(&p), span_of(&p)),
+                        append,
+                    })
+                }
+                _ => {
+                    to = Some(RedirTarget::File {
+                        path: self.postfix_expr(p)?,
+                        append,
+                    })
+                }
+            }
+        }
+        match to {
+            Some(to) => Ok(Redirection { from, to, span }),
+            None => Err(ParseError::internal(self.src, span)),
+        }
+    }
+}
+
+/// Appends a command-mode word's text with its backtick escapes applied.
+fn unescape_into(text: &str, out: &mut String) {
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '`' {
+            if let Some(n) = chars.next() {
+                out.push(escape_char(n));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}

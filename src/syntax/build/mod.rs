@@ -1,0 +1,247 @@
+//! From the pairs of `grammar/powershell.pest` to the tree of `ast.rs`.
+//!
+//! The grammar decides what the text is; the builder reads each pair into
+//! its node and checks what a grammar cannot say well (a number that does
+//! not fit, a duplicate hash key, an unknown variable drive), with
+//! PowerShell's messages. Split by concern: `statements`, `commands`,
+//! `expressions`, `words` (strings, variables, numbers, type names).
+
+mod commands;
+mod expressions;
+mod statements;
+mod words;
+
+use std::rc::Rc;
+
+use pest::Parser as _;
+use pest::iterators::Pair;
+
+use super::ast::*;
+use super::error::ParseError;
+use super::grammar::{PsGrammar, Rule};
+use super::parser::{AttrArg, apply_attribute, var_ref};
+use super::source::Source;
+use crate::runtime::value::Value;
+
+type R<T> = Result<T, ParseError>;
+
+/// Parses a whole script with the pest grammar.
+pub fn parse_script_pest(source: Rc<Source>) -> R<Rc<ScriptBlockAst>> {
+    let text = source.text.as_str();
+    let mut pairs = match PsGrammar::parse(Rule::script, text) {
+        Ok(p) => p,
+        Err(e) => return Err(failure(&source, &e)),
+    };
+    let b = Builder { src: &source };
+    let Some(script) = pairs.next() else {
+        return Err(ParseError::internal(&source, Span::new(0, 0)));
+    };
+    let Some(body) = script
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::script_body)
+    else {
+        return Err(ParseError::internal(&source, Span::new(0, 0)));
+    };
+    b.script_body(body, Span::new(0, text.len()))
+}
+
+/// A pest failure in PowerShell's words: for now the position pest gave up
+/// at, as an unexpected token there.
+fn failure(source: &Rc<Source>, e: &pest::error::Error<Rule>) -> ParseError {
+    let at = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let text = source.text.as_str();
+    if at >= text.len() {
+        return ParseError {
+            incomplete: true,
+            error_id: "IncompleteParseException",
+            ..ParseError::at(
+                source,
+                Span::new(text.len(), text.len() + 1),
+                "The statement is not complete: more input was expected.".into(),
+            )
+        };
+    }
+    let rest = &text[at..];
+    let end = rest
+        .char_indices()
+        .find(|&(i, c)| {
+            c.is_whitespace() || (i > 0 && matches!(c, '(' | ')' | '{' | '}' | ';' | '|' | ','))
+        })
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
+    let end = if end == 0 {
+        rest.chars().next().map(char::len_utf8).unwrap_or(1)
+    } else {
+        end
+    };
+    ParseError {
+        error_id: "UnexpectedToken",
+        ..ParseError::at(
+            source,
+            Span::new(at, at + end),
+            format!(
+                "Unexpected token '{}' in expression or statement.",
+                &rest[..end]
+            ),
+        )
+    }
+}
+
+pub(super) struct Builder<'s> {
+    src: &'s Rc<Source>,
+}
+
+fn span_of(p: &Pair<Rule>) -> Span {
+    let s = p.as_span();
+    Span::new(s.start(), s.end())
+}
+
+impl Builder<'_> {
+    fn err(&self, span: Span, msg: impl Into<String>) -> ParseError {
+        ParseError::at(self.src, span, msg.into())
+    }
+
+    /// Attributes, `param()`, then named blocks or statements.
+    fn script_body(&self, pair: Pair<Rule>, span: Span) -> R<Rc<ScriptBlockAst>> {
+        let mut ast = ScriptBlockAst {
+            source: self.src.clone(),
+            span,
+            cmdlet_binding: false,
+            should_process: false,
+            params: None,
+            begin: None,
+            process: None,
+            end: None,
+        };
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::attribute => {
+                    let (name, args) = self.attribute(p)?;
+                    if name.eq_ignore_ascii_case("cmdletbinding") {
+                        ast.cmdlet_binding = true;
+                        ast.should_process = args.iter().any(|a| match a {
+                            AttrArg::Named(k, v) => {
+                                k.eq_ignore_ascii_case("SupportsShouldProcess")
+                                    && v.as_ref().is_none_or(
+                                        |e| !matches!(&e.kind, ExprKind::Const(c) if !c.is_true()),
+                                    )
+                            }
+                            AttrArg::Positional(_) => false,
+                        });
+                    }
+                }
+                Rule::param_block => {
+                    if let Some(list) = p.into_inner().find(|q| q.as_rule() == Rule::param_list) {
+                        let (params, advanced) = self.param_list(list)?;
+                        ast.cmdlet_binding |= advanced;
+                        ast.params = Some(params);
+                    }
+                }
+                Rule::named_blocks => {
+                    for nb in p.into_inner() {
+                        let mut inner = nb.into_inner();
+                        let (Some(kind), Some(block)) = (inner.next(), inner.next()) else {
+                            continue;
+                        };
+                        let block = self.block(block)?;
+                        match kind.as_str().to_ascii_lowercase().as_str() {
+                            "begin" => ast.begin = Some(block),
+                            "process" => ast.process = Some(block),
+                            "end" => ast.end = Some(block),
+                            _ => {}
+                        }
+                    }
+                }
+                Rule::statements => ast.end = Some(self.statements(p)?),
+                _ => {}
+            }
+        }
+        Ok(Rc::new(ast))
+    }
+
+    /// `{ script body }` as a script block literal or a function body.
+    fn script_block(&self, pair: Pair<Rule>) -> R<Rc<ScriptBlockAst>> {
+        let span = span_of(&pair);
+        match pair.into_inner().next() {
+            Some(body) => self.script_body(body, span),
+            None => Err(ParseError::internal(self.src, span)),
+        }
+    }
+
+    /// `[Name(args)]`
+    fn attribute(&self, pair: Pair<Rule>) -> R<(String, Vec<AttrArg>)> {
+        let mut name = String::new();
+        let mut args = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::attr_name => name = p.as_str().to_string(),
+                Rule::attr_named => {
+                    let mut inner = p.into_inner();
+                    let key = inner.next().map(|k| k.as_str().to_string());
+                    let value = inner.next().map(|v| self.arg_expr(v)).transpose()?;
+                    args.push(AttrArg::Named(key.unwrap_or_default(), value));
+                }
+                Rule::attr_flag => {
+                    let key = p.into_inner().next().map(|k| k.as_str().to_string());
+                    args.push(AttrArg::Named(key.unwrap_or_default(), None));
+                }
+                _ => args.push(AttrArg::Positional(self.arg_expr(p)?)),
+            }
+        }
+        Ok((name, args))
+    }
+
+    /// Parameter declarations; also whether an attribute makes the
+    /// function advanced.
+    fn param_list(&self, pair: Pair<Rule>) -> R<(Vec<ParamDecl>, bool)> {
+        let mut params = Vec::new();
+        let mut advanced = false;
+        for decl in pair.into_inner() {
+            let span = span_of(&decl);
+            let mut pd = ParamDecl {
+                name: var_ref(
+                    "",
+                    VarScope::Any,
+                    Span::new(span.start as usize, span.start as usize),
+                ),
+                type_name: None,
+                default: None,
+                mandatory: false,
+                position: None,
+                from_pipeline: false,
+                from_pipeline_by_name: false,
+                aliases: Vec::new(),
+                validate_set: None,
+                validate_range: None,
+                validate_not_null_or_empty: false,
+                validate_pattern: None,
+                validate_script: None,
+                span,
+            };
+            for p in decl.into_inner() {
+                match p.as_rule() {
+                    Rule::attribute => {
+                        let (name, args) = self.attribute(p)?;
+                        advanced |= apply_attribute(&name, args, &mut pd);
+                    }
+                    Rule::type_literal => pd.type_name = Some(self.type_name(&p)?),
+                    Rule::variable => pd.name = self.variable(&p)?,
+                    _ => pd.default = Some(self.arg_expr(p)?),
+                }
+            }
+            params.push(pd);
+        }
+        Ok((params, advanced))
+    }
+}
+
+/// Mirrors `Value::from` for the builder's string constants.
+fn const_str(s: impl Into<String>, span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Const(Value::from(s.into())),
+        span,
+    }
+}

@@ -51,6 +51,44 @@ fn scripts() -> Vec<(String, String)> {
         let text = std::fs::read_to_string(&path).expect("script is readable");
         out.push((path.display().to_string(), text));
     }
+    // Unfinished and wrong input the REPL and `lyncsh check` meet.
+    for text in [
+        "if ($a) {",
+        "foreach ($i in 1..3) { $i",
+        "'abc",
+        "\"abc",
+        "@'\nx",
+        "Get-X |",
+        "$a = ",
+        "@{ a = 1",
+        "function f {",
+        "$x.Foo(1,",
+        "if ($a) } ",
+        "$a = )",
+        "1 +* 2",
+        "foreach $i in 1 {}",
+        "switch -foo (1) {}",
+        "1 -eq",
+        "Get-X -Name:",
+        "Get-X 2>&2",
+        "$a, $b += 1",
+        "try { }",
+        "[int",
+        "[int$x",
+        "do { } x",
+        ":lbl Get-X",
+        "break 'x'",
+        "function ($a) {}",
+        "param($a $b)",
+        "$h = @{ a }",
+        "$x.",
+        "$x::",
+        "$x[]",
+        "é",
+        "Get-é -é é",
+    ] {
+        out.push((format!("snippet {text:?}"), text.to_string()));
+    }
     let bench = std::fs::read_to_string(root.join("benches/data/admin.ps1"))
         .expect("bench script is readable");
     out.push(("benches/data/admin.ps1".to_string(), bench));
@@ -69,8 +107,8 @@ fn outcome(
         Err(e) => {
             let (line, col) = e.line_col();
             format!(
-                "error {line}:{col} [{}..{}] incomplete={} {}",
-                e.span.start, e.span.end, e.incomplete, e.message
+                "error {line}:{col} [{}..{}] incomplete={} {} {}",
+                e.span.start, e.span.end, e.incomplete, e.error_id, e.message
             )
         }
     }
@@ -116,6 +154,59 @@ fn pest_grammar_builds_the_same_tree_as_the_hand_written_parser() {
             "{} of {} scripts differ between the two parsers",
             mismatches.len(),
             all.len()
+        );
+    }
+}
+
+/// Broken versions of every script: cut short after each line and after
+/// each opening bracket, quote or operator (what a REPL sees while the
+/// user types), and with one closing bracket or quote left out.
+fn broken(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, c) in text.char_indices() {
+        let cut = i + c.len_utf8();
+        if matches!(
+            c,
+            '\n' | '{' | '(' | '[' | '"' | '\'' | '|' | '=' | ',' | '@' | '$' | '-' | '+' | '`'
+        ) {
+            out.push(text[..cut].to_string());
+        }
+        if matches!(c, '}' | ')' | ']' | '"' | '\'') {
+            out.push(format!("{}{}", &text[..i], &text[cut..]));
+        }
+    }
+    out
+}
+
+#[test]
+fn broken_scripts_give_the_same_error_at_the_same_place() {
+    let mut total = 0;
+    let mut mismatches: Vec<(String, String, String)> = Vec::new();
+    for (name, text) in scripts() {
+        for variant in broken(&text) {
+            total += 1;
+            let hand = outcome(parse_script, &variant);
+            let pest = outcome(parse_script_pest, &variant);
+            if hand != pest {
+                mismatches.push((
+                    name.clone(),
+                    variant,
+                    format!(
+                        "  hand: {}\n  pest: {}",
+                        hand.lines().next().unwrap_or(""),
+                        pest.lines().next().unwrap_or("")
+                    ),
+                ));
+            }
+        }
+    }
+    if !mismatches.is_empty() {
+        for (name, variant, diff) in mismatches.iter().take(400) {
+            eprintln!("--- {name}: {variant:?}\n{diff}");
+        }
+        panic!(
+            "{} of {total} broken scripts differ between the two parsers",
+            mismatches.len()
         );
     }
 }

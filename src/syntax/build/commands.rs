@@ -10,6 +10,7 @@ impl Builder<'_> {
         let mut elements = Vec::new();
         for p in pair.into_inner() {
             match p.as_rule() {
+                Rule::pipe => {}
                 Rule::command => elements.push(PipeElement::Command(Box::new(self.command(p)?))),
                 _ => {
                     let mut inner = p.into_inner();

@@ -7,6 +7,7 @@
 //! `expressions`, `words` (strings, variables, numbers, type names).
 
 mod commands;
+mod errors;
 mod expressions;
 mod statements;
 mod words;
@@ -36,6 +37,9 @@ pub fn parse_script_pest(source: Rc<Source>) -> R<Rc<ScriptBlockAst>> {
     let Some(script) = pairs.next() else {
         return Err(ParseError::internal(&source, Span::new(0, 0)));
     };
+    if let Some(e) = errors::first_error(&b, &script) {
+        return Err(e);
+    }
     let Some(body) = script
         .into_inner()
         .find(|p| p.as_rule() == Rule::script_body)

@@ -252,23 +252,58 @@ impl Builder<'_> {
         let mut default = None;
         for p in inner {
             match p.as_rule() {
-                Rule::switch_flag => match p.as_str()[1..].to_ascii_lowercase().as_str() {
-                    "regex" => flags.regex = true,
-                    "wildcard" => flags.wildcard = true,
-                    "exact" => flags.exact = true,
-                    "casesensitive" => flags.case_sensitive = true,
-                    other => {
-                        return Err(self.err(
-                            span_of(&p),
-                            format!("The switch option -{other} is not supported."),
-                        ));
-                    }
-                },
+                Rule::switch_flag => self.switch_flag(&p, &mut flags)?,
                 Rule::condition => subject = Some(self.condition(p)?),
-                Rule::switch_clause => {
+                Rule::switch_body => {
+                    for c in p.into_inner() {
+                        self.switch_clause(c, &mut clauses, &mut default)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        match subject {
+            Some(subject) => Ok(Stmt::Switch(Box::new(Switch {
+                label,
+                flags,
+                subject,
+                clauses,
+                default,
+                span,
+            }))),
+            None => Err(ParseError::internal(self.src, span)),
+        }
+    }
+
+    /// `-regex`, `-wildcard`, `-exact`, `-casesensitive`.
+    pub(super) fn switch_flag(&self, p: &Pair<Rule>, flags: &mut SwitchFlags) -> R<()> {
+        match p.as_str()[1..].to_ascii_lowercase().as_str() {
+            "regex" => flags.regex = true,
+            "wildcard" => flags.wildcard = true,
+            "exact" => flags.exact = true,
+            "casesensitive" => flags.case_sensitive = true,
+            other => {
+                return Err(self.err(
+                    span_of(p),
+                    format!("The switch option -{other} is not supported."),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn switch_clause(
+        &self,
+        p: Pair<Rule>,
+        clauses: &mut Vec<SwitchClause>,
+        default: &mut Option<Block>,
+    ) -> R<()> {
+        {
+            {
+                {
                     let mut ci = p.into_inner();
                     let (Some(pat), Some(body)) = (ci.next(), ci.next()) else {
-                        continue;
+                        return Ok(());
                     };
                     let pattern = match pat.as_rule() {
                         Rule::switch_default => None,
@@ -286,23 +321,12 @@ impl Builder<'_> {
                     let body = self.block(body)?;
                     match pattern {
                         Some(pattern) => clauses.push(SwitchClause { pattern, body }),
-                        None => default = Some(body),
+                        None => *default = Some(body),
                     }
                 }
-                _ => {}
             }
         }
-        match subject {
-            Some(subject) => Ok(Stmt::Switch(Box::new(Switch {
-                label,
-                flags,
-                subject,
-                clauses,
-                default,
-                span,
-            }))),
-            None => Err(ParseError::internal(self.src, span)),
-        }
+        Ok(())
     }
 
     fn try_stmt(&self, pair: Pair<Rule>) -> R<Stmt> {
@@ -398,6 +422,7 @@ impl Builder<'_> {
     fn assignment(&self, pair: Pair<Rule>) -> R<Stmt> {
         let span = span_of(&pair);
         let mut targets = Vec::new();
+        let mut assignable = true;
         let mut op = None;
         let mut value = None;
         for p in pair.into_inner() {
@@ -415,12 +440,10 @@ impl Builder<'_> {
                     let Some(mut e) = e else {
                         return Err(ParseError::internal(self.src, tspan));
                     };
-                    if !matches!(
+                    assignable &= matches!(
                         e.kind,
                         ExprKind::Var(_) | ExprKind::Member { .. } | ExprKind::Index { .. }
-                    ) {
-                        return Err(self.err(tspan, "The assignment expression is not valid. The input to an assignment operator must be an object that is able to accept assignments, such as a variable or a property."));
-                    }
+                    );
                     for t in casts.into_iter().rev() {
                         e = Expr {
                             kind: ExprKind::Cast(t, Box::new(e)),
@@ -430,6 +453,10 @@ impl Builder<'_> {
                     targets.push(e);
                 }
                 Rule::assign_op => {
+                    if !assignable {
+                        // Not a target: the text is an expression followed by `=`.
+                        return Err(self.unexpected_at(p.as_span().start()));
+                    }
                     let o = match p.as_str() {
                         "=" => AssignOp::Set,
                         "+=" => AssignOp::Add,
@@ -440,8 +467,9 @@ impl Builder<'_> {
                         _ => AssignOp::Coalesce,
                     };
                     if targets.len() > 1 && o != AssignOp::Set {
+                        let at = p.as_span().start();
                         return Err(self.err(
-                            span_of(&p),
+                            Span::new(at, at + 1),
                             "Only '=' can assign to several variables at once.",
                         ));
                     }

@@ -23,20 +23,7 @@ impl Builder<'_> {
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::dq_quote => lit.push('"'),
-                Rule::dq_unicode => {
-                    let text = p.as_str();
-                    let hex = &text[3..text.len() - 1];
-                    match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
-                        Some(c) => lit.push(c),
-                        None => {
-                            let at = p.as_span().start() + 1;
-                            return Err(self.err(
-                                Span::new(at, at + 1),
-                                "The Unicode escape sequence is not valid.",
-                            ));
-                        }
-                    }
-                }
+                Rule::dq_unicode => lit.push(self.expandable_char(&p)?),
                 Rule::dq_escape => {
                     if let Some(c) = p.as_str()[1..].chars().next() {
                         lit.push(escape_char(c));
@@ -58,6 +45,22 @@ impl Builder<'_> {
             }
         }
         Ok(finish_expandable(parts, lit))
+    }
+
+    /// The character of a `` `u{hex} `` escape.
+    pub(super) fn expandable_char(&self, p: &Pair<Rule>) -> R<char> {
+        let text = p.as_str();
+        let hex = &text[3..text.len() - 1];
+        match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+            Some(c) => Ok(c),
+            None => {
+                let at = p.as_span().start() + 1;
+                Err(self.err(
+                    Span::new(at, at + 1),
+                    "The Unicode escape sequence is not valid.",
+                ))
+            }
+        }
     }
 
     pub(super) fn variable(&self, pair: &Pair<Rule>) -> R<VarRef> {

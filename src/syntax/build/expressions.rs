@@ -8,7 +8,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::*;
 use crate::syntax::literals::negate_literal;
-use crate::syntax::parser::op_by_name;
+use crate::syntax::parser::{MAX_NESTING, op_by_name};
 
 /// Binary operators, loosest first; all are left-associative.
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
@@ -96,6 +96,13 @@ impl Builder<'_> {
         let Some(mut e) = operand else {
             return Err(ParseError::internal(self.src, Span::default()));
         };
+        // Each prefix is a level the evaluator descends.
+        if prefixes.len() > MAX_NESTING {
+            return Err(ParseError::too_deep(
+                self.src,
+                prefixes[MAX_NESTING].as_span().start(),
+            ));
+        }
         for p in prefixes.into_iter().rev() {
             let span = Span::new(p.as_span().start(), e.span.end as usize);
             let inner = std::mem::replace(&mut e, null());

@@ -20,7 +20,7 @@ use pest::iterators::Pair;
 use super::ast::*;
 use super::error::ParseError;
 use super::grammar::{PsGrammar, Rule};
-use super::parser::{AttrArg, apply_attribute, var_ref};
+use super::parser::{AttrArg, MAX_NESTING, apply_attribute, var_ref};
 use super::source::Source;
 use crate::runtime::value::Value;
 
@@ -28,6 +28,21 @@ type R<T> = Result<T, ParseError>;
 
 /// Parses a whole script with the pest grammar.
 pub fn parse_script_pest(source: Rc<Source>) -> R<Rc<ScriptBlockAst>> {
+    match nesting(&source.text) {
+        Err(at) => Err(ParseError::too_deep(&source, at)),
+        // pest descends once per bracket level: deep text gets a stack of
+        // its own (on this thread) whatever stack the caller runs on.
+        Ok(depth) if depth > SHALLOW => stacker::grow(DEEP_STACK, || parse(source)),
+        Ok(_) => parse(source),
+    }
+}
+
+/// Bracket depth that any thread's stack (2 MiB and up) parses.
+const SHALLOW: usize = 48;
+/// The stack for text nested up to [`MAX_NESTING`] levels.
+const DEEP_STACK: usize = 32 << 20;
+
+fn parse(source: Rc<Source>) -> R<Rc<ScriptBlockAst>> {
     let text = source.text.as_str();
     let mut pairs = match PsGrammar::parse(Rule::script, text) {
         Ok(p) => p,
@@ -47,6 +62,46 @@ pub fn parse_script_pest(source: Rc<Source>) -> R<Rc<ScriptBlockAst>> {
         return Err(ParseError::internal(&source, Span::new(0, 0)));
     };
     b.script_body(body, Span::new(0, text.len()))
+}
+
+/// How deep brackets nest, or where they pass [`MAX_NESTING`]: a cheap
+/// scan that keeps hostile input from exhausting the stack. Brackets in
+/// comments and single-quoted strings do not count.
+fn nesting(text: &str) -> Result<usize, usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut max = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'(' | b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+                if depth > MAX_NESTING {
+                    return Err(i);
+                }
+            }
+            b')' | b'}' | b']' => depth = depth.saturating_sub(1),
+            b'`' => i += 1,
+            b'\'' => {
+                i += 1;
+                while i < b.len() && b[i] != b'\'' {
+                    i += 1;
+                }
+            }
+            b'#' => {
+                while i < b.len() && !matches!(b[i], b'\n' | b'\r') {
+                    i += 1;
+                }
+            }
+            b'<' if b.get(i + 1) == Some(&b'#') => {
+                i = text[i..].find("#>").map(|e| i + e + 1).unwrap_or(b.len());
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(max)
 }
 
 /// A pest failure in PowerShell's words: for now the position pest gave up
@@ -247,5 +302,55 @@ fn const_str(s: impl Into<String>, span: Span) -> Expr {
     Expr {
         kind: ExprKind::Const(Value::from(s.into())),
         span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> R<Rc<ScriptBlockAst>> {
+        parse_script_pest(Rc::new(Source::new(None, text.to_string())))
+    }
+
+    #[test]
+    fn deep_nesting_is_a_clear_error_not_a_crash() {
+        for (open, close) in [
+            ("(", ")"),
+            ("{", "}"),
+            ("@(", ")"),
+            ("$(", ")"),
+            ("!", ""),
+            ("-not ", ""),
+            ("[int]", ""),
+        ] {
+            let text = format!("{}1{}", open.repeat(20_000), close.repeat(20_000));
+            match parse(&text) {
+                Err(e) => assert_eq!(e.error_id, "ScriptTooDeeplyNested", "{open}: {}", e.message),
+                Ok(_) => panic!("{open}: nesting of 20000 accepted"),
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses_on_a_default_thread() {
+        for (open, close) in [
+            ("(", ")"),
+            ("{", "}"),
+            ("@(", ")"),
+            ("$(", ")"),
+            ("@{a=", "}"),
+        ] {
+            let n = MAX_NESTING;
+            let text = format!("{}1{}", open.repeat(n), close.repeat(n));
+            // The default 2 MiB stack of a spawned thread, as the REPL's
+            // and remote sessions' threads may have.
+            let ok = std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || parse(&text).is_ok())
+                .map(|h| h.join().unwrap_or(false))
+                .unwrap_or(false);
+            assert!(ok, "{open} x {MAX_NESTING}");
+        }
     }
 }

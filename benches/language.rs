@@ -13,8 +13,9 @@ use std::process::Command;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use lyncsh::syntax::Source;
 use lyncsh::syntax::build::parse_script_pest;
-use lyncsh::syntax::{Source, parse_script};
+use lyncsh::syntax::parser::parse_script;
 
 /// A realistic chunk of admin script, repeated to make the big input.
 const CHUNK: &str = include_str!("data/admin.ps1");

@@ -5,8 +5,9 @@
 use std::path::Path;
 use std::rc::Rc;
 
+use lyncsh::syntax::Source;
 use lyncsh::syntax::build::parse_script_pest;
-use lyncsh::syntax::{Source, parse_script};
+use lyncsh::syntax::parser::parse_script;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

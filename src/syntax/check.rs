@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use super::ast::Span;
 use super::error::ParseError;
-use super::parser::parse_script;
+use super::parse_script;
 use super::source::Source;
 
 /// Every syntax error of a script, for `lyncsh check`: after the first

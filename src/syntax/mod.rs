@@ -1,6 +1,7 @@
-//! Source text to syntax tree: the hand-written parser in [`parser`] (its
-//! grammar is written out in `grammar/powershell.ebnf`), the tree in [`ast`],
-//! and errors that know their line and column.
+//! Source text to syntax tree: the pest grammar `grammar/powershell.pest`
+//! (derived in `grammar`), read into the tree of [`ast`] by [`build`], with
+//! errors that know their line and column. The hand-written parser in
+//! [`parser`] stays only as the reference `tests/grammar.rs` compares with.
 
 pub mod ast;
 pub mod build;
@@ -12,6 +13,6 @@ pub mod parser;
 pub mod source;
 pub mod tokens;
 
+pub use build::parse_script_pest as parse_script;
 pub use error::ParseError;
-pub use parser::parse_script;
 pub use source::Source;

@@ -12,12 +12,19 @@ const INCOMPLETE: &str = "The statement is not complete: more input was expected
 
 /// The first `e_*` pair of a parse, if the text had an error.
 pub(super) fn first_error(b: &Builder, script: &Pair<Rule>) -> Option<ParseError> {
-    if !script
+    // An error takes the rest of the input, so whatever follows it in the
+    // tree sits at the end of the text: looking backwards finds it at once,
+    // and a clean parse shows itself by its last real token.
+    let end = b.len();
+    let stops = |p: &Pair<Rule>| is_error(p.as_rule()) || p.as_rule() == Rule::e_rest;
+    let failed = script
         .clone()
         .into_inner()
         .flatten()
-        .any(|p| is_error(p.as_rule()))
-    {
+        .rev()
+        .find(|p| p.as_span().start() < end || stops(p))
+        .is_some_and(|p| stops(&p));
+    if !failed {
         return None;
     }
     let mut ancestors = Vec::new();

@@ -87,6 +87,8 @@ fn scripts() -> Vec<(String, String)> {
         "$x[]",
         "é",
         "Get-é -é é",
+        "$h = @{ a = 1; a = 2 }; )",
+        "$n = 1abc; )",
     ] {
         out.push((format!("snippet {text:?}"), text.to_string()));
     }

@@ -2,7 +2,7 @@
 //! (bare words that may embed variables), redirections.
 
 use super::*;
-use crate::syntax::literals::escape_char;
+use crate::syntax::literals::{escape_char, parse_number};
 
 impl Builder<'_> {
     pub(super) fn pipeline(&self, pair: Pair<Rule>) -> R<Pipeline> {
@@ -111,6 +111,16 @@ impl Builder<'_> {
     fn arg_primary(&self, pair: Pair<Rule>) -> R<Expr> {
         match pair.as_rule() {
             Rule::bare_argument => self.bare_argument(pair),
+            // A word that starts like a number but is none (`1abc.txt`,
+            // `0x1g`) is a bare word in command mode, as pwsh reads it.
+            Rule::postfix_expr if starts_with_bad_number(&pair) => {
+                let mut text = String::new();
+                unescape_into(pair.as_str(), &mut text);
+                Ok(Expr {
+                    kind: ExprKind::Bare(Rc::from(text)),
+                    span: span_of(&pair),
+                })
+            }
             _ => self.postfix_expr(pair),
         }
     }
@@ -212,6 +222,14 @@ impl Builder<'_> {
 }
 
 /// Appends a command-mode word's text with its backtick escapes applied.
+/// Whether a postfix expression begins with digits that are not a number.
+fn starts_with_bad_number(pair: &Pair<Rule>) -> bool {
+    pair.clone()
+        .into_inner()
+        .next()
+        .is_some_and(|p| p.as_rule() == Rule::number && parse_number(p.as_str()).is_none())
+}
+
 fn unescape_into(text: &str, out: &mut String) {
     let mut chars = text.chars();
     while let Some(c) = chars.next() {

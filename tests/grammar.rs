@@ -87,6 +87,7 @@ fn scripts() -> Vec<(String, String)> {
         "$x[]",
         "é",
         "Get-é -é é",
+        "Get-X 2>&2; )",
         "$h = @{ a = 1; a = 2 }; )",
         "$n = 1abc; )",
     ] {

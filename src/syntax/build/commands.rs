@@ -172,8 +172,28 @@ impl Builder<'_> {
         out
     }
 
+    /// The error for a redirection that merges into a stream other than
+    /// output (`2>&2`), found also before a later syntax error.
+    pub(super) fn refused_redirection(&self, pair: &Pair<Rule>) -> Option<ParseError> {
+        let start = pair.as_span().start();
+        pair.clone()
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::redir_merge)
+            .and_then(|m| self.bad_merge(&start, &m))
+    }
+
+    fn bad_merge(&self, start: &usize, merge: &Pair<Rule>) -> Option<ParseError> {
+        (merge.as_str() != "1").then(|| {
+            self.err(
+                Span::new(*start, merge.as_span().start()),
+                "Only '>&1' can merge streams; redirecting into another stream is not supported.",
+            )
+        })
+    }
+
     fn redirection(&self, pair: Pair<Rule>) -> R<Redirection> {
         let span = span_of(&pair);
+        let pair_start = pair.as_span().start();
         let mut from = RedirStream::Output;
         let mut append = false;
         let mut to = None;
@@ -191,11 +211,8 @@ impl Builder<'_> {
                     }
                 }
                 Rule::redir_merge => {
-                    if p.as_str() != "1" {
-                        return Err(self.err(
-                            Span::new(span.start as usize, p.as_span().start()),
-                            "Only '>&1' can merge streams; redirecting into another stream is not supported.",
-                        ));
+                    if let Some(e) = self.bad_merge(&pair_start, &p) {
+                        return Err(e);
                     }
                     to = Some(RedirTarget::Merge);
                 }

@@ -168,6 +168,7 @@ impl Builder<'_> {
                     self.number(&child).err()
                 }
                 Rule::variable => self.variable(&child).err(),
+                Rule::redirection => self.refused_redirection(&child),
                 Rule::type_literal => self.type_name(&child).err(),
                 Rule::switch_flag => self.switch_flag(&child, &mut SwitchFlags::default()).err(),
                 Rule::dq_unicode => self.expandable_char(&child).err(),

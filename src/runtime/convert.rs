@@ -8,7 +8,8 @@ use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 
 use super::error::{ErrorCategory, ErrorRecord};
 use super::types::PsType;
-use super::value::{Hashtable, PsArray, PsObject, Value};
+use super::value::{EnumValue, Hashtable, PsArray, PsObject, Value};
+use crate::config::schema::schema;
 
 pub fn cast_error(v: &Value, ty: &str, why: &str) -> ErrorRecord {
     let shown = match v {
@@ -363,6 +364,9 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
             Value::Error(_) => v.clone(),
             _ => return Err(cast_error(v, &name, "")),
         },
+        PsType::Named(n) if !ty.is_instance(v) && schema().enum_values(n).is_some() => {
+            schema_enum(v, n)?
+        }
         PsType::Exception(_) | PsType::Static(_) | PsType::Named(_) => {
             if ty.is_instance(v) {
                 v.clone()
@@ -371,6 +375,33 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
             }
         }
     })
+}
+
+/// A name (any letter case) or number of a Lync schema enum as its value.
+fn schema_enum(v: &Value, type_name: &str) -> Result<Value, ErrorRecord> {
+    let names = schema().enum_values(type_name).unwrap_or_default();
+    let text = v.to_string();
+    let index = match v {
+        Value::Int(_) | Value::Long(_) => usize::try_from(to_i64(v, type_name)?).ok(),
+        _ => names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(text.trim())),
+    };
+    match index.and_then(|i| names.get(i).map(|n| (i, n))) {
+        Some((i, name)) => Ok(Value::Enum(Rc::new(EnumValue {
+            type_name: Rc::from(type_name),
+            name: Rc::from(name.as_str()),
+            value: i as i64,
+        }))),
+        None => Err(cast_error(
+            v,
+            type_name,
+            &format!(
+                "Unable to match the identifier name {text} to a valid enumerator name. Specify one of the following enumerator names and try again: {}",
+                names.join(", ")
+            ),
+        )),
+    }
 }
 
 /// `[hashtable]` built from a list of pairs: used by cmdlets.

@@ -60,6 +60,7 @@ pub fn list_value_text(v: &Value) -> String {
 }
 
 /// Whether a value is right-aligned in a table column.
-pub fn is_numeric(v: &Value) -> bool {
-    v.is_numeric()
+/// Whether a table column whose first value is `v` is right-aligned.
+pub fn right_aligned(v: &Value) -> bool {
+    v.is_numeric() || matches!(v, Value::Bool(_) | Value::DateTime(_) | Value::Char(_))
 }

@@ -303,7 +303,11 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
             if v.is_null() {
                 return Ok(Value::Null);
             }
-            let items = v.enumerate();
+            // `[char[]]'abc'`: a string converts to its characters.
+            let items = match (v, elem.as_deref()) {
+                (Value::String(s), Some(PsType::Char)) => s.chars().map(Value::Char).collect(),
+                _ => v.enumerate(),
+            };
             let items = match elem {
                 Some(e) => items
                     .iter()
@@ -375,6 +379,15 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
             }
         }
     })
+}
+
+/// .NET's ticks of a date: 100-nanosecond steps since 0001-01-01.
+pub fn ticks(d: &chrono::NaiveDateTime) -> i64 {
+    let utc = d.and_utc();
+    utc.timestamp()
+        .saturating_mul(10_000_000)
+        .saturating_add(i64::from(utc.timestamp_subsec_nanos() / 100))
+        .saturating_add(621_355_968_000_000_000)
 }
 
 /// A name (any letter case) or number of a Lync schema enum as its value.

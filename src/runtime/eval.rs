@@ -19,6 +19,12 @@ enum LoopCtl {
     Break,
 }
 
+/// A compound assignment's target, evaluated once.
+enum Place {
+    Index(Value, Value),
+    Member(Value, Rc<str>),
+}
+
 impl Interp {
     /// Attaches the current script position to an error that has none.
     pub fn at(&self, e: ErrorRecord, span: Span) -> Flow {
@@ -542,17 +548,24 @@ impl Interp {
             return Ok(Value::Null);
         };
         let rhs = self.eval_stmt_value(&a.value)?;
-        let value = match a.op {
-            AssignOp::Set => rhs,
-            AssignOp::Coalesce => {
-                let cur = self.eval(target)?;
-                if !cur.is_null() {
-                    return Ok(cur);
-                }
-                rhs
+        if a.op == AssignOp::Set {
+            self.assign_to(target, rhs.clone())?;
+            return Ok(rhs);
+        }
+        // A compound assignment reads and writes one place: its object and
+        // index are evaluated once (`$a[$i++] += 1` moves $i once).
+        let place = self.place(target)?;
+        let cur = match &place {
+            Some(Place::Index(o, i)) => self.index(o, i).map_err(|e| self.at(e, target.span))?,
+            Some(Place::Member(o, n)) => {
+                self.get_member(o, n).map_err(|e| self.at(e, target.span))?
             }
+            None => self.eval(target)?,
+        };
+        let value = match a.op {
+            AssignOp::Coalesce if !cur.is_null() => return Ok(cur),
+            AssignOp::Coalesce => rhs,
             op => {
-                let cur = self.eval(target)?;
                 let bin = match op {
                     AssignOp::Add => BinOp::Add,
                     AssignOp::Sub => BinOp::Sub,
@@ -563,8 +576,36 @@ impl Interp {
                 ops::arithmetic(bin, &cur, &rhs).map_err(|e| self.at(e, a.span))?
             }
         };
-        self.assign_to(target, value.clone())?;
+        match place {
+            Some(Place::Index(o, i)) => self
+                .set_index(&o, &i, value.clone())
+                .map_err(|e| self.at(e, target.span))?,
+            Some(Place::Member(o, n)) => self
+                .set_member(&o, &n, value.clone())
+                .map_err(|e| self.at(e, target.span))?,
+            None => self.assign_to(target, value.clone())?,
+        }
         Ok(value)
+    }
+
+    /// The element or property an assignment target names, with its object
+    /// (and index) evaluated; `None` for variables and casts.
+    fn place(&mut self, target: &Expr) -> Res<Option<Place>> {
+        Ok(match &target.kind {
+            ExprKind::Member {
+                target: obj,
+                name,
+                is_static: false,
+            } => {
+                let o = self.eval(obj)?;
+                Some(Place::Member(o, self.member_name(name)?))
+            }
+            ExprKind::Index { target: obj, index } => {
+                let o = self.eval(obj)?;
+                Some(Place::Index(o, self.eval_stmt_value(index)?))
+            }
+            _ => None,
+        })
     }
 
     pub fn assign_to(&mut self, target: &Expr, value: Value) -> Res<()> {

@@ -299,6 +299,8 @@ pub fn sub(l: &Value, r: &Value) -> R {
 
 pub fn mul(l: &Value, r: &Value) -> R {
     match l {
+        // pwsh: multiplying nothing gives nothing (`$n *= 2` on an unset $n).
+        Value::Null => Ok(Value::Null),
         Value::String(s) => {
             let n = convert::to_i64(r, "System.Int32")?;
             let n = usize::try_from(n).map_err(|_| {
@@ -492,6 +494,12 @@ pub fn compare(l: &Value, r: &Value, cs: bool) -> Result<Ordering, ErrorRecord> 
             Value::String(s) => convert::parse_datetime(s)
                 .map(|e| d.cmp(&e))
                 .ok_or_else(|| compare_error(l, r, Some(cast_error(r, "System.DateTime", "")))),
+            // A number on the right converts as [datetime] does: ticks.
+            Value::Int(_) | Value::Long(_) => {
+                let n = convert::to_i64(r, "System.DateTime")
+                    .map_err(|e| compare_error(l, r, Some(e)))?;
+                Ok(convert::ticks(d).cmp(&n))
+            }
             _ => Err(compare_error(l, r, None)),
         },
         Value::TimeSpan(t) => match r {

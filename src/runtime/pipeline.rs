@@ -701,11 +701,15 @@ impl Interp {
         PathBuf::from(self.env.get("HOME").cloned().unwrap_or_default())
     }
 
+    /// A path as the file system provider reads it: relative to the current
+    /// location, `~` for home, and `\` as a separator too (pwsh on Unix
+    /// accepts `.\users.csv`, as scripts written on Windows spell it).
     pub fn resolve_path(&self, s: &str) -> PathBuf {
+        let s = s.replace('\\', "/");
         let p = if let Some(rest) = s.strip_prefix("~/") {
             self.home().join(rest)
         } else {
-            PathBuf::from(s)
+            PathBuf::from(&s)
         };
         if p.is_absolute() { p } else { self.cwd.join(p) }
     }

@@ -509,10 +509,7 @@ pub(super) fn datetime_member(d: &chrono::NaiveDateTime, name: &str) -> Value {
         "dayofweek" => Value::from(d.format("%A").to_string()),
         "dayofyear" => Value::Int(d.ordinal() as i32),
         "date" => Value::DateTime(d.date().and_hms_opt(0, 0, 0).unwrap_or(*d)),
-        "ticks" => Value::Long(
-            (d.and_utc().timestamp_nanos_opt().unwrap_or(0) / 100)
-                .saturating_add(621_355_968_000_000_000),
-        ),
+        "ticks" => Value::Long(crate::runtime::convert::ticks(d)),
         "timeofday" => Value::TimeSpan(*d - d.date().and_hms_opt(0, 0, 0).unwrap_or(*d)),
         "kind" => Value::from("Local"),
         _ => Value::Null,

@@ -67,10 +67,10 @@ fn enable_anonymous_access_then_check_in_a_new_process() {
         "Anonymous access enabled on the Edge.\nCreated conferencing policy Tag:Guests.\n\n\
          Identity AllowAnonymousUsers AllowOutsideUsers\n\
          -------- ------------------- -----------------\n\
-         Global   True                True\n\n\
+         Global                  True              True\n\n\
          Identity   AllowAnonymousParticipantsInMeetings MaxMeetingSize\n\
          --------   ------------------------------------ --------------\n\
-         Tag:Guests True                                             80\n\n"
+         Tag:Guests                                 True             80\n\n"
     );
     // The change survived the process: a new one sees it.
     let o = lyncsh(
@@ -170,7 +170,7 @@ fn grant_anonymous_policy_from_csv_then_audit() {
     assert_has(&out, "9 of 10 user(s) can invite anonymous participants.");
     assert_has(
         &out,
-        "Ken Myer         sip:kenmyer@contoso.com    Tag:NoAnon            User  False        False",
+        "Ken Myer         sip:kenmyer@contoso.com    Tag:NoAnon            User         False              False",
     );
 }
 
@@ -216,7 +216,7 @@ fn disable_anonymous_access_undoes_enable() {
          WARNING: Could not remove Nope: Cannot get a CsConferencingPolicy with the identity \"Tag:Nope\": no such instance exists.\n\n\
          Identity AllowAnonymousUsers\n\
          -------- -------------------\n\
-         Global   False\n\n"
+         Global                 False\n\n"
     );
     let o = lyncsh(
         &store,

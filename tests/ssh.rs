@@ -643,7 +643,7 @@ fn host_name_runs_commands_and_scripts_remotely() {
     let r = run_bounded(cmd, b"", LIMIT);
     assert_eq!(
         r.stdout,
-        "\nIdentity AllowAnonymousUsers\n-------- -------------------\nGlobal   True\n\n"
+        "\nIdentity AllowAnonymousUsers\n-------- -------------------\nGlobal                  True\n\n"
     );
     assert_eq!(r.stdout, local(&s.store(), script).stdout);
     assert_eq!(

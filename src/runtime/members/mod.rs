@@ -13,11 +13,12 @@ pub use statics::fill_random;
 
 use std::rc::Rc;
 
+use super::budget;
 use super::convert::{self, convert_to, to_f64, to_i32};
 use super::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use super::interp::{Collect, Interp};
 use super::types::PsType;
-use super::value::{Hashtable, PsObject, Value};
+use super::value::{Hashtable, PsArray, PsObject, Value};
 
 pub(super) fn method_error(name: &str, argc: usize, msg: &str) -> ErrorRecord {
     ErrorRecord::new(
@@ -95,10 +96,13 @@ impl Interp {
                 match prop {
                     Some(p) if p.kind == super::value::PropKind::Script => {
                         if let Value::ScriptBlock(sb) = &p.value {
+                            // A getter that reads itself nests like a call.
+                            self.enter_call()?;
                             let saved = self.get_var("this").cloned();
                             self.set_local("this", v.clone());
                             let r = self.invoke_with_item(sb, Value::Null);
                             self.set_local("this", saved.unwrap_or_default());
+                            self.leave_call();
                             return r.map_err(flow_to_record);
                         }
                         Value::Null

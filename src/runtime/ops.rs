@@ -883,4 +883,38 @@ mod tests {
             Ok(Value::Int(3))
         ));
     }
+
+    /// A remote session's caps (64 MiB strings, 10M items) hold for every
+    /// builder, checked before the memory is taken.
+    #[test]
+    fn remote_session_caps_hold() {
+        let run = || {
+            set_limits(10_000_000, 64 << 20);
+            let mb = Value::from("x".repeat(1 << 20));
+            let too_big = |r: R| matches!(r, Err(e) if e.error_id.as_ref() == "LimitsExceeded");
+            assert!(too_big(mul(&v("x"), &Value::Int(65 << 20))));
+            assert!(too_big(mul(
+                &Value::array(vec![Value::Int(1)]),
+                &Value::Int(10_000_001)
+            )));
+            assert!(too_big(range(&Value::Int(1), &Value::Int(10_000_001))));
+            let many = Value::array(vec![mb.clone(); 65]);
+            assert!(too_big(join(&many, "")));
+            assert!(too_big(replace(
+                &Value::from("x".repeat(40 << 20)),
+                &Value::array(vec![v("x"), v("yy")]),
+                Case::Default
+            )));
+            let wide = v(&"{0,999999}".repeat(70));
+            assert!(too_big(format(&wide, &Value::Int(1))));
+            let long = Value::from("x".repeat(10_000_001));
+            assert!(too_big(split(&long, &v(""), Case::Default)));
+            // Within the caps all is as usual.
+            assert!(
+                matches!(mul(&v("ab"), &Value::Int(3)), Ok(Value::String(s)) if &*s == "ababab")
+            );
+        };
+        // The caps are the thread's: give the test a thread of its own.
+        assert!(std::thread::spawn(run).join().is_ok());
+    }
 }

@@ -372,7 +372,12 @@ impl Value {
                 let items = a.items.borrow();
                 match items.len() {
                     0 => false,
-                    1 => items[0].is_true(),
+                    // A lone list is true when it holds anything, without
+                    // looking further in (it may hold itself).
+                    1 => match &items[0] {
+                        Value::Array(inner) => !inner.is_empty(),
+                        other => other.is_true(),
+                    },
                     _ => true,
                 }
             }

@@ -6,6 +6,7 @@ use super::*;
 impl Interp {
     /// `$x.Method(args)`.
     pub fn call_method(&mut self, v: &Value, name: &str, args: Vec<Value>) -> Res<Value> {
+        budget::enter().map_err(Flow::error)?;
         let lower = name.to_ascii_lowercase();
         // Intrinsic methods every object has.
         match lower.as_str() {

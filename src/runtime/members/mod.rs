@@ -73,6 +73,10 @@ pub(super) fn obj(pairs: Vec<(&str, Value)>, type_name: &str) -> Value {
 
 impl Interp {
     pub fn get_member(&mut self, v: &Value, name: &str) -> Result<Value, ErrorRecord> {
+        // Member enumeration goes into nested arrays (and script
+        // properties run code): an array holding itself must not recurse
+        // without end.
+        budget::enter()?;
         let lower = name.to_ascii_lowercase();
         Ok(match v {
             Value::Null => match lower.as_str() {
@@ -333,6 +337,7 @@ impl Interp {
         name: &str,
         value: Value,
     ) -> Result<(), ErrorRecord> {
+        budget::enter()?;
         match target {
             Value::Hashtable(h) => {
                 h.borrow_mut().insert(Value::from(name), value);

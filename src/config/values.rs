@@ -141,7 +141,7 @@ fn expect_text(prop: &PropDef) -> String {
 pub fn parse_timespan(s: &str) -> Option<chrono::TimeDelta> {
     let s = s.trim();
     if let Ok(n) = s.parse::<i64>() {
-        return Some(chrono::TimeDelta::seconds(n));
+        return chrono::TimeDelta::try_seconds(n);
     }
     let (days, rest) = match s.split_once('.') {
         Some((d, r)) if r.contains(':') => (d.parse::<i64>().ok()?, r),
@@ -159,9 +159,10 @@ pub fn parse_timespan(s: &str) -> Option<chrono::TimeDelta> {
     if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&sec) {
         return None;
     }
-    Some(chrono::TimeDelta::seconds(
-        days * 86400 + h * 3600 + m * 60 + sec,
-    ))
+    chrono::TimeDelta::try_seconds(
+        days.checked_mul(86400)?
+            .checked_add(h * 3600 + m * 60 + sec)?,
+    )
 }
 
 /// A stored value as the shell sees it.

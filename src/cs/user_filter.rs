@@ -198,9 +198,15 @@ fn column(prop: &str, ad: bool) -> Option<ColKind> {
     })
 }
 
+/// Deepest nesting of parentheses (or `!`) a filter may use: the parsers
+/// recurse once per level.
+const MAX_NESTING: usize = 100;
+
 struct Translator<'a> {
     toks: &'a [Tok],
     pos: usize,
+    /// Parentheses and `-not`s open around the current term.
+    depth: usize,
     ad: bool,
     var: &'a dyn Fn(&str) -> Option<Const>,
     params: Vec<Sql>,
@@ -236,10 +242,10 @@ impl Translator<'_> {
     fn term(&mut self) -> Option<String> {
         match self.next()? {
             Tok::Open => {
-                let e = self.expr()?;
+                let e = self.nested(Self::expr)?;
                 (self.next()? == Tok::Close).then_some(e)
             }
-            Tok::Op(op) if op == "not" => Some(format!("NOT ({})", self.term()?)),
+            Tok::Op(op) if op == "not" => Some(format!("NOT ({})", self.nested(Self::term)?)),
             Tok::Word(prop) => {
                 let Tok::Op(op) = self.next()? else {
                     return None;
@@ -259,6 +265,17 @@ impl Translator<'_> {
             }
             _ => None,
         }
+    }
+
+    /// Parses one level further in; too deep is not a filter it translates.
+    fn nested(&mut self, f: fn(&mut Self) -> Option<String>) -> Option<String> {
+        if self.depth >= MAX_NESTING {
+            return None;
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     fn compare(&mut self, prop: &str, op: &str, value: Const) -> Option<String> {
@@ -311,6 +328,7 @@ pub fn to_sql(text: &str, ad: bool, var: &dyn Fn(&str) -> Option<Const>) -> Opti
     let mut t = Translator {
         toks: &toks,
         pos: 0,
+        depth: 0,
         ad,
         var,
         params: Vec::new(),
@@ -424,6 +442,7 @@ pub fn parse_ldap(text: &str) -> Result<Ldap, String> {
     let mut p = LdapParser {
         chars: t.chars().collect(),
         pos: 0,
+        depth: 0,
     };
     let f = if t.starts_with('(') {
         p.item()?
@@ -439,6 +458,8 @@ pub fn parse_ldap(text: &str) -> Result<Ldap, String> {
 struct LdapParser {
     chars: Vec<char>,
     pos: usize,
+    /// Terms open around the current one.
+    depth: usize,
 }
 
 impl LdapParser {
@@ -447,7 +468,13 @@ impl LdapParser {
             return Err(format!("expected '(' at position {}", self.pos + 1));
         }
         self.pos += 1;
-        let f = self.body()?;
+        if self.depth >= MAX_NESTING {
+            return Err(format!("terms nest deeper than {MAX_NESTING} levels"));
+        }
+        self.depth += 1;
+        let f = self.body();
+        self.depth -= 1;
+        let f = f?;
         if self.chars.get(self.pos) != Some(&')') {
             return Err(format!("expected ')' at position {}", self.pos + 1));
         }
@@ -605,5 +632,21 @@ mod tests {
         assert!(parse_ldap("(|(Title=Supervisor)(Title=Manager))").is_ok());
         assert!(parse_ldap("Department").is_err());
         assert!(parse_ldap("&(a=b").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_recursed() {
+        let ldap = format!("{}(a=b){}", "(!".repeat(200_000), ")".repeat(200_000));
+        assert!(parse_ldap(&ldap).is_err());
+        let ldap = format!("{}(a=b){}", "(!".repeat(50), ")".repeat(50));
+        assert!(parse_ldap(&ldap).is_ok());
+        let filter = format!(
+            "{}Department -eq 'x'{}",
+            "(".repeat(200_000),
+            ")".repeat(200_000)
+        );
+        assert!(to_sql(&filter, false, &none).is_none());
+        let filter = format!("{}Department -eq 'x'{}", "(".repeat(20), ")".repeat(20));
+        assert!(to_sql(&filter, false, &none).is_some());
     }
 }

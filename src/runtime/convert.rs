@@ -86,7 +86,12 @@ pub fn to_number(v: &Value) -> Result<Value, ErrorRecord> {
         Value::String(s) => {
             parse_numeric(s).ok_or_else(|| cast_error(v, "System.Int32", &bad_format(s)))
         }
-        Value::Array(a) if a.len() == 1 => to_number(&a.get(0).unwrap_or_default()),
+        // A one-item array stands for its item; one that holds itself
+        // (or another one-item array) is no number.
+        Value::Array(a) if a.len() == 1 => match a.get(0).unwrap_or_default() {
+            Value::Array(_) => Err(cast_error(v, "System.Int32", "")),
+            item => to_number(&item),
+        },
         other => Err(cast_error(other, "System.Int32", "")),
     }
 }

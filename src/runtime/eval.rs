@@ -4,12 +4,13 @@
 
 use std::rc::Rc;
 
+use super::budget::{self, TextBuf};
 use super::convert::{self, convert_to};
 use super::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use super::interp::{Collect, Interp, Sink};
 use super::ops;
 use super::types::{PsType, exception_is};
-use super::value::{Hashtable, PsObject, Value};
+use super::value::{Hashtable, Inner, PsObject, Value};
 use crate::syntax::Source;
 use crate::syntax::ast::*;
 
@@ -136,6 +137,7 @@ impl Interp {
 
     pub fn exec_stmt(&mut self, stmt: &Stmt, out: &mut dyn Sink) -> Res<()> {
         self.check_stop()?;
+        budget::enter().map_err(Flow::error)?;
         match stmt {
             // `$?` tells whether the previous statement reported an error;
             // it is decided when the statement ends, not when it starts.
@@ -687,6 +689,7 @@ impl Interp {
     // ------------------------------------------------------------ expressions
 
     pub fn eval(&mut self, e: &Expr) -> Res<Value> {
+        budget::enter().map_err(|err| self.at(err, e.span))?;
         match &e.kind {
             ExprKind::Const(v) => Ok(v.clone()),
             ExprKind::Var(v) => Ok(match v.special {
@@ -846,7 +849,7 @@ impl Interp {
             BinOp::Format => ops::format(&lv, &rv),
             BinOp::Replace(case) => ops::replace(&lv, &rv, case),
             BinOp::Split(case) => ops::split(&lv, &rv, case),
-            BinOp::Join => Ok(ops::join(&lv, &rv.to_string())),
+            BinOp::Join => ops::join(&lv, &rv.to_string()),
             BinOp::Is | BinOp::IsNot => {
                 ops::type_operand(&rv).map(|t| Value::Bool(t.is_instance(&lv) == (op == BinOp::Is)))
             }
@@ -871,8 +874,8 @@ impl Interp {
                     _ => Value::from(!n),
                 }
             }
-            UnaryOp::Split => ops::unary_split(&v),
-            UnaryOp::Join => ops::join(&v, ""),
+            UnaryOp::Split => ops::unary_split(&v)?,
+            UnaryOp::Join => ops::join(&v, "")?,
             UnaryOp::Comma => Value::array(vec![v]),
         })
     }
@@ -925,10 +928,10 @@ impl Interp {
 
     /// `"$x and $($y.Name)"`; arrays join with `$OFS` (a space by default).
     pub fn expand(&mut self, parts: &[StrPart]) -> Res<String> {
-        let mut out = String::new();
+        let mut out = TextBuf::new();
         for p in parts {
             match p {
-                StrPart::Lit(s) => out.push_str(s),
+                StrPart::Lit(s) => out.push_str(s)?,
                 StrPart::Var(v) => {
                     let val = match v.special {
                         Some(Special::True) => Value::Bool(true),
@@ -936,32 +939,37 @@ impl Interp {
                         Some(Special::Null) => Value::Null,
                         None => self.read_var(v),
                     };
-                    out.push_str(&self.to_str(&val));
+                    out.push_str(&self.to_str(&val)?)?;
                 }
                 StrPart::Sub(block) => {
                     let mut c = Collect::default();
                     self.exec_block(block, &mut c)?;
                     let v = c.into_value();
-                    out.push_str(&self.to_str(&v));
+                    out.push_str(&self.to_str(&v)?)?;
                 }
             }
         }
-        Ok(out)
+        Ok(out.into_string())
     }
 
-    /// String conversion honouring `$OFS` for arrays.
-    pub fn to_str(&self, v: &Value) -> String {
+    /// String conversion honouring `$OFS` for arrays; nested values read
+    /// as pwsh reads them (one level deep), within the string limit.
+    pub fn to_str(&self, v: &Value) -> Result<String, ErrorRecord> {
         match v {
             Value::Array(a) => {
                 let sep = self.var_str("ofs").unwrap_or_else(|| " ".into());
-                a.items
-                    .borrow()
-                    .iter()
-                    .map(|x| self.to_str(x))
-                    .collect::<Vec<_>>()
-                    .join(&sep)
+                let items = a.items.borrow();
+                let mut out = TextBuf::new();
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(&sep)?;
+                    }
+                    out.fits(x.inner_len())?;
+                    out.push_str(&Inner(x).to_string())?;
+                }
+                Ok(out.into_string())
             }
-            other => other.to_string(),
+            other => budget::text_of(other),
         }
     }
 

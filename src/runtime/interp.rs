@@ -268,6 +268,21 @@ impl Interp {
         }
     }
 
+    /// One level deeper into script code (a script block, `iex` text, a
+    /// script property): fails past the session's call depth, with pwsh's
+    /// error. Each successful call is paired with [`Interp::leave_call`].
+    pub fn enter_call(&mut self) -> Result<(), ErrorRecord> {
+        if self.call_depth >= self.limits.max_call_depth {
+            return Err(super::budget::call_depth_error());
+        }
+        self.call_depth += 1;
+        Ok(())
+    }
+
+    pub fn leave_call(&mut self) {
+        self.call_depth = self.call_depth.saturating_sub(1);
+    }
+
     /// Called in loops and between pipeline objects: honours Ctrl-C and the
     /// per-command time limit.
     #[inline]
@@ -542,9 +557,13 @@ impl Interp {
     /// lookup, Get-Command and completion all ask here, so a remote
     /// session never sees a cmdlet it could not run.
     pub fn may_run(&self, name: &str) -> bool {
-        self.roles
-            .as_deref()
-            .is_none_or(|r| crate::config::roles::allowed(r, name))
+        let Some(roles) = self.roles.as_deref() else {
+            return true;
+        };
+        // The rules read the name as the registry spells it.
+        let info = self.registry.get(name);
+        let name = info.as_ref().map_or(name, |i| i.name);
+        crate::config::roles::allowed(roles, name)
     }
 
     /// Shows an error where the error stream currently goes.
@@ -652,5 +671,22 @@ impl Interp {
     /// Flushes formatted output still held for column sizing.
     pub fn flush_output(&mut self) {
         self.out_default.flush(&mut *self.host);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::CaptureHost;
+
+    #[test]
+    fn roles_read_command_names_as_registered() {
+        let mut it = Interp::new(Box::new(CaptureHost::default()));
+        it.roles = Some(Rc::from(vec!["CsViewOnlyAdministrator".to_string()]));
+        assert!(it.may_run("convertfrom-csv"));
+        assert!(it.may_run("Import-Csv"));
+        assert!(it.may_run("get-csuser"));
+        assert!(!it.may_run("set-csuser"));
+        assert!(!it.may_run("Set-CsUser"));
     }
 }

@@ -290,7 +290,7 @@ impl ScriptRun {
     fn leave_for_good(&mut self, it: &mut Interp) {
         if self.entered {
             self.entered = false;
-            it.call_depth = it.call_depth.saturating_sub(1);
+            it.leave_call();
             if let Some(s) = self.scope.take() {
                 it.scopes.release(s);
             }
@@ -298,18 +298,8 @@ impl ScriptRun {
     }
 
     fn begin(&mut self, it: &mut Interp, args: &Args, rt: &Runtime, out: &mut dyn Sink) -> Res<()> {
-        if it.call_depth >= it.limits.max_call_depth {
-            return Err(Flow::error(
-                ErrorRecord::new(
-                    "The script failed due to call depth overflow.",
-                    "CallDepthOverflow",
-                    ErrorCategory::InvalidOperation,
-                )
-                .with_exception("System.Management.Automation.ScriptCallDepthException")
-                .at_position(rt.position.clone()),
-            ));
-        }
-        it.call_depth += 1;
+        it.enter_call()
+            .map_err(|e| Flow::error(e.at_position(rt.position.clone())))?;
         self.entered = true;
         self.scope = if self.dot {
             None

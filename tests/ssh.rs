@@ -1152,14 +1152,14 @@ fn an_authorized_keys_path_without_the_account_is_refused_at_start() {
     }
 }
 
-/// A script of about `bytes` bytes: numbered statements, then the count.
+/// A script of about `bytes` bytes: statements that each print a line
+/// (more output in all than the client's window, so the session must
+/// wait for window space while input keeps coming), then the count.
 fn big_script(bytes: usize) -> (String, usize) {
     let mut script = String::from("$n = 0\n");
     let mut lines = 0;
     while script.len() < bytes {
-        script.push_str(
-            "$n++; $s = 'a piped script line, long enough to take some room: .........'\n",
-        );
+        script.push_str("$n++; \"line $n of a piped script, long enough to take some room\"\n");
         lines += 1;
     }
     script.push_str("\"n = $n\"\nexit 3\n");
@@ -1180,6 +1180,7 @@ fn a_five_megabyte_script_through_the_shell_runs_whole() {
         "{}",
         &r.stdout[r.stdout.len().saturating_sub(200)..]
     );
+    assert_eq!(r.stdout.matches(" of a piped script").count(), lines);
     assert_eq!(r.stderr, "");
 }
 

@@ -88,16 +88,24 @@ impl Pending {
     }
 }
 
-/// What an input costs to hold: its text, at least one byte.
+/// What an input costs to hold: its text and its place in the queue (so
+/// that a flood of empty lines is bounded too).
 fn input_size(input: &Input) -> usize {
     let text = match input {
         Input::Line(l) => l.len(),
-        Input::Invoke(inv) => inv.script.len() + inv.args.iter().map(String::len).sum::<usize>(),
+        Input::Invoke(inv) => {
+            inv.script.len()
+                + inv
+                    .args
+                    .iter()
+                    .map(|a| a.len() + std::mem::size_of::<String>())
+                    .sum::<usize>()
+        }
         Input::Complete { line, .. } => line.len(),
         Input::Bad { message, .. } => message.len(),
         Input::Interrupt | Input::TooLong | Input::Eof => 0,
     };
-    text.max(1)
+    text + std::mem::size_of::<(Input, usize)>()
 }
 
 pub(super) async fn run_channel(

@@ -1,8 +1,7 @@
 //! A remote shell's unfinished input (the lines after a `>>` prompt):
 //! capped, and judged without re-parsing all of it on every line. A quick
 //! scan, carried from line to line, sees when the input is certainly still
-//! open (inside a block, a string, a here-string, a block comment, after a
-//! trailing backtick); only when it may be finished does the parser decide.
+//! open (inside a block, a string, a here-string); only when it may be finished does the parser decide.
 //! The scan errs one way only: when unsure, it asks the parser. The
 //! parser's work on one continuation is bounded too, so no input can make
 //! the shell spend more than a fixed multiple of the cap.
@@ -110,15 +109,22 @@ struct Scan {
     mode: Mode,
     /// `{` and `(` opened where they certainly open a block or group.
     depth: usize,
-    /// The last line ended in a backtick (outside strings).
-    trailing_backtick: bool,
     /// Something the scan cannot judge: the parser decides from here on.
     unsure: bool,
 }
 
 impl Scan {
     fn certainly_open(&self) -> bool {
-        !self.unsure && (self.depth > 0 || self.mode != Mode::Code || self.trailing_backtick)
+        if self.unsure {
+            return false;
+        }
+        match self.mode {
+            // An unclosed block comment ends the input as far as the
+            // parser is concerned; only an enclosing block keeps it open.
+            Mode::Block => self.depth > 0,
+            Mode::Code => self.depth > 0,
+            _ => true,
+        }
     }
 
     fn line(&mut self, line: &str) {
@@ -133,7 +139,6 @@ impl Scan {
             return;
         }
         let chars: Vec<char> = line.chars().collect();
-        self.trailing_backtick = false;
         let mut i = 0;
         // A here-string ends at a line that starts with its closing quote.
         match self.mode {
@@ -186,7 +191,6 @@ impl Scan {
                 Mode::Code => {
                     let starts_token = i == 0 || opens_after(chars[i - 1]);
                     match c {
-                        '`' if next.is_none() => self.trailing_backtick = true,
                         '`' => i += 1,
                         '\'' => self.mode = Mode::Single,
                         '"' => self.mode = Mode::Double,
@@ -268,21 +272,50 @@ mod tests {
             ]
         );
         assert_eq!(
-            feed(&["<# a", "b #> 1"]),
-            [Verdict::More, Verdict::Run("<# a\nb #> 1\n".into())]
+            feed(&["{ <# a", "} #> 1 }"]),
+            [Verdict::More, Verdict::Run("{ <# a\n} #> 1 }\n".into())]
         );
-        assert_eq!(
-            feed(&["Get-Date `", "  -Format yyyy"]),
-            [
-                Verdict::More,
-                Verdict::Run("Get-Date `\n  -Format yyyy\n".into())
-            ]
-        );
+
         // Unsure (a subexpression in a string): the parser judges each line.
         assert_eq!(
             feed(&["\"$(\")\")\" + (", "1)"]),
             [Verdict::More, Verdict::Run("\"$(\")\")\" + (\n1)\n".into())]
         );
+    }
+
+    /// What the scan calls certainly open, the parser calls incomplete:
+    /// skipping the parse never changes the verdict.
+    #[test]
+    fn the_scan_agrees_with_the_parser() {
+        for text in [
+            "{",
+            "if ($x) {",
+            "(1 +",
+            "'a",
+            "\"a",
+            "$s = @'",
+            "$s = @\"",
+            "{ <# a",
+            "$(1",
+            "@{a=1",
+            "@(1",
+            "\"a`\"",
+            "'it''s",
+        ] {
+            let mut scan = Scan::default();
+            scan.line(text);
+            assert!(scan.certainly_open(), "{text:?}");
+            let src = Rc::new(Source::new(None, format!("{text}\n")));
+            assert!(
+                parse_script(src).is_err_and(|e| e.incomplete),
+                "the parser calls {text:?} finished"
+            );
+        }
+        for text in ["echo a{b", "'a' # {", "\"$(\")\")\"", "x)", "‘a", "<# a"] {
+            let mut scan = Scan::default();
+            scan.line(text);
+            assert!(!scan.certainly_open(), "{text:?}");
+        }
     }
 
     #[test]

@@ -102,9 +102,14 @@ async fn run() {
     let _ = admin.close().await;
 
     let exec_loaded = exec_samples(addr, "admin", &key, "1", b"1\n").await;
+    let user = current_user();
+    // sshd reads the same %u path: the key is this user's there.
+    let _ = std::fs::copy(
+        dir.join("authorized_keys/admin"),
+        dir.join("authorized_keys").join(&user),
+    );
     let sshd = match start_sshd(&dir, &authorized) {
         Ok(sshd) => {
-            let user = current_user();
             let addr = ([127, 0, 0, 1], sshd.port).into();
             Ok(exec_samples(addr, &user, &key, "/bin/true", b"").await)
         }

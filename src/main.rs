@@ -196,8 +196,8 @@ fn remote(cli: &Cli) -> i32 {
     }
 }
 
-/// `lyncsh serve`: the SSH server; the host key and authorized keys live
-/// beside the store unless given.
+/// `lyncsh serve`: the SSH server; the host key and the accounts'
+/// authorized_keys files live beside the store unless given.
 fn serve(a: ServeArgs) -> i32 {
     use lyncsh::remote::server::{ServeOptions, serve};
     use lyncsh::remote::worker::RemoteLimits;
@@ -235,7 +235,7 @@ fn serve(a: ServeArgs) -> i32 {
             .unwrap_or_else(|| dir.join("ssh_host_ed25519_key")),
         authorized_keys: a
             .authorized_keys
-            .unwrap_or_else(|| dir.join("authorized_keys")),
+            .unwrap_or_else(|| dir.join("authorized_keys").join("%u")),
         store,
         limits: RemoteLimits {
             command_time: std::time::Duration::from_secs(a.command_timeout.max(1)),
@@ -246,7 +246,10 @@ fn serve(a: ServeArgs) -> i32 {
         directories,
         passwords: a.passwords,
         max_sessions: a.max_sessions.max(1),
+        max_sessions_per_account: a.max_sessions_per_account.max(1),
+        admin_reserve: a.reserved_admin_sessions,
         idle_timeout: std::time::Duration::from_secs(a.idle_timeout.max(1)),
+        session_lifetime: std::time::Duration::from_secs(a.session_lifetime.max(1)),
     };
     serve(opts)
 }

@@ -516,7 +516,7 @@ async fn serve_stops_cleanly_on_sigterm() {
         .arg("--host-key")
         .arg(f.dir.join("host_key"))
         .arg("--authorized-keys")
-        .arg(f.dir.join("authorized_keys"))
+        .arg(f.dir.join("authorized_keys/%u"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -562,4 +562,108 @@ async fn serve_stops_cleanly_on_sigterm() {
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(err.contains("terminated, shutting down"), "{err}");
     assert!(err.contains("stopped"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_pty_key_gets_a_shell_without_a_pty() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let keys = f.dir.join("authorized_keys/admin");
+    let line = std::fs::read_to_string(&keys).expect("keys");
+    // With a pty the shell echoes and ends lines with \r\n; `no-pty` on
+    // the key refuses the pty and the shell runs without one.
+    for (options, pty_ok) in [("", true), ("no-pty ", false)] {
+        std::fs::write(&keys, format!("{options}{line}")).expect("keys");
+        let conn = f.connect().await;
+        let mut ch = within("open", LIMIT, conn.handle.channel_open_session())
+            .await
+            .expect("channel");
+        ch.request_pty(true, "xterm", 80, 24, 0, 0, &[])
+            .await
+            .expect("pty request");
+        let granted = loop {
+            match within("pty reply", LIMIT, ch.wait()).await {
+                Some(russh::ChannelMsg::Success) => break true,
+                Some(russh::ChannelMsg::Failure) => break false,
+                Some(_) => {}
+                None => panic!("channel ended"),
+            }
+        };
+        assert_eq!(granted, pty_ok, "{options:?}");
+        ch.request_shell(true).await.expect("shell");
+        let input: &[u8] = if pty_ok {
+            b"'x' + 1\rexit 4\r"
+        } else {
+            b"'x' + 1\nexit 4\n"
+        };
+        ch.data(input).await.expect("send");
+        let mut out = Vec::new();
+        let mut exit = None;
+        while let Some(msg) = within("output", LIMIT, ch.wait()).await {
+            match msg {
+                russh::ChannelMsg::Data { data } => out.extend_from_slice(&data),
+                russh::ChannelMsg::ExitStatus { exit_status } => exit = Some(exit_status),
+                russh::ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        assert_eq!(exit, Some(4), "{options:?}");
+        let out = String::from_utf8_lossy(&out);
+        if pty_ok {
+            // The echo comes as the keys arrive, so its place may vary.
+            assert!(out.contains("'x' + 1\r\n"), "{out:?}");
+            assert!(out.contains("x1\r\nPS lyncsh> "), "{out:?}");
+        } else {
+            assert_eq!(out, "PS lyncsh> x1\nPS lyncsh> ");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_requests_are_bounded_by_bytes() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let (_c, mut s) = f.session().await;
+    // While the first request runs, 3 MiB requests pile up: past 16 MiB
+    // waiting they are refused under their id, and the session goes on.
+    s.send_invoke(1, "Start-Sleep -Seconds 2; 'slept'")
+        .await
+        .expect("send");
+    let big = format!("#{}\n1", "x".repeat(3 << 20));
+    let ids: Vec<u64> = (2..=14).collect();
+    for &id in &ids {
+        within("send", LIMIT, s.send_invoke(id, &big))
+            .await
+            .expect("send");
+    }
+    let mut states = std::collections::BTreeMap::new();
+    let mut busy = Vec::new();
+    while states.len() < ids.len() + 1 {
+        let line = within("reply", LIMIT, s.next())
+            .await
+            .expect("read")
+            .expect("a line");
+        if line["error"]["kind"] == "Busy" {
+            assert_eq!(
+                line["error"]["message"],
+                "Too many requests are waiting (more than 16 MiB); this one was dropped."
+            );
+            busy.push(line["id"].as_u64().expect("id"));
+        }
+        if let Some(state) = line["state"].as_str() {
+            states.insert(line["id"].as_u64().expect("id"), state.to_string());
+        }
+    }
+    assert!(!busy.is_empty(), "nothing was refused: {states:?}");
+    for id in 1..=14 {
+        let want = if busy.contains(&id) {
+            "failed"
+        } else {
+            "completed"
+        };
+        assert_eq!(states[&id], want, "{id}: {states:?}");
+    }
+    // The last ones are refused, never the first.
+    assert!(busy.iter().all(|&id| id > 6), "{busy:?}");
+    answers(&mut s, 20).await;
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use std::cell::{Cell, RefCell};
 
+use super::continuation::{self, Continuation, Verdict};
 use super::protocol;
 use crate::complete::Snapshot;
 use crate::host::{Host, Stream};
@@ -20,10 +21,12 @@ use crate::runtime::Interp;
 use crate::runtime::error::ErrorRecord;
 use crate::runtime::interp::Limits;
 use crate::runtime::session::{Outcome, cli_args};
-use crate::syntax::{Source, parse_script};
+use crate::syntax::Source;
 
-/// Most inputs queued for a session.
-const QUEUE: usize = 256;
+/// Most inputs queued for a session. Small: the connection holds what
+/// waits beyond it, bounded by bytes (`channel::MAX_PENDING`), and each
+/// input here may be a request line of up to 4 MiB.
+const QUEUE: usize = 4;
 
 /// Columns that remote output is formatted for, unless a request says.
 const DEFAULT_WIDTH: usize = 120;
@@ -227,6 +230,12 @@ impl Worker {
             Some(tx) => tx.send(input).await.is_ok(),
             None => false,
         }
+    }
+
+    /// Waits for room in the queue; cancel-safe, so the connection can
+    /// go on reading its client meanwhile. `None` once the session ended.
+    pub async fn reserve(&self) -> Option<tokio::sync::mpsc::OwnedPermit<Input>> {
+        self.sender()?.reserve_owned().await.ok()
     }
 
     /// The sender, out of the lock: a stop must not wait for the queue
@@ -507,9 +516,7 @@ fn session_main(
             root: l.root.clone(),
             halt_on_size: true,
         };
-        if let Some(root) = &l.root {
-            it.cwd = root.clone();
-        }
+        super::confine::confine(&mut it, &cfg.account, l);
         crate::runtime::ops::set_limits(l.max_items, l.max_string);
     }
     let roles = match it.engine() {
@@ -627,7 +634,7 @@ impl Runner {
     }
 
     fn shell(&mut self, rx: &mut tokio::sync::mpsc::Receiver<Input>) -> i32 {
-        let mut buf = String::new();
+        let mut unfinished = Continuation::default();
         let mut last = 0;
         self.prompt(false);
         loop {
@@ -637,16 +644,19 @@ impl Runner {
             let input = rx.blocking_recv().unwrap_or(Input::Eof);
             match input {
                 Input::Line(line) => {
-                    buf.push_str(&line);
-                    buf.push('\n');
-                    let src = Rc::new(Source::new(None, buf.clone()));
-                    if let Err(e) = parse_script(src)
-                        && e.incomplete
-                    {
-                        self.prompt(true);
-                        continue;
-                    }
-                    let text = std::mem::take(&mut buf);
+                    let text = match unfinished.push(&line) {
+                        Verdict::More => {
+                            self.prompt(true);
+                            continue;
+                        }
+                        Verdict::TooLong => {
+                            let msg = format!("{}\n", continuation::too_long_message());
+                            self.out.borrow_mut().write(Stream::Error, &msg);
+                            self.prompt(false);
+                            continue;
+                        }
+                        Verdict::Run(text) => text,
+                    };
                     match self.run(text) {
                         Outcome::Exit(n) => return n,
                         o => last = o.exit_code(true),
@@ -654,11 +664,11 @@ impl Runner {
                     self.prompt(false);
                 }
                 Input::Interrupt => {
-                    buf.clear();
+                    unfinished.clear();
                     self.prompt(false);
                 }
                 Input::TooLong => {
-                    buf.clear();
+                    unfinished.clear();
                     self.out.borrow_mut().write(
                         Stream::Error,
                         "The line is longer than this session accepts.\n",
@@ -666,8 +676,8 @@ impl Runner {
                     self.prompt(false);
                 }
                 Input::Eof => {
-                    if !buf.trim().is_empty() {
-                        let text = std::mem::take(&mut buf);
+                    if !unfinished.is_blank() {
+                        let text = unfinished.take();
                         last = self.run(text).exit_code(true);
                     }
                     return last;

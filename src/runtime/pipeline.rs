@@ -755,7 +755,12 @@ impl Interp {
         }
         if lower.ends_with(".ps1") || name.contains('/') || name.contains('\\') {
             let path = self.resolve_path(&name);
-            if path.is_file() {
+            // A session without file rights, or a path outside its
+            // directory, is refused before the file is looked for: the
+            // answer must not tell whether it exists.
+            let refused = !self.limits.file_system
+                || self.limits.root.is_some() && crate::commands::check_path(self, &path).is_err();
+            if refused || path.is_file() {
                 let sb = self
                     .load_script(&path)
                     .map_err(|f| self.locate(f, c.name_span))?;

@@ -1394,3 +1394,79 @@ fn running_a_path_tells_nothing_about_whether_it_exists() {
     );
     assert_eq!(answer("viewer", "/etc/passwx"), (code, out, err));
 }
+
+#[test]
+fn crash_lines_from_a_view_only_account_end_in_errors_and_the_server_goes_on() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    // Each of these once ended the server (stack overflow, failed
+    // allocation or arithmetic panic); now each is output or an error.
+    let cases: &[(&str, &str, &str)] = &[
+        ("$a = @(1); $a[0] = $a; \"$a\"", "System.Object[]\n", ""),
+        ("$c = 'iex $c'; iex $c", "", "call depth overflow"),
+        (
+            "$h = @{}; $h.self = $h; $h | Format-List",
+            "\nName  : self\nValue : {[self, System.Collections.Hashtable]}\n\n",
+            "",
+        ),
+        (
+            "$o = [pscustomobject]@{ a = 1 }; $o | Add-Member ScriptProperty P { $this.P }; $o.P",
+            "",
+            "call depth overflow",
+        ),
+        (
+            "$x = 1; foreach ($i in 1..200000) { $x = @(,$x) }; \"$x\"; $x.ToString()",
+            "System.Object[]\nSystem.Object[]\n",
+            "",
+        ),
+        (
+            "$x = 1; foreach ($i in 1..2000000) { $x = @(,$x) }; $x = 0; 'freed'",
+            "freed\n",
+            "",
+        ),
+        (
+            "'x'.PadLeft(2147483647)",
+            "",
+            "larger than this session allows",
+        ),
+        (
+            "'{0,-2147483648}' -f 1",
+            "",
+            "Input string was not in a correct format",
+        ),
+        (
+            "('x' * 1MB) -replace 'x', ('y' * 100)",
+            "",
+            "larger than this session allows",
+        ),
+        ("[long]::MinValue / -1", "9.223372036854776E+18\n", ""),
+        (
+            "(Get-Date).AddMilliseconds(1e300)",
+            "",
+            "Value to add was out of range",
+        ),
+    ];
+    for (line, out, err) in cases {
+        let r = s.exec("viewer", line);
+        assert_eq!(&r.stdout, out, "{line}: {}", r.stderr);
+        assert!(r.stderr.contains(err), "{line}: {}", r.stderr);
+    }
+    let r = s.exec("admin", "'still serving'");
+    assert_eq!(r.stdout, "still serving\n", "{}", r.stderr);
+}
+
+#[test]
+fn roles_other_than_administrator_keep_the_csv_cmdlets() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    for user in ["viewer", "useradmin"] {
+        let r = s.exec(user, "'a,b', '1,2' | ConvertFrom-Csv | ForEach-Object b");
+        assert_eq!(r.stdout, "2\n", "{user}: {}", r.stderr);
+        let r = s.exec(user, "(Get-Command Import-Csv).Name");
+        assert_eq!(r.stdout, "Import-Csv\n", "{user}: {}", r.stderr);
+    }
+}

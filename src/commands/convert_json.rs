@@ -500,7 +500,9 @@ impl Parser<'_> {
 
     fn check_depth(&self, depth: usize) -> PResult<()> {
         if let Err(e) = budget::enter() {
-            return Err(self.err(&e.message));
+            // Without the path: at this depth it would be longer than the text.
+            let (line, col) = self.line_pos();
+            return Err(format!("{} Line {line}, position {col}.", e.message));
         }
         if depth > self.max_depth {
             return Err(self.err(&format!(

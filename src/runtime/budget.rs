@@ -176,3 +176,55 @@ pub fn enter() -> Result<(), ErrorRecord> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use crate::host::CaptureHost;
+    use crate::runtime::Interp;
+    use crate::syntax::Source;
+
+    /// Runs `script` on a thread of its own whose limits are `items` and
+    /// `bytes`; returns what it printed on both streams.
+    fn run_with_limits(script: &str, items: usize, bytes: usize) -> String {
+        let script = script.to_string();
+        let run = move || {
+            super::set_limits(items, bytes);
+            let mut it = Interp::new(Box::new(CaptureHost::default()));
+            let _ = it.run_text(Rc::new(Source::new(None, script)), Vec::new());
+            let host = std::mem::replace(&mut it.host, Box::new(CaptureHost::default()));
+            match crate::host::into_any(host).downcast::<CaptureHost>() {
+                Ok(h) => h.stdout + &h.stderr,
+                Err(_) => String::new(),
+            }
+        };
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(run)
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn hashtables_and_lists_stop_at_the_item_limit() {
+        for script in [
+            "$h = @{}; foreach ($i in 0..20) { $h[$i] = $i }",
+            "$h = @{}; foreach ($i in 0..20) { $h.\"k$i\" = $i }",
+            "$h = @{}; foreach ($i in 0..20) { $h.Add($i, $i) }",
+            "$l = [System.Collections.ArrayList]::new(); foreach ($i in 0..20) { $null = $l.Add($i) }",
+        ] {
+            let out = run_with_limits(&format!("{script}; 'done'"), 10, 1 << 20);
+            assert!(
+                out.contains("larger than this session allows"),
+                "{script}: {out}"
+            );
+        }
+        let out = run_with_limits(
+            "$h = @{}; foreach ($i in 0..5) { $h[$i] = $i }; $h.Count",
+            10,
+            1 << 20,
+        );
+        assert_eq!(out, "6\n");
+    }
+}

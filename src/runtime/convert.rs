@@ -273,7 +273,7 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
         PsType::String => match v {
             Value::Null => Value::str(""),
             Value::String(_) => v.clone(),
-            other => Value::from(other.to_string()),
+            other => Value::from(super::budget::text_of(other)?),
         },
         PsType::DateTime => match v {
             Value::DateTime(_) => v.clone(),

@@ -667,7 +667,9 @@ impl Interp {
                 Ok(())
             }
             Value::Hashtable(h) => {
-                h.borrow_mut().insert(idx.clone(), value);
+                let mut h = h.borrow_mut();
+                budget::check_items(h.len().saturating_add(1))?;
+                h.insert(idx.clone(), value);
                 Ok(())
             }
             Value::Null => Err(ErrorRecord::new(

@@ -73,7 +73,7 @@ impl PsArray {
 }
 
 /// Freeing a value nested a million deep would recurse once per level and
-/// overflow the stack. Each container instead hands the values it owns
+/// overflow the stack. Each container instead hands the containers it owns
 /// alone to a worklist, so freeing any value is a loop.
 impl Drop for PsArray {
     fn drop(&mut self) {
@@ -83,51 +83,56 @@ impl Drop for PsArray {
 
 impl Drop for Hashtable {
     fn drop(&mut self) {
-        free(
-            std::mem::take(&mut self.map)
-                .into_values()
-                .flat_map(|(k, v)| [k, v])
-                .collect(),
-        );
+        free(entries(std::mem::take(&mut self.map)));
     }
 }
 
 impl Drop for PsObject {
     fn drop(&mut self) {
-        free(
-            std::mem::take(&mut self.props)
-                .into_iter()
-                .map(|p| p.value)
-                .collect(),
-        );
+        free(std::mem::take(&mut self.props).into_iter().map(|p| p.value));
     }
 }
 
-/// Drops `work` and everything only it holds, without recursion: a
-/// container this was the last owner of is emptied into the worklist
-/// before it is dropped (empty).
-fn free(mut work: Vec<Value>) {
+fn entries(map: IndexMap<HashKey, (Value, Value)>) -> impl Iterator<Item = Value> {
+    map.into_values().flat_map(|(k, v)| [k, v])
+}
+
+/// Whether dropping the value may drop more values.
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::Array(_) | Value::Hashtable(_) | Value::Object(_))
+}
+
+/// Drops `items` and everything only they hold, without recursion: a
+/// container they were the last owner of is emptied into the worklist
+/// before it is dropped (empty). Other values drop as they come.
+fn free(items: impl IntoIterator<Item = Value>) {
+    let mut work: Vec<Value> = items.into_iter().filter(is_container).collect();
     while let Some(v) = work.pop() {
         match v {
             Value::Array(a) => {
                 if let Ok(mut a) = Rc::try_unwrap(a) {
-                    work.append(a.items.get_mut());
+                    work.extend(
+                        std::mem::take(a.items.get_mut())
+                            .into_iter()
+                            .filter(is_container),
+                    );
                 }
             }
             Value::Hashtable(h) => {
                 if let Ok(h) = Rc::try_unwrap(h) {
                     let mut h = h.into_inner();
-                    work.extend(
-                        std::mem::take(&mut h.map)
-                            .into_values()
-                            .flat_map(|(k, v)| [k, v]),
-                    );
+                    work.extend(entries(std::mem::take(&mut h.map)).filter(is_container));
                 }
             }
             Value::Object(o) => {
                 if let Ok(o) = Rc::try_unwrap(o) {
                     let mut o = o.into_inner();
-                    work.extend(std::mem::take(&mut o.props).into_iter().map(|p| p.value));
+                    work.extend(
+                        std::mem::take(&mut o.props)
+                            .into_iter()
+                            .map(|p| p.value)
+                            .filter(is_container),
+                    );
                 }
             }
             _ => {}

@@ -184,6 +184,8 @@ impl Interp {
                 }
                 "add" => {
                     let k = arg(&args, 0);
+                    budget::check_items(h.borrow().len().saturating_add(1))
+                        .map_err(|e| Flow::error(method_error(name, args.len(), &e.message)))?;
                     if h.borrow_mut().add(k.clone(), arg(&args, 1)).is_err() {
                         return Err(Flow::error(method_error(
                             name,

@@ -340,6 +340,7 @@ impl Interp {
         budget::enter()?;
         match target {
             Value::Hashtable(h) => {
+                budget::check_items(h.borrow().len().saturating_add(1))?;
                 h.borrow_mut().insert(Value::from(name), value);
                 Ok(())
             }

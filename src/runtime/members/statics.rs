@@ -194,11 +194,20 @@ impl Interp {
             PsType::DateTime if lower == "daysinmonth" => {
                 let y = to_i32(&arg(&args, 0)).map_err(Flow::error)?;
                 let m = to_i32(&arg(&args, 1)).map_err(Flow::error)? as u32;
+                if !(1..=9999).contains(&y) {
+                    return Err(Flow::error(method_error(
+                        name,
+                        argc,
+                        "Year must be between 1 and 9999. (Parameter 'year')",
+                    )));
+                }
                 let first = chrono::NaiveDate::from_ymd_opt(y, m, 1);
                 let next = if m == 12 {
-                    chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)
+                    y.checked_add(1)
+                        .and_then(|y| chrono::NaiveDate::from_ymd_opt(y, 1, 1))
                 } else {
-                    chrono::NaiveDate::from_ymd_opt(y, m + 1, 1)
+                    m.checked_add(1)
+                        .and_then(|m| chrono::NaiveDate::from_ymd_opt(y, m, 1))
                 };
                 match (first, next) {
                     (Some(a), Some(b)) => Ok(Value::from((b - a).num_days())),

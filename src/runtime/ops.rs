@@ -668,7 +668,10 @@ pub fn split(l: &Value, r: &Value, case: Case) -> R {
         let groups = re.captures_len();
         let bound = s.len().saturating_add(1).saturating_mul(groups);
         if max == 0 && out.0.len().saturating_add(bound) > super::budget::max_items() {
-            let matches = re.find_iter(&s).count();
+            // Counting stops once the limit is passed: a huge input costs
+            // at most the limit's worth of matching.
+            let room = super::budget::max_items().saturating_sub(out.0.len()) / groups.max(1);
+            let matches = re.find_iter(&s).take(room.saturating_add(1)).count();
             check_items(
                 out.0
                     .len()

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use client::{Conn, Lines};
 use lyncsh::remote::server::{Running, start};
+use lyncsh::remote::worker::RemoteLimits;
 use russh::keys::PrivateKey;
 use serde_json::json;
 
@@ -94,6 +95,11 @@ struct Fixture {
 
 impl Fixture {
     async fn start() -> Fixture {
+        Fixture::start_with(|_| {}).await
+    }
+
+    /// A fixture whose sessions get the limits `adjust` makes.
+    async fn start_with(adjust: impl FnOnce(&mut RemoteLimits)) -> Fixture {
         let dir = std::env::temp_dir().join(format!(
             "lyncsh-remote-{}-{}",
             std::process::id(),
@@ -101,7 +107,8 @@ impl Fixture {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let (opts, key) = client::admin_setup(&dir, 64);
+        let (mut opts, key) = client::admin_setup(&dir, 64);
+        adjust(&mut opts.limits);
         let store = opts.store.clone();
         let running = within("start", LIMIT, start(opts))
             .await
@@ -562,4 +569,116 @@ async fn serve_stops_cleanly_on_sigterm() {
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(err.contains("terminated, shutting down"), "{err}");
     assert!(err.contains("stopped"), "{err}");
+}
+
+/// Reads a session's lines until its channel ends.
+async fn rest(s: &mut Lines) -> Vec<serde_json::Value> {
+    let mut lines = Vec::new();
+    while let Some(line) = within("session end", LIMIT, s.next()).await.expect("read") {
+        lines.push(line);
+    }
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_crashes_ends_alone_and_says_why() {
+    let _turn = turn().await;
+    // Small enough that ten 60 MB strings cannot fit; each alone is within
+    // the language's own caps.
+    let f = Fixture::start_with(|l| l.memory = 256 << 20).await;
+    let (_c2, mut other) = f.session().await;
+    answers(&mut other, 1).await;
+
+    // Runaway allocation: the session's process hits its address-space cap.
+    let (_c, mut s) = f.session().await;
+    s.send_invoke(
+        1,
+        "$keep = @(); foreach ($i in 1..10) { $keep += ,(('a' * 60000000) + $i) }; 'survived'",
+    )
+    .await
+    .expect("send");
+    let lines = rest(&mut s).await;
+    let error = lines
+        .iter()
+        .find(|l| l["stream"] == "error")
+        .unwrap_or_else(|| panic!("no error line: {lines:?}"));
+    assert_eq!(error["id"], 1, "{error}");
+    assert_eq!(error["error"]["kind"], "SessionFailed", "{error}");
+    let msg = error["error"]["message"].as_str().expect("message");
+    assert!(
+        msg.starts_with("The session ended because its process failed: memory allocation of ")
+            && msg.ends_with("failed (killed by signal 6, SIGABRT)."),
+        "{msg}"
+    );
+    let state = lines.last().expect("a state line");
+    assert_eq!(state["id"], 1, "{state}");
+    assert_eq!(state["state"], "failed", "{state}");
+    assert_eq!(state["exit"], 134, "{state}");
+    assert_eq!(s.exit, Some(134));
+    answers(&mut other, 2).await;
+
+    // Unbounded recursion: a stack overflow, or the runtime's own depth
+    // error once it has one; either way this session alone is affected.
+    for (i, line) in ["$a = @(1); $a[0] = $a; \"$a\"", "$c = 'iex $c'; iex $c"]
+        .into_iter()
+        .enumerate()
+    {
+        let (_c, mut s) = f.session().await;
+        let r = within("crash line", LIMIT, s.invoke(2, line)).await;
+        match r {
+            Ok(r) => assert!(
+                r.state == "failed" || !r.errors().is_empty(),
+                "{line}: {r:?}"
+            ),
+            Err(e) => panic!("{line}: {e}"),
+        }
+        answers(&mut other, 3 + i as u64).await;
+    }
+    assert!(eventually(LIMIT, || f.running().live_sessions() == 1).await);
+    answers(&mut other, 9).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_that_hold_themselves_are_freed_with_their_session() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let (_c2, mut other) = f.session().await;
+    let settled = |f: &Fixture| f.running().live_sessions() == 1 && session_threads() == 1;
+    // Warm up: one-time allocations are not a leak.
+    for i in 0..2 {
+        let (c, mut s) = f.session().await;
+        answers(&mut s, i + 1).await;
+        drop(s);
+        let _ = c.close().await;
+    }
+    assert!(eventually(LIMIT, || settled(&f)).await);
+    let before = vm_rss_kib();
+    for i in 0..10 {
+        let (c, mut s) = f.session().await;
+        let r = within(
+            "cycle",
+            LIMIT,
+            s.invoke(
+                1,
+                "$h = @{}; $h.self = $h; $h.big = 'a' * 60000000; $h.big.Length",
+            ),
+        )
+        .await
+        .expect("invoke");
+        assert_eq!(r.objects(), [&json!(60_000_000)], "session {i}: {r:?}");
+        drop(s);
+        let _ = c.close().await;
+    }
+    assert!(
+        eventually(LIMIT, || settled(&f)).await,
+        "sessions left: {}",
+        f.running().live_sessions()
+    );
+    let after = vm_rss_kib();
+    eprintln!("ten sessions holding a 60 MB cycle each: VmRSS {before} KiB -> {after} KiB");
+    assert!(
+        after * 5 <= before * 6,
+        "VmRSS grew from {before} KiB to {after} KiB"
+    );
+    answers(&mut other, 1).await;
 }

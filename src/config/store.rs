@@ -58,6 +58,12 @@ static WRITERS: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> =
 /// the whole file, and a server opens the store for every session.
 static CHECKED: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
 
+/// Marks a store file as checked for damage in this process: a session
+/// process started by a server that has just checked it skips the read.
+pub fn assume_checked(path: &Path) {
+    CHECKED.lock().insert(key_of(path));
+}
+
 /// A file's one name in this process, so that two spellings of a path
 /// share their lock and their check.
 fn key_of(path: &Path) -> PathBuf {

@@ -5,7 +5,6 @@
 //! its exit status.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use russh::server::Msg;
@@ -314,11 +313,10 @@ async fn to_shell(ev: Event, worker: &mut Worker) {
         Event::TooLong => Input::TooLong,
         // Ctrl-C stops a running command; at the prompt it drops a
         // half-typed continuation.
-        Event::Interrupt if worker.busy.load(Ordering::SeqCst) => {
-            worker.cancel.store(true, Ordering::SeqCst);
+        Event::Interrupt => {
+            worker.interrupt();
             return;
         }
-        Event::Interrupt => Input::Interrupt,
         Event::Eof => {
             worker.close_input();
             return;

@@ -1,10 +1,13 @@
 //! Remote sessions: `lyncsh serve` (SSH), the `lyncsh` JSON-lines
-//! subsystem, and the session threads behind them.
+//! subsystem, and the session processes (or threads) behind them.
 
 mod channel;
+pub mod child;
 pub mod client;
+mod frames;
 pub mod line_editor;
 pub mod passwords;
+mod process;
 pub mod protocol;
 pub mod server;
 pub mod worker;

@@ -682,3 +682,50 @@ async fn values_that_hold_themselves_are_freed_with_their_session() {
     );
     answers(&mut other, 1).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_stalled_mid_statement_holds_up_no_login_and_no_write() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    // A statement that reads the store, then floods output the client
+    // never reads: it stalls half-way with its snapshot open.
+    let (stalled_conn, stalled) = f.session().await;
+    stalled
+        .send_invoke(
+            1,
+            "Get-CsConferencingPolicy | ForEach-Object { foreach ($i in 1..500) { 'x' * 65536 } }",
+        )
+        .await
+        .expect("send");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let t = Instant::now();
+    let (c, mut s) = f.session().await;
+    let logged_in = t.elapsed();
+    let r = within(
+        "write beside a stalled reader",
+        LIMIT,
+        s.invoke(
+            1,
+            "Set-CsConferencingPolicy -Identity Global -MaxMeetingSize 77; (Get-CsConferencingPolicy -Identity Global).MaxMeetingSize",
+        ),
+    )
+    .await
+    .expect("invoke");
+    let took = t.elapsed();
+    eprintln!("beside a stalled reader: login {logged_in:?}, login + write + read back {took:?}");
+    assert_eq!(r.state, "completed", "{r:?}");
+    assert_eq!(r.objects(), [&json!(77)], "{r:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    drop(s);
+    let _ = c.close().await;
+    stalled_conn.cut();
+    drop(stalled);
+    assert_eq!(
+        local(
+            &f.store,
+            "(Get-CsConferencingPolicy -Identity Global).MaxMeetingSize"
+        ),
+        ["77"]
+    );
+}

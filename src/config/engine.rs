@@ -70,19 +70,25 @@ impl Engine {
         self.store.borrow_mut().rollback();
     }
 
-    /// Runs `f` on the store inside the statement's transaction.
+    /// Runs `f` on the store inside the statement's transaction: a
+    /// snapshot to read, upgraded to the write lock by the first write.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> R<T> {
         let mut st = self.store.borrow_mut();
-        st.begin_write()?;
+        st.begin_read()?;
         Ok(f(&mut st)?)
     }
 
-    /// Takes the store's write lock for the rest of the statement. Reads
-    /// take it too: a statement that reads a value and writes one based on
-    /// it (`$n = ...; Set-... ($n + 1)`) must not interleave with another
-    /// process doing the same, or one update would be lost.
-    fn lock(&self) -> R<()> {
+    /// The statement is about to run a cmdlet that writes: it takes the
+    /// write lock now, before its reads, so that a read-then-write
+    /// statement (`Set-… ((Get-…).X + 1)`) waits for other writers instead
+    /// of failing on a snapshot they made stale.
+    pub fn expect_write(&self) -> R<()> {
         Ok(self.store.borrow_mut().begin_write()?)
+    }
+
+    /// Starts the statement's snapshot: reads never take the write lock.
+    fn lock(&self) -> R<()> {
+        Ok(self.store.borrow_mut().begin_read()?)
     }
 
     // ------------------------------------------------------------ instances

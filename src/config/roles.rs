@@ -158,6 +158,17 @@ pub fn is_lync_command(command: &str) -> bool {
         .is_some_and(|(_, noun)| noun.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("cs")))
 }
 
+/// Does `command` change the store? Lync cmdlets other than those that
+/// only read (Get, Export, Test) do.
+pub fn writes_store(command: &str) -> bool {
+    is_lync_command(command)
+        && command.split_once('-').is_some_and(|(verb, _)| {
+            !["get", "export", "test"]
+                .iter()
+                .any(|v| verb.eq_ignore_ascii_case(v))
+        })
+}
+
 /// May a holder of `role` run `command`? Commands that are not Lync
 /// cmdlets (the language's own: Where-Object, Format-List, ...) are open
 /// to every role.

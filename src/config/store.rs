@@ -1,14 +1,24 @@
-//! The embedded store: one SQLite file (WAL, synchronous FULL). The engine
-//! opens a write transaction at the first change of a top-level statement
-//! and commits when the statement ends, so a crash leaves the file as it
-//! was before or after a statement, and two processes never lose each
-//! other's updates (writers take the lock with BEGIN IMMEDIATE and wait).
+//! The embedded store: one SQLite file (WAL, synchronous FULL). Each
+//! top-level statement is one transaction, so a crash leaves the file as
+//! it was before or after a statement.
 //!
-//! Within one process (a server with many sessions) writers first queue on
-//! a lock of the process's own: SQLite's busy handler waits by sleeping,
-//! up to 100 ms at a time, so under a hundred contending sessions some
-//! would keep losing the race for seconds; the process lock hands over at
-//! once, and only one of its writers at a time meets other processes.
+//! A statement reads from a snapshot (a deferred transaction): readers
+//! never take the write lock, so a long or stalled `Get-…` pipeline holds
+//! up no writer and no login. The write lock (BEGIN IMMEDIATE) is taken at
+//! the statement's first write, or earlier when the statement is known to
+//! write ([`Store::begin_write`] as soon as a writing cmdlet is named), and
+//! held until the statement ends; two processes never lose each other's
+//! updates. A statement that read first and writes later keeps that
+//! guarantee by checking, once it holds the lock, that nobody committed
+//! since its snapshot began; if somebody did, its reads are stale and the
+//! statement writes nothing ([`StoreError::Changed`]).
+//!
+//! Within one process writers first queue on a lock of the process's own:
+//! SQLite's busy handler waits by sleeping, up to 100 ms at a time, so
+//! under a hundred contending writers some would keep losing the race for
+//! seconds; the process lock hands over at once, and only one of its
+//! writers at a time meets other processes. Between processes (a server's
+//! session processes) the busy handler polls in short steps instead.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -43,12 +53,30 @@ pub enum StoreError {
         BUSY_WAIT.as_secs()
     )]
     Busy { path: PathBuf },
+    #[error(
+        "Another session changed the configuration while this statement was reading it, so this statement's changes were not made; run it again."
+    )]
+    Changed,
     #[error("The configuration store could not complete the operation: {0}")]
     Sql(#[from] rusqlite::Error),
 }
 
 /// Longest wait for another writer, in this process or another.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
+
+/// SQLite's busy handler: waits for another process's lock in steps of a
+/// few milliseconds (SQLite's own grow to 100 ms, and a writer that keeps
+/// sleeping through the hand-overs can wait for seconds), up to
+/// [`BUSY_WAIT`] in all.
+fn poll_busy(attempt: i32) -> bool {
+    let step = u64::try_from(attempt).unwrap_or(0).saturating_add(1).min(5);
+    let waited = u64::try_from(attempt).unwrap_or(0).saturating_mul(5);
+    if u128::from(waited) >= BUSY_WAIT.as_millis() {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(step));
+    true
+}
 
 /// This process's writer lock for each store file.
 static WRITERS: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> =
@@ -73,10 +101,26 @@ fn key_of(path: &Path) -> PathBuf {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    in_tx: bool,
+    tx: Tx,
     writers: Arc<Mutex<()>>,
     /// Held from BEGIN IMMEDIATE to COMMIT or ROLLBACK.
     writing: Option<ArcMutexGuard<RawMutex, ()>>,
+}
+
+/// Where the current statement stands with the store.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tx {
+    None,
+    /// Reading a snapshot; `version` is SQLite's data_version when it
+    /// began, which moves when another connection commits.
+    Read {
+        version: i64,
+    },
+    /// Holding the write lock.
+    Write,
+    /// Its snapshot went stale before its first write: the statement does
+    /// nothing more with the store.
+    Stale,
 }
 
 /// A stored configuration instance.
@@ -121,11 +165,11 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
             path: path.to_path_buf(),
             why: e.to_string(),
         })?;
-        conn.busy_timeout(BUSY_WAIT)?;
+        conn.busy_handler(Some(poll_busy))?;
         // The file exists now: its one name keys the lock and the check.
         let key = key_of(path);
         if exists {
@@ -173,7 +217,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
-            in_tx: false,
+            tx: Tx::None,
             writers,
             writing: None,
         };
@@ -225,43 +269,95 @@ impl Store {
         Ok(())
     }
 
-    /// Starts the statement's write transaction if none is open.
+    /// Starts the statement's snapshot if it has none yet.
+    pub fn begin_read(&mut self) -> Result<(), StoreError> {
+        match self.tx {
+            Tx::None => {
+                self.conn.execute_batch("BEGIN DEFERRED")?;
+                // Read before the snapshot's first page: a commit in
+                // between makes the check at the first write fail safe.
+                let version = self.data_version();
+                match version {
+                    Ok(version) => self.tx = Tx::Read { version },
+                    Err(e) => {
+                        let _ = self.conn.execute_batch("ROLLBACK");
+                        return Err(e);
+                    }
+                }
+                Ok(())
+            }
+            Tx::Read { .. } | Tx::Write => Ok(()),
+            Tx::Stale => Err(StoreError::Changed),
+        }
+    }
+
+    fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    /// Takes the write lock for the rest of the statement, if it does not
+    /// hold it yet. After reads, only while what they saw is still current.
     pub fn begin_write(&mut self) -> Result<(), StoreError> {
-        if !self.in_tx {
-            let turn =
-                self.writers
-                    .try_lock_arc_for(BUSY_WAIT)
-                    .ok_or_else(|| StoreError::Busy {
-                        path: self.path.clone(),
-                    })?;
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            self.writing = Some(turn);
-            self.in_tx = true;
+        let read = match self.tx {
+            Tx::Write => return Ok(()),
+            Tx::Stale => return Err(StoreError::Changed),
+            Tx::Read { version } => Some(version),
+            Tx::None => None,
+        };
+        let turn = self
+            .writers
+            .try_lock_arc_for(BUSY_WAIT)
+            .ok_or_else(|| StoreError::Busy {
+                path: self.path.clone(),
+            })?;
+        if read.is_some() {
+            self.conn.execute_batch("ROLLBACK")?;
+            self.tx = Tx::None;
         }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        if let Some(before) = read {
+            let now = self.data_version();
+            if now.as_ref().map_or(true, |v| *v != before) {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.tx = Tx::Stale;
+                now?;
+                return Err(StoreError::Changed);
+            }
+        }
+        self.writing = Some(turn);
+        self.tx = Tx::Write;
         Ok(())
     }
 
-    /// Commits the statement's changes, if any.
+    /// Ends the statement: its changes are committed, its snapshot let go.
     pub fn commit(&mut self) -> Result<(), StoreError> {
-        if self.in_tx {
-            self.in_tx = false;
-            let done = self.conn.execute_batch("COMMIT");
-            self.writing = None;
-            done?;
+        let was = std::mem::replace(&mut self.tx, Tx::None);
+        match was {
+            Tx::Write => {
+                let done = self.conn.execute_batch("COMMIT");
+                self.writing = None;
+                done?;
+            }
+            Tx::Read { .. } => self.conn.execute_batch("COMMIT")?,
+            Tx::None | Tx::Stale => {}
         }
         Ok(())
     }
 
+    /// Ends the statement without its changes.
     pub fn rollback(&mut self) {
-        if self.in_tx {
-            self.in_tx = false;
+        let was = std::mem::replace(&mut self.tx, Tx::None);
+        if matches!(was, Tx::Write | Tx::Read { .. }) {
             let _ = self.conn.execute_batch("ROLLBACK");
-            self.writing = None;
         }
+        self.writing = None;
     }
 
+    /// Whether the statement holds the write lock.
     pub fn in_transaction(&self) -> bool {
-        self.in_tx
+        self.tx == Tx::Write
     }
 
     // ------------------------------------------------------------ objects
@@ -443,6 +539,67 @@ mod tests {
             let _ = c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);");
         }
         assert!(matches!(Store::open(&p), Err(StoreError::Foreign(_))));
+    }
+
+    fn policy(size: i64) -> StoredObject {
+        let mut data = serde_json::Map::new();
+        data.insert("MaxMeetingSize".into(), serde_json::json!(size));
+        StoredObject {
+            identity: "Tag:Sales".into(),
+            data,
+        }
+    }
+
+    fn size(s: &Store) -> Option<serde_json::Value> {
+        s.object("CsConferencingPolicy", "tag:sales")
+            .ok()
+            .flatten()
+            .and_then(|o| o.data.get("MaxMeetingSize").cloned())
+    }
+
+    #[test]
+    fn a_statement_whose_snapshot_went_stale_writes_nothing() {
+        let p = temp("stale");
+        let open = || match Store::open(&p) {
+            Ok((s, _)) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let (mut a, mut b) = (open(), open());
+        assert!(
+            a.put_object("CsConferencingPolicy", "tag:sales", &policy(1))
+                .is_ok()
+        );
+        assert!(a.commit().is_ok());
+
+        // A reads; B writes and commits without waiting for A.
+        assert!(a.begin_read().is_ok());
+        assert_eq!(size(&a), Some(serde_json::json!(1)));
+        assert!(!a.in_transaction());
+        assert!(
+            b.put_object("CsConferencingPolicy", "tag:sales", &policy(2))
+                .is_ok()
+        );
+        assert!(b.commit().is_ok());
+        // A's snapshot still shows 1; writing on it would lose B's update.
+        assert_eq!(size(&a), Some(serde_json::json!(1)));
+        assert!(matches!(
+            a.put_object("CsConferencingPolicy", "tag:sales", &policy(10)),
+            Err(StoreError::Changed)
+        ));
+        // The rest of A's statement stays out of the store.
+        assert!(matches!(a.begin_read(), Err(StoreError::Changed)));
+        assert!(a.commit().is_ok());
+        assert_eq!(size(&b), Some(serde_json::json!(2)));
+
+        // Read then write with nobody in between: the write goes through.
+        assert!(a.begin_read().is_ok());
+        assert_eq!(size(&a), Some(serde_json::json!(2)));
+        assert!(
+            a.put_object("CsConferencingPolicy", "tag:sales", &policy(3))
+                .is_ok()
+        );
+        assert!(a.commit().is_ok());
+        assert_eq!(size(&b), Some(serde_json::json!(3)));
     }
 
     #[test]

@@ -632,6 +632,15 @@ impl Interp {
         Ok(engine)
     }
 
+    /// A cmdlet that writes the store is about to run: the statement takes
+    /// the store's write lock now (see `config::store`). A failure is the
+    /// cmdlet's to report when it touches the store.
+    pub fn expect_store_write(&mut self) {
+        if let Ok(e) = self.engine() {
+            let _ = e.expect_write();
+        }
+    }
+
     /// A top-level statement ended: its configuration changes are committed.
     pub fn end_statement(&mut self) -> Res<()> {
         if let Some(e) = &self.engine

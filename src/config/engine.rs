@@ -3,7 +3,7 @@
 //! scope, Global cannot be created or deleted), and the change log. One
 //! engine per session; sessions share the store file.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 
 use super::identity::Scope;
@@ -15,6 +15,8 @@ pub struct Engine {
     store: RefCell<Store>,
     /// Who changes are logged as: the local user or the SSH account.
     pub account: String,
+    /// The role-membership counter when the session last read its roles.
+    roles_seen: Cell<Option<i64>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,7 @@ impl Engine {
         let engine = Engine {
             store: RefCell::new(store),
             account: account.to_string(),
+            roles_seen: Cell::new(None),
         };
         if created {
             engine.seed()?;
@@ -89,6 +92,14 @@ impl Engine {
     /// Starts the statement's snapshot: reads never take the write lock.
     fn lock(&self) -> R<()> {
         Ok(self.store.borrow_mut().begin_read()?)
+    }
+
+    /// Has role membership changed since the last call? A store that
+    /// cannot say always has. One indexed read, between statements.
+    pub fn roles_changed(&self) -> R<bool> {
+        let now = self.store.borrow().roles_version()?;
+        let before = self.roles_seen.replace(now);
+        Ok(now.is_none() || now != before)
     }
 
     // ------------------------------------------------------------ instances

@@ -64,6 +64,18 @@ pub enum StoreError {
 /// Longest wait for another writer, in this process or another.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
 
+/// Role membership's change counter: a session re-reads its roles before
+/// each statement, but only when this number has moved.
+const ROLES_VERSION: &str = "
+    INSERT OR IGNORE INTO meta VALUES ('roles_version', '0');
+    CREATE TRIGGER IF NOT EXISTS role_members_added AFTER INSERT ON role_members BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'roles_version'; END;
+    CREATE TRIGGER IF NOT EXISTS role_members_removed AFTER DELETE ON role_members BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'roles_version'; END;
+    CREATE TRIGGER IF NOT EXISTS role_members_changed AFTER UPDATE ON role_members BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'roles_version'; END;
+";
+
 /// SQLite's busy handler: waits for another process's lock in steps of a
 /// few milliseconds (SQLite's own grow to 100 ms, and a writer that keeps
 /// sleeping through the hand-overs can wait for seconds), up to
@@ -224,6 +236,8 @@ impl Store {
         let created = !exists;
         if created {
             store.create_tables()?;
+        } else {
+            store.count_role_changes()?;
         }
         CHECKED.lock().insert(key);
         Ok((store, created))
@@ -261,12 +275,41 @@ impl Store {
              CREATE TABLE IF NOT EXISTS role_members (
                  role TEXT NOT NULL COLLATE NOCASE, member TEXT NOT NULL COLLATE NOCASE,
                  PRIMARY KEY (role, member));
+             {ROLES_VERSION}
              CREATE TABLE IF NOT EXISTS changes (
                  id INTEGER PRIMARY KEY, time TEXT NOT NULL, account TEXT NOT NULL,
                  command TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);
              COMMIT;"
         ))?;
         Ok(())
+    }
+
+    /// A store made before role changes were counted gets its counter.
+    fn count_role_changes(&mut self) -> Result<(), StoreError> {
+        let has: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'role_members_added')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has {
+            self.conn
+                .execute_batch(&format!("BEGIN IMMEDIATE; {ROLES_VERSION} COMMIT;"))?;
+        }
+        Ok(())
+    }
+
+    /// How many times role membership has changed (`None`: a store that
+    /// cannot count them, being read-only and older than the counter).
+    /// Read on its own, outside the statement's snapshot.
+    pub fn roles_version(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'roles_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// Starts the statement's snapshot if it has none yet.

@@ -630,7 +630,10 @@ pub(super) fn session_main(
     }
     let roles = match it.engine() {
         Ok(engine) => {
-            let held = crate::config::roles::roles_of(&engine, &cfg.account);
+            // The counter first: a change after it is seen next time.
+            let held = engine
+                .roles_changed()
+                .and_then(|_| crate::config::roles::roles_of(&engine, &cfg.account));
             // A read takes the store's write lock until its statement ends.
             // This read belongs to no statement: without ending it here the
             // idle session would hold the lock, and every other session and
@@ -710,6 +713,7 @@ impl Runner {
         let stop = self.shared.hung_up.load(Ordering::SeqCst);
         self.shared.cancel.store(stop, Ordering::SeqCst);
         self.shared.busy.store(true, Ordering::SeqCst);
+        self.it.refresh_roles();
         self.it.limits.deadline = self
             .limits
             .as_ref()

@@ -38,6 +38,15 @@ pub enum StoreError {
     #[error("The file '{0}' is not a lyncsh configuration store; it was left untouched.")]
     Foreign(PathBuf),
     #[error(
+        "The file '{0}' is empty, so it is not a lyncsh configuration store; it was left untouched. Remove it, or name another file, to start a new store."
+    )]
+    Empty(PathBuf),
+    #[error(
+        "The configuration store '{}' is read-only here ({why}): it can be read, but changes are refused.",
+        path.display()
+    )]
+    ReadOnly { path: PathBuf, why: String },
+    #[error(
         "The configuration store '{path}' is damaged: {why}. It was left untouched; restore it from a backup or an export."
     )]
     Damaged { path: PathBuf, why: String },
@@ -63,6 +72,62 @@ pub enum StoreError {
 
 /// Longest wait for another writer, in this process or another.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
+
+/// A file with no bytes and no write-ahead log holding its first pages
+/// (a store just made by a process that still has it open has both).
+fn is_empty(path: &Path) -> bool {
+    let len = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    len(path) == 0 && len(&wal_of(path)) == 0
+}
+
+fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+fn wal_of(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// Why this process cannot write the store, if it cannot: the file is
+/// not writable for it, or the directory, where SQLite keeps its log.
+fn read_only(path: &Path) -> Option<String> {
+    use rustix::fs::{Access, access};
+    if access(path, Access::WRITE_OK).is_err() {
+        return Some("the file is not writable".into());
+    }
+    if access(dir_of(path), Access::WRITE_OK).is_err() {
+        return Some("its directory is not writable".into());
+    }
+    None
+}
+
+/// Opens a store this process may only read. In a directory it cannot
+/// write, and with no log there, nobody can be writing the store (a
+/// writer needs that log), so SQLite may read it as unchanging.
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let frozen = rustix::fs::access(dir_of(path), rustix::fs::Access::WRITE_OK).is_err()
+        && !wal_of(path).exists();
+    if !frozen {
+        return Connection::open_with_flags(path, flags);
+    }
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for b in abs.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                uri.push(char::from(*b))
+            }
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+}
 
 /// Role membership's change counter: a session re-reads its roles before
 /// each statement, but only when this number has moved.
@@ -117,6 +182,8 @@ pub struct Store {
     writers: Arc<Mutex<()>>,
     /// Held from BEGIN IMMEDIATE to COMMIT or ROLLBACK.
     writing: Option<ArcMutexGuard<RawMutex, ()>>,
+    /// Why this process may only read the store, when it may.
+    read_only: Option<String>,
 }
 
 /// Where the current statement stands with the store.
@@ -164,20 +231,27 @@ impl Store {
     /// Opens (creating when missing) a store. A file that is not a lyncsh
     /// store, or is damaged, is refused and never written to.
     pub fn open(path: &Path) -> Result<(Store, bool), StoreError> {
-        let exists = path.exists()
-            && std::fs::metadata(path)
-                .map(|m| m.len() > 0)
-                .unwrap_or(false);
+        let exists = path.exists();
+        if exists && is_empty(path) {
+            return Err(StoreError::Empty(path.to_path_buf()));
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
                 path: path.to_path_buf(),
                 why: e.to_string(),
             })?;
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
+        let read_only = if exists { read_only(path) } else { None };
+        let mut conn = match &read_only {
+            None => Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+            Some(_) => open_read_only(path),
+        }
+        .map_err(|e| StoreError::Open {
             path: path.to_path_buf(),
             why: e.to_string(),
         })?;
@@ -222,7 +296,9 @@ impl Store {
                 });
             }
         }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        if read_only.is_none() {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let writers = WRITERS.lock().entry(key.clone()).or_default().clone();
@@ -232,11 +308,12 @@ impl Store {
             tx: Tx::None,
             writers,
             writing: None,
+            read_only,
         };
         let created = !exists;
         if created {
             store.create_tables()?;
-        } else {
+        } else if store.read_only.is_none() {
             store.count_role_changes()?;
         }
         CHECKED.lock().insert(key);
@@ -343,6 +420,12 @@ impl Store {
     /// Takes the write lock for the rest of the statement, if it does not
     /// hold it yet. After reads, only while what they saw is still current.
     pub fn begin_write(&mut self) -> Result<(), StoreError> {
+        if let Some(why) = &self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+                why: why.clone(),
+            });
+        }
         let read = match self.tx {
             Tx::Write => return Ok(()),
             Tx::Stale => return Err(StoreError::Changed),

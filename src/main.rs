@@ -19,6 +19,11 @@ mod repl;
 const STACK: usize = 256 << 20;
 
 fn main() -> ExitCode {
+    // A session of `lyncsh serve`, in a process of its own: started by the
+    // server, not a command for people (so not in --help).
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__session") {
+        return ExitCode::from(lyncsh::remote::child::main());
+    }
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let worker = std::thread::Builder::new()
         .name("lyncsh".into())

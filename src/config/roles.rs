@@ -164,6 +164,17 @@ pub fn is_lync_command(command: &str) -> bool {
     })
 }
 
+/// Does `command` change the store? Lync cmdlets other than those that
+/// only read (Get, Export, Test) do.
+pub fn writes_store(command: &str) -> bool {
+    is_lync_command(command)
+        && command.split_once('-').is_some_and(|(verb, _)| {
+            !["get", "export", "test"]
+                .iter()
+                .any(|v| verb.eq_ignore_ascii_case(v))
+        })
+}
+
 /// May a holder of `role` run `command`? Commands that are not Lync
 /// cmdlets (the language's own: Where-Object, Format-List, ...) are open
 /// to every role.

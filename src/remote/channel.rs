@@ -6,7 +6,6 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use russh::server::Msg;
@@ -450,11 +449,10 @@ fn to_shell(ev: Event, live: &mut Live, pending: &mut Pending) {
         Event::TooLong => Input::TooLong,
         // Ctrl-C stops a running command; at the prompt it drops a
         // half-typed continuation.
-        Event::Interrupt if live.worker.busy.load(Ordering::SeqCst) => {
-            live.worker.cancel.store(true, Ordering::SeqCst);
+        Event::Interrupt => {
+            live.worker.interrupt();
             return;
         }
-        Event::Interrupt => Input::Interrupt,
         Event::Eof => {
             pending.eof = true;
             return;

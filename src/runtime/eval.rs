@@ -69,9 +69,16 @@ impl Interp {
         for stmt in block {
             let result = self.exec_stmt(stmt, out);
             // A top-level statement is the unit of durability: whatever it
-            // changed in the configuration store is committed now.
+            // changed in the configuration store is committed now, errors
+            // or not; one stopped part-way (Ctrl-C, cancel, a limit) did
+            // not finish, and keeps none of its changes.
             let result = if self.block_depth == 1 {
-                match self.end_statement() {
+                let ended = if matches!(result, Err(Flow::Stopped | Flow::Halt(_))) {
+                    self.abandon_statement()
+                } else {
+                    self.end_statement()
+                };
+                match ended {
                     Ok(()) => result,
                     Err(e) => result.and(Err(e)),
                 }

@@ -651,8 +651,51 @@ impl Interp {
         Ok(engine)
     }
 
+    /// A cmdlet that writes the store is about to run: the statement takes
+    /// the store's write lock now (see `config::store`). A failure is the
+    /// cmdlet's to report when it touches the store.
+    pub fn expect_store_write(&mut self) {
+        if let Ok(e) = self.engine() {
+            let _ = e.expect_write();
+        }
+    }
+
+    /// A remote session takes in role changes between statements: a
+    /// demoted account's next statement no longer finds what it lost.
+    /// Cheap: the roles are re-read only when membership has changed.
+    pub fn refresh_roles(&mut self) {
+        let (Some(_), Some(e)) = (&self.roles, self.engine.clone()) else {
+            return;
+        };
+        let held = match e.roles_changed() {
+            Ok(false) => return,
+            Ok(true) => crate::config::roles::roles_of(&e, &self.account),
+            Err(err) => Err(err),
+        };
+        // That read is no statement's: let its snapshot go. A store that
+        // cannot be read grants nothing.
+        e.rollback();
+        self.roles = Some(Rc::from(held.unwrap_or_default()));
+    }
+
     /// A top-level statement ended: its configuration changes are committed.
     pub fn end_statement(&mut self) -> Res<()> {
+        let r = self.commit_statement();
+        self.refresh_roles();
+        r
+    }
+
+    /// A top-level statement was stopped part-way: its configuration
+    /// changes are undone.
+    pub fn abandon_statement(&mut self) -> Res<()> {
+        if let Some(e) = &self.engine {
+            e.rollback();
+        }
+        self.refresh_roles();
+        Ok(())
+    }
+
+    fn commit_statement(&mut self) -> Res<()> {
         if let Some(e) = &self.engine
             && let Err(err) = e.end_statement()
         {

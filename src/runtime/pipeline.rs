@@ -750,6 +750,9 @@ impl Interp {
         if let Some(info) = self.registry.get(&name)
             && self.may_run(info.name)
         {
+            if crate::config::roles::writes_store(info.name) {
+                self.expect_store_write();
+            }
             let n = Rc::from(info.name);
             return Ok((Target::Cmdlet(info), n));
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use lyncsh::config::{Engine, roles};
 use lyncsh::remote::server::ServeOptions;
-use lyncsh::remote::worker::RemoteLimits;
+use lyncsh::remote::worker::{Isolation, RemoteLimits};
 
 use russh::client::{self, Handle, Msg};
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
@@ -76,7 +76,13 @@ pub fn admin_setup(dir: &Path, max_sessions: usize) -> (ServeOptions, Arc<Privat
         store,
         host_key: dir.join("host_key"),
         authorized_keys,
-        limits: RemoteLimits::default(),
+        limits: RemoteLimits {
+            // This process is a test binary: sessions run in the real one.
+            isolation: Isolation::Process {
+                exe: env!("CARGO_BIN_EXE_lyncsh").into(),
+            },
+            ..RemoteLimits::default()
+        },
         directories: Vec::new(),
         passwords: None,
         max_sessions,

@@ -165,6 +165,8 @@ pub struct Interp {
     pub block_depth: usize,
     /// The script whose code is running: error positions refer to it.
     pub cur_source: Rc<crate::syntax::Source>,
+    /// The Pester run in progress (`Invoke-Pester`, or a lone `Describe`).
+    pub pester: Option<Box<crate::pester::Run>>,
 }
 
 impl Interp {
@@ -204,6 +206,7 @@ impl Interp {
             roles: None,
             block_depth: 0,
             cur_source: Rc::new(crate::syntax::Source::new(None, String::new())),
+            pester: None,
         };
         let globals: [(&str, Value); 14] = [
             ("Error", Value::Array(errors)),

@@ -250,7 +250,24 @@ fn run_group(
         hoisted: h.at,
     });
     results::header(it, level, context, name);
+    // Each top-level group gets its own $TestDrive, removed when it ends.
+    let drive = if level == 1 {
+        match super::scratch::TempFolder::new("lyncsh-testdrive") {
+            Ok(d) => Some(d),
+            Err(e) => {
+                if let Some(run) = it.pester.as_mut() {
+                    run.groups.pop();
+                }
+                return Err(Flow::error(e));
+            }
+        }
+    } else {
+        None
+    };
     let r = in_child_scope(it, |it| {
+        if let Some(d) = &drive {
+            it.set_local("TestDrive", Value::from(d.path.display().to_string()));
+        }
         guarded(it, |it| {
             let mut r = run_blocks(it, &h.before_all);
             if r.is_ok() {

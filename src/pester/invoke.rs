@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::scratch::ScratchStore;
 use super::{Outcome, Run, TestResult, guarded, results};
 use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
 use crate::runtime::error::{ErrorCategory, Flow, Res};
@@ -37,6 +38,10 @@ pub fn infos() -> Vec<CommandInfo> {
                     "ExcludeTag",
                     PsType::Array(None),
                     "Skips the Describe blocks with one of these tags.",
+                )
+                .switch(
+                    "FreshStore",
+                    "Runs the tests on a fresh default configuration store instead of a copy of the current one.",
                 ),
         )
         .module("Pester"),
@@ -108,49 +113,21 @@ impl Processor for InvokePester {
             &format!("Executing all tests in '{}'", given.join("', '")),
             "Magenta",
         );
+        let fresh = args.switch("FreshStore");
+        let store = ScratchStore::enter(cx.it, fresh).map_err(|e| cx.fail(e))?;
+        let what = if fresh {
+            "a fresh default configuration store"
+        } else {
+            "a scratch copy of the configuration store"
+        };
+        results::say(
+            cx.it,
+            &format!("Tests run on {what}; their changes are discarded."),
+            "Magenta",
+        );
         cx.it.pester = Some(Box::new(run));
-        let mut fatal = None;
-        for file in files {
-            let shown = cx
-                .it
-                .pester
-                .as_ref()
-                .map(|r| r.show_path(&file))
-                .unwrap_or_default();
-            results::say(cx.it, "", "Gray");
-            results::say(cx.it, &format!("Executing script {shown}"), "Magenta");
-            let r = cx.it.load_script(&file).and_then(|sb| {
-                guarded(cx.it, |it| {
-                    it.call_block_raw(&sb, Vec::new(), true, &mut Discard)
-                })
-            });
-            match r {
-                Ok(()) => {}
-                Err(Flow::Error(rec)) => {
-                    let Some(run) = cx.it.pester.as_mut() else {
-                        break;
-                    };
-                    let result = TestResult {
-                        name: format!("Error occurred in test script '{shown}'"),
-                        describe: String::new(),
-                        context: String::new(),
-                        outcome: Outcome::Failed,
-                        message: rec.message.clone(),
-                        stack: String::new(),
-                        time: run.duration(std::time::Duration::ZERO),
-                    };
-                    results::test_line(cx.it, 0, &result);
-                    if let Some(run) = cx.it.pester.as_mut() {
-                        run.results.push(result);
-                    }
-                }
-                Err(f @ (Flow::Exit(_) | Flow::Stopped | Flow::Halt(_))) => {
-                    fatal = Some(f);
-                    break;
-                }
-                Err(_) => {}
-            }
-        }
+        let fatal = run_files(cx, files);
+        store.restore(cx.it);
         let Some(run) = cx.it.pester.take() else {
             return Ok(());
         };
@@ -167,4 +144,51 @@ impl Processor for InvokePester {
         }
         Ok(())
     }
+}
+
+/// Runs each test file; a flow that ends the shell stops the run.
+fn run_files(cx: &mut Cx, files: Vec<PathBuf>) -> Option<Flow> {
+    let mut fatal = None;
+    for file in files {
+        let shown = cx
+            .it
+            .pester
+            .as_ref()
+            .map(|r| r.show_path(&file))
+            .unwrap_or_default();
+        results::say(cx.it, "", "Gray");
+        results::say(cx.it, &format!("Executing script {shown}"), "Magenta");
+        let r = cx.it.load_script(&file).and_then(|sb| {
+            guarded(cx.it, |it| {
+                it.call_block_raw(&sb, Vec::new(), true, &mut Discard)
+            })
+        });
+        match r {
+            Ok(()) => {}
+            Err(Flow::Error(rec)) => {
+                let Some(run) = cx.it.pester.as_mut() else {
+                    break;
+                };
+                let result = TestResult {
+                    name: format!("Error occurred in test script '{shown}'"),
+                    describe: String::new(),
+                    context: String::new(),
+                    outcome: Outcome::Failed,
+                    message: rec.message.clone(),
+                    stack: String::new(),
+                    time: run.duration(std::time::Duration::ZERO),
+                };
+                results::test_line(cx.it, 0, &result);
+                if let Some(run) = cx.it.pester.as_mut() {
+                    run.results.push(result);
+                }
+            }
+            Err(f @ (Flow::Exit(_) | Flow::Stopped | Flow::Halt(_))) => {
+                fatal = Some(f);
+                break;
+            }
+            Err(_) => {}
+        }
+    }
+    fatal
 }

@@ -17,6 +17,7 @@ mod blocks;
 mod invoke;
 mod nicely;
 mod results;
+mod scratch;
 mod should;
 
 pub fn infos() -> Vec<CommandInfo> {

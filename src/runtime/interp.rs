@@ -654,6 +654,19 @@ impl Interp {
         Ok(engine)
     }
 
+    /// Points the session at another store and engine (none: opened on
+    /// first use), returning the ones it had. Invoke-Pester runs its tests
+    /// on a scratch copy this way and puts the real store back after.
+    pub fn swap_store(
+        &mut self,
+        path: Option<PathBuf>,
+        engine: Option<Rc<crate::config::Engine>>,
+    ) -> (Option<PathBuf>, Option<Rc<crate::config::Engine>>) {
+        let old_path = std::mem::replace(&mut self.store_path, path);
+        let old_engine = std::mem::replace(&mut self.engine, engine);
+        (old_path, old_engine)
+    }
+
     /// A top-level statement ended: its configuration changes are committed.
     pub fn end_statement(&mut self) -> Res<()> {
         if let Some(e) = &self.engine

@@ -4,11 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use super::scratch::ScratchStore;
-use super::{Outcome, Run, TestResult, guarded, results};
+use super::{Outcome, Run, TestResult, guarded, in_child_scope, results};
 use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
 use crate::runtime::error::{ErrorCategory, Flow, Res};
 use crate::runtime::interp::Discard;
 use crate::runtime::types::PsType;
+use crate::runtime::value::Value;
 
 pub fn infos() -> Vec<CommandInfo> {
     vec![
@@ -158,9 +159,19 @@ fn run_files(cx: &mut Cx, files: Vec<PathBuf>) -> Option<Flow> {
             .unwrap_or_default();
         results::say(cx.it, "", "Gray");
         results::say(cx.it, &format!("Executing script {shown}"), "Magenta");
+        let dir = file
+            .parent()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        let path = file.display().to_string();
         let r = cx.it.load_script(&file).and_then(|sb| {
-            guarded(cx.it, |it| {
-                it.call_block_raw(&sb, Vec::new(), true, &mut Discard)
+            // The test file sees its own folder and path, as a script does.
+            in_child_scope(cx.it, |it| {
+                it.set_local("PSScriptRoot", Value::from(dir));
+                it.set_local("PSCommandPath", Value::from(path));
+                guarded(it, |it| {
+                    it.call_block_raw(&sb, Vec::new(), true, &mut Discard)
+                })
             })
         });
         match r {

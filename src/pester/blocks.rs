@@ -35,7 +35,13 @@ pub fn infos() -> Vec<CommandInfo> {
                     PsType::Array(None),
                     "Tags that -Tag and -ExcludeTag of Invoke-Pester select on.",
                 )
-                .alias("Tags"),
+                .alias("Tags")
+                .named(
+                    "ForEach",
+                    PsType::Array(None),
+                    "Hashtables: the group runs once for each, with its keys as variables.",
+                )
+                .alias("TestCases"),
         )
         .module(PESTER)
     };
@@ -219,7 +225,25 @@ impl Processor for GroupCmd {
             let run = Run::new(cx.it);
             cx.it.pester = Some(Box::new(run));
         }
-        let r = run_group(cx.it, &name, &fixture, context, &tags_of(args));
+        let cases = match args.get("ForEach") {
+            Some(v) if !v.is_null() => v.enumerate().into_iter().map(Some).collect(),
+            _ => vec![None],
+        };
+        let mut r = Ok(());
+        for case in cases {
+            let title = expand_title(cx.it, &name, case.as_ref());
+            r = run_group(
+                cx.it,
+                &title,
+                &fixture,
+                context,
+                &tags_of(args),
+                case.as_ref(),
+            );
+            if r.is_err() {
+                break;
+            }
+        }
         if own {
             cx.it.pester = None;
         }
@@ -233,6 +257,7 @@ fn run_group(
     fixture: &Rc<ScriptBlockAst>,
     context: bool,
     tags: &[String],
+    case: Option<&Value>,
 ) -> Res<()> {
     let Some(run) = it.pester.as_mut() else {
         return Ok(());
@@ -268,6 +293,7 @@ fn run_group(
         if let Some(d) = &drive {
             it.set_local("TestDrive", Value::from(d.path.display().to_string()));
         }
+        set_case_vars(it, case);
         guarded(it, |it| {
             let mut r = run_blocks(it, &h.before_all);
             if r.is_ok() {
@@ -369,7 +395,7 @@ impl Processor for ItCmd {
             _ => vec![None],
         };
         for case in cases {
-            let title = expand_title(&name, case.as_ref());
+            let title = expand_title(cx.it, &name, case.as_ref());
             let outcome = if args.switch("Skip") {
                 Some(Outcome::Skipped)
             } else if args.switch("Pending") || body.is_none() {
@@ -383,18 +409,54 @@ impl Processor for ItCmd {
     }
 }
 
-/// `<key>` in a title takes the test case's value for that key.
-fn expand_title(name: &str, case: Option<&Value>) -> String {
-    let Some(Value::Hashtable(h)) = case else {
-        return name.to_string();
-    };
-    let mut out = name.to_string();
-    for (k, v) in h.borrow().entries() {
-        let key = format!("<{k}>");
-        if let Some(i) = out.to_ascii_lowercase().find(&key.to_ascii_lowercase()) {
-            out.replace_range(i..i + key.len(), &v.to_string());
+/// A test case's keys become variables of the block's scope.
+fn set_case_vars(it: &mut Interp, case: Option<&Value>) {
+    if let Some(Value::Hashtable(h)) = case {
+        let pairs: Vec<(String, Value)> = h
+            .borrow()
+            .entries()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        for (k, v) in pairs {
+            it.set_local(&k, v);
         }
     }
+}
+
+/// `<name>` in a title takes the test case's value for that key, else
+/// the value of a variable of that name (a `-ForEach` of an outer group,
+/// as Pester 5 does); anything else stays as written.
+fn expand_title(it: &Interp, name: &str, case: Option<&Value>) -> String {
+    let lookup = |key: &str| -> Option<String> {
+        if let Some(Value::Hashtable(h)) = case
+            && let Some(v) = h.borrow().get_str(key)
+        {
+            return Some(v.to_string());
+        }
+        it.get_var(&key.to_ascii_lowercase()).map(|v| v.to_string())
+    };
+    let mut out = String::new();
+    let mut rest = name;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('>');
+        let value = close
+            .map(|c| &after[..c])
+            .filter(|k| !k.is_empty() && k.chars().all(|ch| ch.is_alphanumeric() || ch == '_'))
+            .and_then(lookup);
+        match (value, close) {
+            (Some(v), Some(c)) => {
+                out.push_str(&v);
+                rest = &after[c + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -425,16 +487,7 @@ fn run_test(
                 None => (Vec::new(), Vec::new()),
             };
             let r = in_child_scope(it, |it| {
-                if let Some(Value::Hashtable(h)) = case {
-                    let pairs: Vec<(String, Value)> = h
-                        .borrow()
-                        .entries()
-                        .map(|(k, v)| (k.to_string(), v.clone()))
-                        .collect();
-                    for (k, v) in pairs {
-                        it.set_local(&k, v);
-                    }
-                }
+                set_case_vars(it, case);
                 guarded(it, |it| {
                     let mut r = run_blocks(it, &before);
                     if r.is_ok() {

@@ -267,7 +267,10 @@ fn run_group(
     }
     let level = run.groups.len() + 1;
     let h = hoist(fixture);
+    run.serial += 1;
+    let id = run.serial;
     run.groups.push(Group {
+        id,
         name: name.to_string(),
         context,
         before_each: h.before_each,
@@ -486,6 +489,10 @@ fn run_test(
                 ),
                 None => (Vec::new(), Vec::new()),
             };
+            if let Some(run) = it.pester.as_mut() {
+                run.serial += 1;
+                run.current_test = Some(run.serial);
+            }
             let r = in_child_scope(it, |it| {
                 set_case_vars(it, case);
                 guarded(it, |it| {
@@ -497,6 +504,9 @@ fn run_test(
                     r.and(after)
                 })
             });
+            if let Some(run) = it.pester.as_mut() {
+                run.current_test = None;
+            }
             match r {
                 Ok(()) => (Outcome::Passed, String::new(), String::new()),
                 Err(Flow::Error(rec)) => match rec.error_id.as_ref() {

@@ -11,20 +11,27 @@ use std::time::{Duration, Instant};
 
 use crate::commands::CommandInfo;
 use crate::runtime::Interp;
+use crate::runtime::value::Value;
 use crate::syntax::ast::ScriptBlockAst;
 
 mod blocks;
 mod invoke;
+pub(crate) mod mock;
 mod nicely;
 mod results;
 mod scratch;
 mod should;
 
 pub fn infos() -> Vec<CommandInfo> {
-    [blocks::infos(), should::infos(), invoke::infos()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        blocks::infos(),
+        should::infos(),
+        invoke::infos(),
+        mock::infos(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// How one test ended.
@@ -61,6 +68,8 @@ pub struct TestResult {
 
 /// A `Describe` or `Context` being run, with the setup it declared.
 pub struct Group {
+    /// Unique within the run: mock calls remember the groups they were in.
+    pub id: usize,
     pub name: String,
     pub context: bool,
     pub before_each: Vec<Rc<ScriptBlockAst>>,
@@ -82,6 +91,20 @@ pub struct Run {
     pub tags: Vec<String>,
     pub exclude_tags: Vec<String>,
     pub started: Instant,
+    /// Calls of mocked commands, for `Should -Invoke`.
+    pub calls: Vec<Call>,
+    /// The number of the test running, if one is.
+    pub current_test: Option<usize>,
+    /// Numbers handed out to groups and tests.
+    pub serial: usize,
+}
+
+/// One call of a mocked command.
+pub struct Call {
+    pub command: String,
+    pub bound: Value,
+    pub test: Option<usize>,
+    pub groups: Vec<usize>,
 }
 
 impl Run {
@@ -99,6 +122,9 @@ impl Run {
             tags: Vec::new(),
             exclude_tags: Vec::new(),
             started: Instant::now(),
+            calls: Vec::new(),
+            current_test: None,
+            serial: 0,
         }
     }
 

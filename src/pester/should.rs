@@ -50,6 +50,10 @@ const OPERATORS: &[(&str, &str)] = &[
     ("BeLessOrEqual", "Less than or equal to the expected value."),
     ("Exist", "A path that exists."),
     ("Throw", "A script block that throws when run."),
+    (
+        "Invoke",
+        "A mocked command was called (-Times, -Exactly, -ParameterFilter, -Scope).",
+    ),
 ];
 
 /// Operators that take the piped values as one collection.
@@ -86,7 +90,27 @@ pub fn infos() -> Vec<CommandInfo> {
             PsType::Object,
             "-Throw: the exception's type.",
         )
-        .switch("PassThru", "-Throw: writes the error that was thrown.");
+        .switch("PassThru", "-Throw: writes the error that was thrown.")
+        .named(
+            "CommandName",
+            PsType::String,
+            "-Invoke: the mocked command.",
+        )
+        .named(
+            "Times",
+            PsType::Int,
+            "-Invoke: how many calls (at least, or exactly with -Exactly).",
+        )
+        .switch(
+            "Exactly",
+            "-Invoke: the number of calls must be exactly -Times.",
+        )
+        .named(
+            "ParameterFilter",
+            PsType::ScriptBlock,
+            "-Invoke: counts only the calls this accepts.",
+        )
+        .named("Scope", PsType::String, "-Invoke: It, Context or Describe.");
     for (name, help) in OPERATORS {
         sig = sig.switch(name, help);
     }
@@ -456,6 +480,27 @@ fn check(cx: &mut Cx, op: &str, actual: &Value, args: &Args) -> Res<Option<Strin
                     nicely(actual)
                 ),
             )
+        }
+        "Invoke" => {
+            let name = expected(args, "CommandName").to_string();
+            let times = args
+                .get("Times")
+                .map(|t| t.to_string().parse().unwrap_or(1))
+                .unwrap_or(1);
+            let filter = match args.get("ParameterFilter") {
+                Some(Value::ScriptBlock(f)) => Some(f.clone()),
+                _ => None,
+            };
+            let scope = args.string("Scope");
+            return super::mock::check_called(
+                cx,
+                &name,
+                times,
+                args.switch("Exactly"),
+                filter.as_ref(),
+                scope.as_deref(),
+                not,
+            );
         }
         _ => return throws(cx, actual, args, not, &b),
     };

@@ -40,6 +40,9 @@ pub fn infos() -> Vec<CommandInfo> {
                     PsType::Array(None),
                     "Skips the Describe blocks with one of these tags.",
                 )
+                .named("Show", PsType::String, "Pester 4: None prints nothing.")
+                .named("Output", PsType::String, "Pester 5: None prints nothing.")
+                .named("CodeCoverage", PsType::Object, "Not supported: refused with a message.")
                 .switch(
                     "FreshStore",
                     "Runs the tests on a fresh default configuration store instead of a copy of the current one.",
@@ -80,6 +83,13 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 impl Processor for InvokePester {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
+        if args.has("CodeCoverage") {
+            return Err(cx.fail_msg(
+                "Invoke-Pester -CodeCoverage is not supported by lyncsh: it cannot measure which commands a test ran.",
+                "PesterCodeCoverageNotSupported",
+                ErrorCategory::InvalidOperation,
+            ));
+        }
         if cx.it.pester.is_some() {
             return Err(cx.fail_msg(
                 "Invoke-Pester cannot run inside a test.",
@@ -109,11 +119,20 @@ impl Processor for InvokePester {
         let mut run = Run::new(cx.it);
         run.tags = strings(args, "Tag");
         run.exclude_tags = strings(args, "ExcludeTag");
-        results::say(
-            cx.it,
-            &format!("Executing all tests in '{}'", given.join("', '")),
-            "Magenta",
-        );
+        // -Show None (Pester 4) or -Output None (Pester 5): results only
+        // through -PassThru and -EnableExit.
+        run.quiet = ["Show", "Output"]
+            .iter()
+            .filter_map(|n| args.string(n))
+            .any(|v| v.eq_ignore_ascii_case("None"));
+        let quiet = run.quiet;
+        if !quiet {
+            results::say(
+                cx.it,
+                &format!("Executing all tests in '{}'", given.join("', '")),
+                "Magenta",
+            );
+        }
         let fresh = args.switch("FreshStore");
         let store = ScratchStore::enter(cx.it, fresh).map_err(|e| cx.fail(e))?;
         let what = if fresh {
@@ -121,11 +140,13 @@ impl Processor for InvokePester {
         } else {
             "a scratch copy of the configuration store"
         };
-        results::say(
-            cx.it,
-            &format!("Tests run on {what}; their changes are discarded."),
-            "Magenta",
-        );
+        if !quiet {
+            results::say(
+                cx.it,
+                &format!("Tests run on {what}; their changes are discarded."),
+                "Magenta",
+            );
+        }
         cx.it.pester = Some(Box::new(run));
         let fatal = run_files(cx, files);
         store.restore(cx.it);
@@ -135,7 +156,9 @@ impl Processor for InvokePester {
         if let Some(f) = fatal {
             return Err(f);
         }
-        results::summary(cx.it, &run);
+        if !quiet {
+            results::summary(cx.it, &run);
+        }
         if args.switch("PassThru") {
             cx.emit(results::pass_thru(&run))?;
         }

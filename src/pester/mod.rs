@@ -97,6 +97,8 @@ pub struct Run {
     pub current_test: Option<usize>,
     /// Numbers handed out to groups and tests.
     pub serial: usize,
+    /// Nothing is printed (`-Show None`).
+    pub quiet: bool,
 }
 
 /// One call of a mocked command.
@@ -125,6 +127,7 @@ impl Run {
             calls: Vec::new(),
             current_test: None,
             serial: 0,
+            quiet: false,
         }
     }
 

@@ -22,6 +22,9 @@ pub fn human_time(d: Duration) -> String {
 }
 
 pub fn say(it: &mut Interp, text: &str, color: &str) {
+    if it.pester.as_ref().is_some_and(|r| r.quiet) {
+        return;
+    }
     it.flush_output();
     it.host.write_host(text, Color::parse(color), None, true);
 }

@@ -362,6 +362,7 @@ impl Registry {
             location::infos(),
             misc::infos(),
             history::infos(),
+            crate::pester::infos(),
         ] {
             for info in list {
                 r.base.add(info);

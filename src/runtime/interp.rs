@@ -165,6 +165,8 @@ pub struct Interp {
     pub block_depth: usize,
     /// The script whose code is running: error positions refer to it.
     pub cur_source: Rc<crate::syntax::Source>,
+    /// The Pester run in progress (`Invoke-Pester`, or a lone `Describe`).
+    pub pester: Option<Box<crate::pester::Run>>,
 }
 
 impl Interp {
@@ -204,6 +206,7 @@ impl Interp {
             roles: None,
             block_depth: 0,
             cur_source: Rc::new(crate::syntax::Source::new(None, String::new())),
+            pester: None,
         };
         let globals: [(&str, Value); 14] = [
             ("Error", Value::Array(errors)),
@@ -676,6 +679,19 @@ impl Interp {
         // cannot be read grants nothing.
         e.rollback();
         self.roles = Some(Rc::from(held.unwrap_or_default()));
+    }
+
+    /// Points the session at another store and engine (none: opened on
+    /// first use), returning the ones it had. Invoke-Pester runs its tests
+    /// on a scratch copy this way and puts the real store back after.
+    pub fn swap_store(
+        &mut self,
+        path: Option<PathBuf>,
+        engine: Option<Rc<crate::config::Engine>>,
+    ) -> (Option<PathBuf>, Option<Rc<crate::config::Engine>>) {
+        let old_path = std::mem::replace(&mut self.store_path, path);
+        let old_engine = std::mem::replace(&mut self.engine, engine);
+        (old_path, old_engine)
     }
 
     /// A top-level statement ended: its configuration changes are committed.

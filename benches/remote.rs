@@ -6,13 +6,16 @@
 //!   make 100 round trips each. A round trip is one `invoke` of three
 //!   statements: set the session's own conferencing policy, read it back
 //!   (the reply must be the value just set), and increment a shared counter
-//!   policy by reading and writing it in one statement. Statements that
-//!   read the store take its write lock, so the counter must end exactly
+//!   policy by reading and writing it in one statement. A statement that
+//!   names a writing cmdlet takes the store's write lock before it reads,
+//!   so the counter must end exactly
 //!   10,000 higher, and the change log must hold every one of the 10,000
 //!   own writes. Reported: p50/p99 latency per round trip and throughput.
 //! * One exec round trip (connect, authenticate, exec `1`, exit status,
 //!   disconnect) against OpenSSH's sshd doing the same with `/bin/true`,
-//!   both driven by the same russh client, when /usr/sbin/sshd exists.
+//!   both driven by the same russh client, when /usr/sbin/sshd exists;
+//!   and the same round trip with sessions on a thread of the server
+//!   instead of a process of their own: what isolation costs per login.
 //!
 //! Everything is bounded by timeouts; nothing leaves 127.0.0.1.
 
@@ -27,6 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lyncsh::remote::server::{host_key, start};
+use lyncsh::remote::worker::Isolation;
 use russh::keys::PrivateKey;
 use serde_json::json;
 
@@ -59,6 +63,8 @@ async fn run() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (opts, key) = client::admin_setup(&dir, SESSIONS as usize + 8);
     let authorized = opts.authorized_keys.clone();
+    let mut thread_opts = opts.clone();
+    thread_opts.limits.isolation = Isolation::Thread;
     let running = bounded("start", STEP_LIMIT, start(opts))
         .await
         .expect("server starts");
@@ -82,6 +88,16 @@ async fn run() {
     // Exec on the fresh store, and again once the load has filled its
     // change log: opening a store checks it, so logins grow with it.
     let exec_fresh = exec_samples(addr, "admin", &key, "1", b"1\n").await;
+    // The same on a server whose sessions run on its own threads: what a
+    // process of its own costs each login.
+    let threads = bounded("start", STEP_LIMIT, start(thread_opts.clone()))
+        .await
+        .expect("thread server starts");
+    let exec_thread = exec_samples(threads.local_addr(), "admin", &key, "1", b"1\n").await;
+    let exec_process = exec_samples(addr, "admin", &key, "1", b"1\n").await;
+    bounded("shutdown", STEP_LIMIT, threads.shutdown())
+        .await
+        .expect("shutdown");
     let load = bounded("load", LOAD_LIMIT, load(addr, key.clone())).await;
 
     let check = "(Get-CsConferencingPolicy -Identity counter).MaxMeetingSize; \
@@ -102,9 +118,14 @@ async fn run() {
     let _ = admin.close().await;
 
     let exec_loaded = exec_samples(addr, "admin", &key, "1", b"1\n").await;
+    let user = current_user();
+    // sshd reads the same %u path: the key is this user's there.
+    let _ = std::fs::copy(
+        dir.join("authorized_keys/admin"),
+        dir.join("authorized_keys").join(&user),
+    );
     let sshd = match start_sshd(&dir, &authorized) {
         Ok(sshd) => {
-            let user = current_user();
             let addr = ([127, 0, 0, 1], sshd.port).into();
             Ok(exec_samples(addr, &user, &key, "/bin/true", b"").await)
         }
@@ -171,6 +192,16 @@ async fn run() {
         "  same, after the load",
         ms(median(&exec_loaded))
     );
+    let (process_p50, thread_p50) = (median(&exec_process), median(&exec_thread));
+    println!("  {:<28} {}", "  session process (again)", ms(process_p50));
+    println!("  {:<28} {}", "  session thread instead", ms(thread_p50));
+    if let (Some(p), Some(t)) = (process_p50, thread_p50) {
+        println!(
+            "  {:<28} {:+.2} ms (target < 5 ms)",
+            "  added by the process",
+            (p.as_secs_f64() - t.as_secs_f64()) * 1e3
+        );
+    }
     match &sshd {
         Ok(s) => {
             let sshd_p50 = median(s);

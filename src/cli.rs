@@ -90,8 +90,9 @@ pub struct ServeArgs {
     /// The ed25519 host key; made on first start (default: beside the store).
     #[arg(long, value_name = "PATH")]
     pub host_key: Option<PathBuf>,
-    /// OpenSSH authorized_keys file of the keys that may log in
-    /// (default: beside the store).
+    /// Each account's OpenSSH authorized_keys file: a path with sshd's %u
+    /// token for the account name; a key logs in only as the account whose
+    /// file holds it (default: authorized_keys/%u beside the store).
     #[arg(long, value_name = "PATH")]
     pub authorized_keys: Option<PathBuf>,
     /// Seconds one command may run.
@@ -100,9 +101,18 @@ pub struct ServeArgs {
     /// Most session channels open at once.
     #[arg(long, default_value_t = 64)]
     pub max_sessions: usize,
+    /// Most session channels one account may have open at once.
+    #[arg(long, default_value_t = 8)]
+    pub max_sessions_per_account: usize,
+    /// Of --max-sessions, how many only CsAdministrator accounts may use.
+    #[arg(long, default_value_t = 2)]
+    pub reserved_admin_sessions: usize,
     /// Seconds without traffic after which a connection is closed.
     #[arg(long, default_value_t = 900)]
     pub idle_timeout: u64,
+    /// Seconds after which a connection is closed however active it is.
+    #[arg(long, default_value_t = 86400)]
+    pub session_lifetime: u64,
     /// Bytes of output one command may send.
     #[arg(long, default_value_t = 64 << 20)]
     pub max_output: usize,

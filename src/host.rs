@@ -181,6 +181,9 @@ pub trait Host: AsAny {
     fn interactive(&self) -> bool {
         false
     }
+
+    /// Clear-Host: clears a terminal; other hosts have no screen to clear.
+    fn clear(&mut self) {}
 }
 
 /// Standard output and error of this process.
@@ -307,6 +310,16 @@ impl Host for ConsoleHost {
             let _ = out.write_all(b"\n");
         }
         let _ = out.flush();
+    }
+
+    fn clear(&mut self) {
+        use std::io::IsTerminal;
+        let mut out = std::io::stdout().lock();
+        if out.is_terminal() {
+            // Home, clear the screen, then the scroll-back (as pwsh does).
+            let _ = out.write_all(b"\x1b[H\x1b[2J\x1b[3J");
+            let _ = out.flush();
+        }
     }
 
     fn width(&self) -> usize {

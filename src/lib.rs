@@ -8,6 +8,7 @@ pub mod config;
 pub mod cs;
 pub mod format;
 pub mod host;
+pub mod pester;
 pub mod remote;
 pub mod runtime;
 pub mod syntax;

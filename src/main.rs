@@ -19,6 +19,11 @@ mod repl;
 const STACK: usize = 256 << 20;
 
 fn main() -> ExitCode {
+    // A session of `lyncsh serve`, in a process of its own: started by the
+    // server, not a command for people (so not in --help).
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__session") {
+        return ExitCode::from(lyncsh::remote::child::main());
+    }
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let worker = std::thread::Builder::new()
         .name("lyncsh".into())
@@ -196,8 +201,8 @@ fn remote(cli: &Cli) -> i32 {
     }
 }
 
-/// `lyncsh serve`: the SSH server; the host key and authorized keys live
-/// beside the store unless given.
+/// `lyncsh serve`: the SSH server; the host key and the accounts'
+/// authorized_keys files live beside the store unless given.
 fn serve(a: ServeArgs) -> i32 {
     use lyncsh::remote::server::{ServeOptions, serve};
     use lyncsh::remote::worker::RemoteLimits;
@@ -235,7 +240,7 @@ fn serve(a: ServeArgs) -> i32 {
             .unwrap_or_else(|| dir.join("ssh_host_ed25519_key")),
         authorized_keys: a
             .authorized_keys
-            .unwrap_or_else(|| dir.join("authorized_keys")),
+            .unwrap_or_else(|| dir.join("authorized_keys").join("%u")),
         store,
         limits: RemoteLimits {
             command_time: std::time::Duration::from_secs(a.command_timeout.max(1)),
@@ -246,7 +251,10 @@ fn serve(a: ServeArgs) -> i32 {
         directories,
         passwords: a.passwords,
         max_sessions: a.max_sessions.max(1),
+        max_sessions_per_account: a.max_sessions_per_account.max(1),
+        admin_reserve: a.reserved_admin_sessions,
         idle_timeout: std::time::Duration::from_secs(a.idle_timeout.max(1)),
+        session_lifetime: std::time::Duration::from_secs(a.session_lifetime.max(1)),
     };
     serve(opts)
 }

@@ -17,6 +17,11 @@ use serde::Deserialize;
 
 #[derive(Deserialize, Clone)]
 struct File {
+    /// Run before each case of the file, in the same session and store;
+    /// its output is not part of the case's, and an error in it fails
+    /// the case.
+    #[serde(default)]
+    prepare: String,
     case: Vec<Case>,
 }
 
@@ -49,7 +54,7 @@ struct Run {
     exit: i32,
 }
 
-fn run(case: Case, dir: PathBuf) -> Result<Run, String> {
+fn run(case: Case, prepare: String, dir: PathBuf) -> Result<Run, String> {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -67,6 +72,21 @@ fn run(case: Case, dir: PathBuf) -> Result<Run, String> {
             // Each case gets a fresh configuration store of its own.
             it.store_path = Some(dir.join("store.db"));
             it.account = "admin".into();
+            if !prepare.is_empty() {
+                let src = Rc::new(Source::new(None, prepare));
+                it.run_text(src, cli_args(&[]));
+                let host = std::mem::replace(&mut it.host, Box::new(CaptureHost::default()));
+                let (_, stderr) = capture_text(host);
+                if !stderr.is_empty() {
+                    let _ = tx.send(Err(format!("the file's prepare script failed:\n{stderr}")));
+                    return;
+                }
+                it.host = Box::new(CaptureHost {
+                    width: case.width,
+                    input: case.input.iter().cloned().collect(),
+                    ..Default::default()
+                });
+            }
             let command = case.mode.as_deref() == Some("command");
             let path = if command {
                 None
@@ -79,15 +99,15 @@ fn run(case: Case, dir: PathBuf) -> Result<Run, String> {
             // Recover the captured text from the host.
             let host = std::mem::replace(&mut it.host, Box::new(CaptureHost::default()));
             let text = capture_text(host);
-            let _ = tx.send(Run {
+            let _ = tx.send(Ok(Run {
                 stdout: text.0,
                 stderr: text.1,
                 exit,
-            });
+            }));
         })
         .map_err(|e| e.to_string())?;
     match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(r) => Ok(r),
+        Ok(r) => r,
         Err(_) => {
             cancel.store(true, Ordering::Relaxed);
             Err("timed out after 20 s".into())
@@ -139,6 +159,7 @@ fn main() {
             }
         };
         for case in parsed.case {
+            let prepare = parsed.prepare.clone();
             let name = format!("{stem}::{}", case.name);
             let work = std::env::temp_dir().join(format!(
                 "lyncsh-case-{}-{}",
@@ -148,7 +169,7 @@ fn main() {
             trials.push(Trial::test(name, move || {
                 let _ = std::fs::create_dir_all(&work);
                 let want = case.clone();
-                let got = run(case, work.clone()).map_err(Failed::from)?;
+                let got = run(case, prepare, work.clone()).map_err(Failed::from)?;
                 let _ = std::fs::remove_dir_all(&work);
                 let mut problems = String::new();
                 if got.stdout != want.stdout {

@@ -271,3 +271,106 @@ fn two_processes_granting_lose_no_update() {
     );
     assert_eq!(held.trim(), "P1=20");
 }
+
+/// A test's directory, removed when the test ends, failed or not, with
+/// the write permission it may have taken away given back first.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_read_only_store_is_read_and_its_changes_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let (store, dir) = fresh("readonly");
+    let _scratch = Scratch(dir.clone());
+    run(
+        &store,
+        "Set-CsConferencingPolicy -Identity Global -MaxMeetingSize 9",
+    );
+    let mode = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+    };
+    mode(&store, 0o444);
+    // Root may write any file: it reads the store as `nobody` instead.
+    let mut reader = if rustix::process::geteuid().is_root() {
+        let Ok(setpriv) = which("setpriv") else {
+            eprintln!(
+                "running as root without setpriv: no user for whom the store is read-only; test skipped"
+            );
+            return;
+        };
+        let mut c = Command::new(setpriv);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_lyncsh"))
+            .args(["-NoProfile", "-NonInteractive", "--store"])
+            .arg(&store);
+        c
+    } else {
+        mode(&dir, 0o555);
+        lyncsh(&store)
+    };
+    let before = std::fs::read(&store).expect("store bytes");
+    let o = reader
+        .args([
+            "-Command",
+            "(Get-CsConferencingPolicy -Identity Global).MaxMeetingSize; Set-CsConferencingPolicy -Identity Global -MaxMeetingSize 3",
+        ])
+        .output()
+        .expect("lyncsh runs");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "9\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "Set-CsConferencingPolicy: The configuration store '{}' is read-only here (the file is not writable): it can be read, but changes are refused.\n",
+            store.display()
+        )
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read(&store).expect("store bytes"), before);
+    mode(&dir, 0o755);
+    mode(&store, 0o644);
+    assert_eq!(
+        run(
+            &store,
+            "(Get-CsConferencingPolicy -Identity Global).MaxMeetingSize"
+        )
+        .trim(),
+        "9"
+    );
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
+
+#[test]
+fn an_empty_file_is_refused_and_left_empty() {
+    let (store, dir) = fresh("empty");
+    let _scratch = Scratch(dir.clone());
+    std::fs::write(&store, b"").expect("empty file");
+    let o = lyncsh(&store)
+        .args(["-Command", "Get-CsConferencingPolicy"])
+        .output()
+        .expect("lyncsh runs");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "Get-CsConferencingPolicy: The file '{}' is empty, so it is not a lyncsh configuration store; it was left untouched. Remove it, or name another file, to start a new store.\n",
+            store.display()
+        )
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::metadata(&store).expect("still there").len(), 0);
+}

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use client::{Conn, Lines};
 use lyncsh::remote::server::{Running, start};
+use lyncsh::remote::worker::RemoteLimits;
 use russh::keys::PrivateKey;
 use serde_json::json;
 
@@ -94,6 +95,11 @@ struct Fixture {
 
 impl Fixture {
     async fn start() -> Fixture {
+        Fixture::start_with(|_| {}).await
+    }
+
+    /// A fixture whose sessions get the limits `adjust` makes.
+    async fn start_with(adjust: impl FnOnce(&mut RemoteLimits)) -> Fixture {
         let dir = std::env::temp_dir().join(format!(
             "lyncsh-remote-{}-{}",
             std::process::id(),
@@ -101,7 +107,8 @@ impl Fixture {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let (opts, key) = client::admin_setup(&dir, 64);
+        let (mut opts, key) = client::admin_setup(&dir, 64);
+        adjust(&mut opts.limits);
         let store = opts.store.clone();
         let running = within("start", LIMIT, start(opts))
             .await
@@ -429,6 +436,17 @@ async fn shutdown_during_a_long_command_keeps_the_store_whole() {
     .await
     .expect("set");
     assert_eq!(r.state, "completed", "{r:?}");
+    let r = within(
+        "get",
+        LIMIT,
+        s.invoke(
+            3,
+            "(Get-CsConferencingPolicy -Identity Global).MaxMeetingSize",
+        ),
+    )
+    .await
+    .expect("get");
+    let size_before = r.objects()[0].as_u64().expect("a size");
     // One statement that keeps writing (each Set with its change-log row)
     // and says how far it got, until it is stopped.
     s.send_invoke(
@@ -482,8 +500,8 @@ async fn shutdown_during_a_long_command_keeps_the_store_whole() {
         "still listening"
     );
 
-    // The store opens; the earlier statement's value is intact; the loop's
-    // writes that happened are there, each with its change-log row.
+    // The store opens; the earlier statement's value is intact; the loop
+    // statement, stopped part-way, left none of its writes.
     let out = local(
         &f.store,
         "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers; \
@@ -494,8 +512,9 @@ async fn shutdown_during_a_long_command_keeps_the_store_whole() {
     assert_eq!(out[0], "True");
     let size: u64 = out[1].parse().expect("a size");
     let writes: u64 = out[2].parse().expect("a count");
-    assert!(writes >= seen, "{writes} writes logged, {seen} reported");
-    assert_eq!(size, 1000 + writes, "value and change log disagree");
+    assert!(seen >= 3, "{seen} writes reported");
+    assert_eq!(writes, 0, "{writes} writes of a stopped statement logged");
+    assert_eq!(size, size_before, "a stopped statement's write was kept");
     let conn = rusqlite::Connection::open(&f.store).expect("open");
     let check: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -516,7 +535,7 @@ async fn serve_stops_cleanly_on_sigterm() {
         .arg("--host-key")
         .arg(f.dir.join("host_key"))
         .arg("--authorized-keys")
-        .arg(f.dir.join("authorized_keys"))
+        .arg(f.dir.join("authorized_keys/%u"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -562,4 +581,363 @@ async fn serve_stops_cleanly_on_sigterm() {
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(err.contains("terminated, shutting down"), "{err}");
     assert!(err.contains("stopped"), "{err}");
+}
+
+/// Reads a session's lines until its channel ends.
+async fn rest(s: &mut Lines) -> Vec<serde_json::Value> {
+    let mut lines = Vec::new();
+    while let Some(line) = within("session end", LIMIT, s.next()).await.expect("read") {
+        lines.push(line);
+    }
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_crashes_ends_alone_and_says_why() {
+    let _turn = turn().await;
+    // Small enough that ten 60 MB strings cannot fit; each alone is within
+    // the language's own caps.
+    let f = Fixture::start_with(|l| l.memory = 256 << 20).await;
+    let (_c2, mut other) = f.session().await;
+    answers(&mut other, 1).await;
+
+    // Runaway allocation: the session's process hits its address-space cap.
+    let (_c, mut s) = f.session().await;
+    s.send_invoke(
+        1,
+        "$keep = @(); foreach ($i in 1..10) { $keep += ,(('a' * 60000000) + $i) }; 'survived'",
+    )
+    .await
+    .expect("send");
+    let lines = rest(&mut s).await;
+    let error = lines
+        .iter()
+        .find(|l| l["stream"] == "error")
+        .unwrap_or_else(|| panic!("no error line: {lines:?}"));
+    assert_eq!(error["id"], 1, "{error}");
+    assert_eq!(error["error"]["kind"], "SessionFailed", "{error}");
+    let msg = error["error"]["message"].as_str().expect("message");
+    assert!(
+        msg.starts_with("The session ended because its process failed: ")
+            && msg.contains("memory allocation of ")
+            && msg.ends_with("(killed by signal 6, SIGABRT)."),
+        "{msg}"
+    );
+    let state = lines.last().expect("a state line");
+    assert_eq!(state["id"], 1, "{state}");
+    assert_eq!(state["state"], "failed", "{state}");
+    assert_eq!(state["exit"], 134, "{state}");
+    assert_eq!(s.exit, Some(134));
+    answers(&mut other, 2).await;
+
+    // Lines that once overflowed the stack: a self-holding array now
+    // converts one level deep, as pwsh's does, and unbounded `iex` ends in
+    // the runtime's depth error; either way this session alone is affected.
+    for (i, line) in ["$a = @(1); $a[0] = $a; \"$a\"", "$c = 'iex $c'; iex $c"]
+        .into_iter()
+        .enumerate()
+    {
+        let (_c, mut s) = f.session().await;
+        let r = within("crash line", LIMIT, s.invoke(2, line))
+            .await
+            .unwrap_or_else(|e| panic!("{line}: {e}"));
+        if i == 0 {
+            assert_eq!(r.state, "completed", "{line}: {r:?}");
+            assert_eq!(r.lines[0]["text"], "System.Object[]", "{line}: {r:?}");
+        } else {
+            assert!(
+                r.errors()
+                    .iter()
+                    .any(|e| e.to_string().contains("call depth overflow")),
+                "{line}: {r:?}"
+            );
+        }
+        answers(&mut other, 3 + i as u64).await;
+    }
+    assert!(eventually(LIMIT, || f.running().live_sessions() == 1).await);
+    answers(&mut other, 9).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_that_hold_themselves_are_freed_with_their_session() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let (_c2, mut other) = f.session().await;
+    let settled = |f: &Fixture| f.running().live_sessions() == 1 && session_threads() == 1;
+    // Warm up: one-time allocations are not a leak.
+    for i in 0..2 {
+        let (c, mut s) = f.session().await;
+        answers(&mut s, i + 1).await;
+        drop(s);
+        let _ = c.close().await;
+    }
+    assert!(eventually(LIMIT, || settled(&f)).await);
+    let before = vm_rss_kib();
+    for i in 0..10 {
+        let (c, mut s) = f.session().await;
+        let r = within(
+            "cycle",
+            LIMIT,
+            s.invoke(
+                1,
+                "$h = @{}; $h.self = $h; $h.big = 'a' * 60000000; $h.big.Length",
+            ),
+        )
+        .await
+        .expect("invoke");
+        assert_eq!(r.objects(), [&json!(60_000_000)], "session {i}: {r:?}");
+        drop(s);
+        let _ = c.close().await;
+    }
+    assert!(
+        eventually(LIMIT, || settled(&f)).await,
+        "sessions left: {}",
+        f.running().live_sessions()
+    );
+    let after = vm_rss_kib();
+    eprintln!("ten sessions holding a 60 MB cycle each: VmRSS {before} KiB -> {after} KiB");
+    assert!(
+        after * 5 <= before * 6,
+        "VmRSS grew from {before} KiB to {after} KiB"
+    );
+    answers(&mut other, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_stalled_mid_statement_holds_up_no_login_and_no_write() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    // A statement that reads the store, then floods output the client
+    // never reads: it stalls half-way with its snapshot open.
+    let (stalled_conn, stalled) = f.session().await;
+    stalled
+        .send_invoke(
+            1,
+            "Get-CsConferencingPolicy | ForEach-Object { foreach ($i in 1..500) { 'x' * 65536 } }",
+        )
+        .await
+        .expect("send");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let t = Instant::now();
+    let (c, mut s) = f.session().await;
+    let logged_in = t.elapsed();
+    let r = within(
+        "write beside a stalled reader",
+        LIMIT,
+        s.invoke(
+            1,
+            "Set-CsConferencingPolicy -Identity Global -MaxMeetingSize 77; (Get-CsConferencingPolicy -Identity Global).MaxMeetingSize",
+        ),
+    )
+    .await
+    .expect("invoke");
+    let took = t.elapsed();
+    eprintln!("beside a stalled reader: login {logged_in:?}, login + write + read back {took:?}");
+    assert_eq!(r.state, "completed", "{r:?}");
+    assert_eq!(r.objects(), [&json!(77)], "{r:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    drop(s);
+    let _ = c.close().await;
+    stalled_conn.cut();
+    drop(stalled);
+    assert_eq!(
+        local(
+            &f.store,
+            "(Get-CsConferencingPolicy -Identity Global).MaxMeetingSize"
+        ),
+        ["77"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demoted_account_loses_its_cmdlets_at_its_next_statement() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let (_c, mut s) = f.session().await;
+    let r = within(
+        "set",
+        LIMIT,
+        s.invoke(
+            1,
+            "Set-CsConferencingPolicy -Identity Global -MaxMeetingSize 11",
+        ),
+    )
+    .await
+    .expect("set");
+    assert_eq!(r.state, "completed", "{r:?}");
+
+    // Demoted while the first statement of a request sleeps.
+    s.send_invoke(
+        2,
+        "Start-Sleep -Milliseconds 1500; Set-CsConferencingPolicy -Identity Global -MaxMeetingSize 22; (Get-CsConferencingPolicy -Identity Global).MaxMeetingSize",
+    )
+    .await
+    .expect("send");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    local(
+        &f.store,
+        "Add-CsAdminRoleMember -Role CsViewOnlyAdministrator -Member admin; \
+         Remove-CsAdminRoleMember -Role CsAdministrator -Member admin",
+    );
+    let r = within("demoted", LIMIT, s.until_state(2))
+        .await
+        .expect("reply");
+    let errors: Vec<&str> = r
+        .errors()
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert_eq!(errors.len(), 1, "{r:?}");
+    assert!(
+        errors[0].starts_with(
+            "The term 'Set-CsConferencingPolicy' is not recognized as a name of a cmdlet"
+        ),
+        "{r:?}"
+    );
+    // What a view-only administrator may still do, it does.
+    assert_eq!(r.objects(), [&json!(11)], "{r:?}");
+    assert_eq!(
+        local(
+            &f.store,
+            "(Get-CsConferencingPolicy -Identity Global).MaxMeetingSize"
+        ),
+        ["11"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_stopped_by_the_time_limit_keeps_none_of_its_changes() {
+    let _turn = turn().await;
+    let f = Fixture::start_with(|l| l.command_time = Duration::from_millis(1500)).await;
+    let (_c, mut s) = f.session().await;
+    let r = within(
+        "limited",
+        LIMIT,
+        s.invoke(
+            1,
+            "Set-CsConferencingPolicy -Identity Global -MaxMeetingSize 5; \
+             $i = 0; while ($true) { $i++; Set-CsConferencingPolicy -Identity Global -MaxMeetingSize (1000 + $i) }",
+        ),
+    )
+    .await
+    .expect("invoke");
+    assert_eq!(r.state, "failed", "{r:?}");
+    assert_eq!(
+        r.errors()[0]["message"],
+        "The command ran longer than this session allows and was stopped.",
+        "{r:?}"
+    );
+    // The first statement ended and was kept; the loop, many calls in,
+    // was stopped and left nothing, not even a change-log row.
+    let out = local(
+        &f.store,
+        "(Get-CsConferencingPolicy -Identity Global).MaxMeetingSize; \
+         (Get-CsAdminChangeLog -Target *ConferencingPolicy* | Measure-Object).Count",
+    );
+    assert_eq!(out, ["5", "1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_pty_key_gets_a_shell_without_a_pty() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let keys = f.dir.join("authorized_keys/admin");
+    let line = std::fs::read_to_string(&keys).expect("keys");
+    // With a pty the shell echoes and ends lines with \r\n; `no-pty` on
+    // the key refuses the pty and the shell runs without one.
+    for (options, pty_ok) in [("", true), ("no-pty ", false)] {
+        std::fs::write(&keys, format!("{options}{line}")).expect("keys");
+        let conn = f.connect().await;
+        let mut ch = within("open", LIMIT, conn.handle.channel_open_session())
+            .await
+            .expect("channel");
+        ch.request_pty(true, "xterm", 80, 24, 0, 0, &[])
+            .await
+            .expect("pty request");
+        let granted = loop {
+            match within("pty reply", LIMIT, ch.wait()).await {
+                Some(russh::ChannelMsg::Success) => break true,
+                Some(russh::ChannelMsg::Failure) => break false,
+                Some(_) => {}
+                None => panic!("channel ended"),
+            }
+        };
+        assert_eq!(granted, pty_ok, "{options:?}");
+        ch.request_shell(true).await.expect("shell");
+        let input: &[u8] = if pty_ok {
+            b"'x' + 1\rexit 4\r"
+        } else {
+            b"'x' + 1\nexit 4\n"
+        };
+        ch.data(input).await.expect("send");
+        let mut out = Vec::new();
+        let mut exit = None;
+        while let Some(msg) = within("output", LIMIT, ch.wait()).await {
+            match msg {
+                russh::ChannelMsg::Data { data } => out.extend_from_slice(&data),
+                russh::ChannelMsg::ExitStatus { exit_status } => exit = Some(exit_status),
+                russh::ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        assert_eq!(exit, Some(4), "{options:?}");
+        let out = String::from_utf8_lossy(&out);
+        if pty_ok {
+            // The echo comes as the keys arrive, so its place may vary.
+            assert!(out.contains("'x' + 1\r\n"), "{out:?}");
+            assert!(out.contains("x1\r\nPS lyncsh> "), "{out:?}");
+        } else {
+            assert_eq!(out, "PS lyncsh> x1\nPS lyncsh> ");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_requests_are_bounded_by_bytes() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let (_c, mut s) = f.session().await;
+    // While the first request runs, 3 MiB requests pile up: past 16 MiB
+    // waiting they are refused under their id, and the session goes on.
+    s.send_invoke(1, "Start-Sleep -Seconds 2; 'slept'")
+        .await
+        .expect("send");
+    let big = format!("#{}\n1", "x".repeat(3 << 20));
+    let ids: Vec<u64> = (2..=14).collect();
+    for &id in &ids {
+        within("send", LIMIT, s.send_invoke(id, &big))
+            .await
+            .expect("send");
+    }
+    let mut states = std::collections::BTreeMap::new();
+    let mut busy = Vec::new();
+    while states.len() < ids.len() + 1 {
+        let line = within("reply", LIMIT, s.next())
+            .await
+            .expect("read")
+            .expect("a line");
+        if line["error"]["kind"] == "Busy" {
+            assert_eq!(
+                line["error"]["message"],
+                "Too many requests are waiting (more than 16 MiB); this one was dropped."
+            );
+            busy.push(line["id"].as_u64().expect("id"));
+        }
+        if let Some(state) = line["state"].as_str() {
+            states.insert(line["id"].as_u64().expect("id"), state.to_string());
+        }
+    }
+    assert!(!busy.is_empty(), "nothing was refused: {states:?}");
+    for id in 1..=14 {
+        let want = if busy.contains(&id) {
+            "failed"
+        } else {
+            "completed"
+        };
+        assert_eq!(states[&id], want, "{id}: {states:?}");
+    }
+    // The last ones are refused, never the first.
+    assert!(busy.iter().all(|&id| id > 6), "{busy:?}");
+    answers(&mut s, 20).await;
 }

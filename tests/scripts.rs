@@ -67,10 +67,10 @@ fn enable_anonymous_access_then_check_in_a_new_process() {
         "Anonymous access enabled on the Edge.\nCreated conferencing policy Tag:Guests.\n\n\
          Identity AllowAnonymousUsers AllowOutsideUsers\n\
          -------- ------------------- -----------------\n\
-         Global   True                True\n\n\
+         Global                  True              True\n\n\
          Identity   AllowAnonymousParticipantsInMeetings MaxMeetingSize\n\
          --------   ------------------------------------ --------------\n\
-         Tag:Guests True                                             80\n\n"
+         Tag:Guests                                 True             80\n\n"
     );
     // The change survived the process: a new one sees it.
     let o = lyncsh(
@@ -170,7 +170,7 @@ fn grant_anonymous_policy_from_csv_then_audit() {
     assert_has(&out, "9 of 10 user(s) can invite anonymous participants.");
     assert_has(
         &out,
-        "Ken Myer         sip:kenmyer@contoso.com    Tag:NoAnon            User  False        False",
+        "Ken Myer         sip:kenmyer@contoso.com    Tag:NoAnon            User         False              False",
     );
 }
 
@@ -216,7 +216,7 @@ fn disable_anonymous_access_undoes_enable() {
          WARNING: Could not remove Nope: Cannot get a CsConferencingPolicy with the identity \"Tag:Nope\": no such instance exists.\n\n\
          Identity AllowAnonymousUsers\n\
          -------- -------------------\n\
-         Global   False\n\n"
+         Global                 False\n\n"
     );
     let o = lyncsh(
         &store,
@@ -254,4 +254,43 @@ fn a_damaged_store_is_refused_and_kept() {
     }
     std::fs::write(&store, &bytes).expect("write");
     assert_refused_and_kept(&store, &["is damaged", "left untouched"]);
+}
+
+/// The Pester tests of the sample scripts pass, and the changes they make
+/// stay in Invoke-Pester's scratch store: the real one, read back in a new
+/// process, is as it was.
+#[test]
+fn pester_tests_of_the_scripts_pass_and_leave_the_store_alone() {
+    let store = fresh_store("pester");
+    let o = lyncsh(
+        &store,
+        &[
+            "-Command",
+            "Set-CsConferencingPolicy -Identity Global -MaxMeetingSize 77",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = lyncsh(&store, &["-Command", "Invoke-Pester scripts -EnableExit"]);
+    let out = text(&o.stdout);
+    assert_eq!(text(&o.stderr), "");
+    assert_has(
+        &out,
+        "Tests run on a scratch copy of the configuration store; their changes are discarded.",
+    );
+    assert_has(
+        &out,
+        "\nTests Passed: 16, Failed: 0, Skipped: 0, Pending: 0, Inconclusive: 0\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let o = lyncsh(
+        &store,
+        &[
+            "-Command",
+            "(Get-CsConferencingPolicy -Identity Global).MaxMeetingSize; \
+             (Get-CsAccessEdgeConfiguration).AllowAnonymousUsers; \
+             @(Get-CsConferencingPolicy).Count; @(Get-CsUser).Count",
+        ],
+    );
+    assert_eq!(text(&o.stdout), "77\nFalse\n1\n0\n");
+    let _ = std::fs::remove_dir_all(store.parent().expect("store folder"));
 }

@@ -480,7 +480,8 @@ fn an_account_may_be_given_one_directory() {
     )
     .expect("csv");
     // A link inside the directory that leads out of it.
-    std::os::unix::fs::symlink(s.dir.path("authorized_keys"), share.join("keys")).expect("link");
+    std::os::unix::fs::symlink(s.dir.path("authorized_keys/admin"), share.join("keys"))
+        .expect("link");
     std::os::unix::fs::symlink("/etc", share.join("etc")).expect("dir link");
     // Relative paths start in the directory; files in it can be read and written.
     let r = s.exec(
@@ -598,8 +599,16 @@ fn an_unknown_key_is_refused() {
 #[test]
 fn sshs_serves_the_protocol_on_stdio() {
     let dir = common::TempDir::new("sshs");
+    let seeded = local(
+        &dir.path("s.db"),
+        "Add-CsAdminRoleMember -Role CsAdministrator -Member admin",
+    );
+    assert_eq!(seeded.code, Some(0), "{}", seeded.stderr);
     let mut cmd = Command::new(bin());
-    cmd.arg("--store").arg(dir.path("s.db")).arg("-sshs");
+    cmd.arg("--store")
+        .arg(dir.path("s.db"))
+        .arg("-sshs")
+        .env("USER", "admin");
     let input = "{\"id\":1,\"op\":\"invoke\",\"script\":\"'a','b'\"}\n\u{1}\u{2}\n\n";
     let r = run_bounded(cmd, input.as_bytes(), LIMIT);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
@@ -643,7 +652,7 @@ fn host_name_runs_commands_and_scripts_remotely() {
     let r = run_bounded(cmd, b"", LIMIT);
     assert_eq!(
         r.stdout,
-        "\nIdentity AllowAnonymousUsers\n-------- -------------------\nGlobal   True\n\n"
+        "\nIdentity AllowAnonymousUsers\n-------- -------------------\nGlobal                  True\n\n"
     );
     assert_eq!(r.stdout, local(&s.store(), script).stdout);
     assert_eq!(
@@ -897,4 +906,567 @@ fn passwords_are_off_unless_configured_and_never_plain_text() {
     let r = login(&on, "wrong");
     assert_eq!(r.code, Some(255));
     assert!(r.stderr.contains("Permission denied"), "{}", r.stderr);
+}
+
+/// `lyncsh -sshs` as sshd runs it for `user`, with these requests.
+fn sshs(store: &std::path::Path, user: &str, requests: &[serde_json::Value]) -> common::Run {
+    let input: String = requests.iter().map(|r| format!("{r}\n")).collect();
+    let mut cmd = Command::new(bin());
+    cmd.arg("--store").arg(store).arg("-sshs").env("USER", user);
+    run_bounded(cmd, input.as_bytes(), LIMIT)
+}
+
+#[test]
+fn sshs_holds_the_account_to_its_roles_and_the_remote_limits() {
+    let dir = common::TempDir::new("sshs-roles");
+    let store = dir.path("s.db");
+    let seeded = local(
+        &store,
+        "Add-CsAdminRoleMember -Role CsViewOnlyAdministrator -Member viewer",
+    );
+    assert_eq!(seeded.code, Some(0), "{}", seeded.stderr);
+    let r = sshs(
+        &store,
+        "viewer",
+        &[
+            serde_json::json!({"id": 1, "op": "invoke", "script": "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $True"}),
+            serde_json::json!({"id": 2, "op": "invoke", "script": "Get-Content /etc/hostname"}),
+            serde_json::json!({"id": 3, "op": "invoke", "script": "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers"}),
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let lines = json_lines(&r.stdout);
+    assert_eq!(lines[0]["user"], "viewer");
+    assert_eq!(
+        lines[0]["roles"],
+        serde_json::json!(["CsViewOnlyAdministrator"])
+    );
+    let errors = |id: u64| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l["id"] == id && l["stream"] == "error")
+            .map(|l| l["error"]["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert!(
+        errors(1)[0].starts_with(
+            "The term 'Set-CsAccessEdgeConfiguration' is not recognized as a name of a cmdlet"
+        ),
+        "{lines:?}"
+    );
+    assert_eq!(
+        errors(2),
+        ["Access to '/etc/hostname' is denied: this session may not use the file system."]
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["id"] == 3 && l["object"] == serde_json::json!(false)),
+        "{lines:?}"
+    );
+    let r = local(
+        &store,
+        "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers",
+    );
+    assert_eq!(r.stdout, "False\n");
+
+    // No role: refused, with the reason and a failing exit status, even
+    // while the client keeps its input open.
+    let mut child = Command::new(bin())
+        .arg("--store")
+        .arg(&store)
+        .arg("-sshs")
+        .env("USER", "nobody")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("lyncsh -sshs");
+    let status = wait_bounded(&mut child, LIMIT);
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read");
+    assert_eq!(status.code(), Some(1), "{out}");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "{out}");
+    assert_eq!(lines[0]["error"]["kind"], "SessionRefused");
+    assert_eq!(
+        lines[0]["error"]["message"],
+        "The account 'nobody' holds no administrator role."
+    );
+}
+
+/// Changes logged in the store, as a local process counts them.
+fn logged_changes(s: &Server) -> String {
+    let r = local(&s.store(), "(Get-CsAdminChangeLog | Measure-Object).Count");
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    r.stdout
+}
+
+#[test]
+fn a_key_logs_in_only_as_the_account_whose_file_holds_it() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let before = logged_changes(&s);
+    let r = s.ssh(
+        "viewerkey",
+        "admin",
+        &["Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $True"],
+        "",
+    );
+    assert_eq!(r.code, Some(255), "{}", r.stdout);
+    assert!(r.stderr.contains("Permission denied"), "{}", r.stderr);
+    assert_eq!(logged_changes(&s), before);
+    let r = local(
+        &s.store(),
+        "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers",
+    );
+    assert_eq!(r.stdout, "False\n");
+    // The same key is viewer's.
+    let r = s.ssh(
+        "viewerkey",
+        "viewer",
+        &["(Get-CsAccessEdgeConfiguration).Identity"],
+        "",
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (Some(0), "Global\n"),
+        "{}",
+        r.stderr
+    );
+    // A name that would lead out of the keys directory has no file.
+    let r = s.ssh("key", "..", &["1"], "");
+    assert_eq!(r.code, Some(255), "{}", r.stdout);
+}
+
+#[test]
+fn key_options_are_honoured_or_the_key_is_refused() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let key = s.public_key("key");
+    let login = |s: &Server| s.ssh("key", "admin", &["'in'"], "");
+    // from=: the client's address must match, and no negated pattern.
+    for (options, ok) in [
+        (r#"from="10.1.2.*""#, false),
+        (r#"from="127.0.0.*,!127.0.0.1""#, false),
+        (r#"from="10.0.0.0/8,127.0.0.0/8""#, true),
+        (r#"from="127.0.0.?""#, true),
+    ] {
+        s.authorize("admin", &format!("{options} {key}"));
+        let r = login(&s);
+        if ok {
+            assert_eq!(
+                (r.code, r.stdout.as_str()),
+                (Some(0), "in\n"),
+                "{options}: {}",
+                r.stderr
+            );
+        } else {
+            assert_eq!(r.code, Some(255), "{options}");
+        }
+    }
+    assert!(
+        s.log()
+            .contains("the key is not allowed from 127.0.0.1 (from=\"10.1.2.*\")"),
+        "{}",
+        s.log()
+    );
+    // command= and options lyncsh does not know refuse the line, logged.
+    for (options, why) in [
+        (
+            r#"command="/bin/sh""#,
+            "command= is not supported: a lyncsh login always runs a lyncsh session",
+        ),
+        (
+            r#"environment="A=1""#,
+            r#"the option 'environment="A=1"' is not supported by lyncsh serve; the key on this line is refused"#,
+        ),
+    ] {
+        s.authorize("admin", &format!("{options} {key}"));
+        let r = login(&s);
+        assert_eq!(r.code, Some(255), "{options}");
+        assert!(s.log().contains(why), "{}", s.log());
+    }
+    // A later line with the same key and options that hold still counts.
+    s.authorize("admin", &format!("command=\"x\" {key}{key}"));
+    assert_eq!(login(&s).code, Some(0));
+
+    // no-pty (and restrict): the pty request is refused, which `ssh -tt`
+    // takes as fatal (tests/remote.rs runs the shell that follows).
+    for options in ["no-pty", "restrict"] {
+        s.authorize("admin", &format!("{options} {key}"));
+        let mut cmd = s.ssh_command("key", "admin");
+        cmd.args(["-tt", "127.0.0.1"]);
+        let r = run_bounded(cmd, b"'x' + 1\nexit 4\n", LIMIT);
+        assert_eq!(r.code, Some(255), "{options}: {} {}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains("PTY allocation request failed"),
+            "{options}: {}",
+            r.stderr
+        );
+    }
+    s.authorize("admin", &key);
+    let mut cmd = s.ssh_command("key", "admin");
+    cmd.args(["-tt", "127.0.0.1"]);
+    let r = run_bounded(cmd, b"exit 4\r", LIMIT);
+    assert_eq!(r.code, Some(4), "{} {}", r.stdout, r.stderr);
+}
+
+#[test]
+fn an_authorized_keys_path_without_the_account_is_refused_at_start() {
+    let dir = common::TempDir::new("keys-path");
+    for (path, why) in [
+        (
+            dir.path("authorized_keys"),
+            "the path must contain %u, the account name",
+        ),
+        (dir.path("keys/%h/%u"), "unknown token %h"),
+    ] {
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--store"])
+            .arg(dir.path("store.db"))
+            .arg("--host-key")
+            .arg(dir.path("host_key"))
+            .arg("--authorized-keys")
+            .arg(&path);
+        let r = run_bounded(cmd, b"", LIMIT);
+        assert_eq!(r.code, Some(1), "{}", r.stdout);
+        assert!(
+            r.stderr.starts_with(&format!(
+                "lyncsh serve: --authorized-keys {}: ",
+                path.display()
+            )) && r.stderr.contains(why),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(r.stdout, "");
+    }
+}
+
+/// A script of about `bytes` bytes: statements that each print a line
+/// (more output in all than the client's window, so the session must
+/// wait for window space while input keeps coming), then the count.
+fn big_script(bytes: usize) -> (String, usize) {
+    let mut script = String::from("$n = 0\n");
+    let mut lines = 0;
+    while script.len() < bytes {
+        script.push_str("$n++; \"line $n of a piped script, long enough to take some room\"\n");
+        lines += 1;
+    }
+    script.push_str("\"n = $n\"\nexit 3\n");
+    (script, lines)
+}
+
+#[test]
+fn a_five_megabyte_script_through_the_shell_runs_whole() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let (script, lines) = big_script(5 << 20);
+    let r = s.ssh("key", "admin", &[], &script);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stdout.ends_with(&format!("n = {lines}\nPS lyncsh> ")),
+        "{}",
+        &r.stdout[r.stdout.len().saturating_sub(200)..]
+    );
+    assert_eq!(r.stdout.matches(" of a piped script").count(), lines);
+    assert_eq!(r.stderr, "");
+}
+
+/// `ssh` as `user` with a shell whose input stays open: the session holds
+/// its slot until the child is killed. Returns once the prompt came.
+fn hold(s: &Server, key: &str, user: &str, extra: &[&str]) -> std::process::Child {
+    let mut cmd = s.ssh_command(key, user);
+    cmd.args(extra).arg("127.0.0.1");
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ssh");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("PS lyncsh> ") {
+        match out.read(&mut buf) {
+            Ok(0) | Err(_) => panic!("{user}: no prompt: {}", String::from_utf8_lossy(&seen)),
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    // Keep draining, so the session never waits on its output.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    child
+}
+
+#[test]
+fn the_slot_of_a_client_that_vanished_while_piping_is_freed() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&["--max-sessions", "1", "--reserved-admin-sessions", "0"]);
+    let (script, _) = big_script(5 << 20);
+    for round in 0..2 {
+        let mut cmd = s.ssh_command("key", "admin");
+        cmd.arg("127.0.0.1");
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ssh");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = script.clone();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        std::thread::sleep(Duration::from_millis(1500));
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = writer.join();
+        // The one slot comes back once the server notices.
+        let t = Instant::now();
+        loop {
+            let r = s.exec("admin", "'free'");
+            if r.code == Some(0) {
+                assert_eq!(r.stdout, "free\n");
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "round {round}: the slot is still taken: {}",
+                r.stderr
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+#[test]
+fn an_unfinished_input_past_its_cap_is_dropped() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    // A block that never closes within 5 MiB, then more statements.
+    let mut script = String::from("if ($true) {\n");
+    let comment = format!("# {}\n", "c".repeat(1000));
+    while script.len() < 5 << 20 {
+        script.push_str(&comment);
+    }
+    script.push_str("'after'\nexit 2\n");
+    let r = s.ssh("key", "admin", &[], &script);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "The unfinished input is longer than this session keeps (4 MiB); it was dropped.\n"
+    );
+    assert!(
+        r.stdout.ends_with("PS lyncsh> after\nPS lyncsh> "),
+        "{}",
+        &r.stdout[r.stdout.len().saturating_sub(200)..]
+    );
+}
+
+#[test]
+fn sessions_are_capped_per_account_and_admins_keep_a_reserve() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[
+        "--max-sessions",
+        "3",
+        "--max-sessions-per-account",
+        "1",
+        "--reserved-admin-sessions",
+        "1",
+    ]);
+    let seeded = local(
+        &s.store(),
+        "Add-CsAdminRoleMember -Role CsViewOnlyAdministrator -Member viewer2",
+    );
+    assert_eq!(seeded.code, Some(0), "{}", seeded.stderr);
+    s.authorize("viewer2", &s.public_key("key"));
+    let mut held = vec![hold(&s, "key", "viewer", &[])];
+    let r = s.exec("viewer", "'second'");
+    assert_eq!(r.code, Some(1));
+    assert_eq!(
+        r.stderr,
+        "lyncsh: The account 'viewer' already has 1 session(s) open, the most one account may have.\n"
+    );
+    held.push(hold(&s, "key", "useradmin", &[]));
+    // Two of three taken: the last is an administrator's.
+    let r = s.exec("viewer2", "'third'");
+    assert_eq!(r.code, Some(1));
+    assert_eq!(
+        r.stderr,
+        "lyncsh: The server's last 1 session(s) are kept for CsAdministrator accounts; try again later.\n"
+    );
+    let r = s.exec("admin", "'admin'");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (Some(0), "admin\n"),
+        "{}",
+        r.stderr
+    );
+    held.push(hold(&s, "key", "admin", &[]));
+    let r = s.exec("admin", "'fourth'");
+    assert_eq!(
+        r.stderr,
+        "lyncsh: The server already has 3 sessions open, the most it allows; try again later.\n"
+    );
+    for mut c in held {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+#[test]
+fn a_connection_ends_at_its_lifetime_despite_keep_alives() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&["--session-lifetime", "2", "--idle-timeout", "60"]);
+    let t = Instant::now();
+    let mut child = hold(&s, "key", "admin", &["-o", "ServerAliveInterval=1"]);
+    let status = wait_bounded(&mut child, LIMIT);
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(255));
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
+
+#[test]
+fn remote_sessions_see_a_minimal_environment() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let r = s.exec(
+        "viewer",
+        "\"[$env:PATH][$env:LYNCSH_STORE][$env:HOSTNAME][$([Environment]::MachineName)][$PID][$PWD][$HOME][$env:USER]\"",
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.code),
+        (
+            "[/usr/local/bin:/usr/bin:/bin][][][localhost][0][/][/][viewer]\n",
+            Some(0)
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn running_a_path_tells_nothing_about_whether_it_exists() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&["--allow-directory", "viewer={dir}/share"]);
+    // Same length, so that the underlined source lines match too.
+    let answer = |user: &str, path: &str| {
+        let r = s.exec(user, &format!("& {path}"));
+        (r.code, r.stdout, r.stderr.replace(path, "PATH"))
+    };
+    let (code, out, err) = answer("admin", "/etc/passwd");
+    assert_eq!((code, out.as_str()), (Some(1), ""));
+    assert!(
+        err.contains("Running script files or programs is not allowed in this session."),
+        "{err}"
+    );
+    assert_eq!(answer("admin", "/etc/passwx"), (code, out, err));
+    // Outside an account's directory, the same.
+    let (code, out, err) = answer("viewer", "/etc/passwd");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("is denied: this session may only use files under"),
+        "{err}"
+    );
+    assert_eq!(answer("viewer", "/etc/passwx"), (code, out, err));
+}
+
+#[test]
+fn crash_lines_from_a_view_only_account_end_in_errors_and_the_server_goes_on() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    // Each of these once ended the server (stack overflow, failed
+    // allocation or arithmetic panic); now each is output or an error.
+    let cases: &[(&str, &str, &str)] = &[
+        ("$a = @(1); $a[0] = $a; \"$a\"", "System.Object[]\n", ""),
+        ("$c = 'iex $c'; iex $c", "", "call depth overflow"),
+        (
+            "$h = @{}; $h.self = $h; $h | Format-List",
+            "\nName  : self\nValue : {[self, System.Collections.Hashtable]}\n\n",
+            "",
+        ),
+        (
+            "$o = [pscustomobject]@{ a = 1 }; $o | Add-Member ScriptProperty P { $this.P }; $o.P",
+            "",
+            "call depth overflow",
+        ),
+        (
+            "$x = 1; foreach ($i in 1..200000) { $x = @(,$x) }; \"$x\"; $x.ToString()",
+            "System.Object[]\nSystem.Object[]\n",
+            "",
+        ),
+        (
+            "$x = 1; foreach ($i in 1..2000000) { $x = @(,$x) }; $x = 0; 'freed'",
+            "freed\n",
+            "",
+        ),
+        (
+            "'x'.PadLeft(2147483647)",
+            "",
+            "larger than this session allows",
+        ),
+        (
+            "'{0,-2147483648}' -f 1",
+            "",
+            "Input string was not in a correct format",
+        ),
+        (
+            "('x' * 1MB) -replace 'x', ('y' * 100)",
+            "",
+            "larger than this session allows",
+        ),
+        ("[long]::MinValue / -1", "9.223372036854776E+18\n", ""),
+        (
+            "(Get-Date).AddMilliseconds(1e300)",
+            "",
+            "Value to add was out of range",
+        ),
+    ];
+    for (line, out, err) in cases {
+        let r = s.exec("viewer", line);
+        assert_eq!(&r.stdout, out, "{line}: {}", r.stderr);
+        assert!(r.stderr.contains(err), "{line}: {}", r.stderr);
+    }
+    let r = s.exec("admin", "'still serving'");
+    assert_eq!(r.stdout, "still serving\n", "{}", r.stderr);
+}
+
+#[test]
+fn roles_other_than_administrator_keep_the_csv_cmdlets() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    for user in ["viewer", "useradmin"] {
+        let r = s.exec(user, "'a,b', '1,2' | ConvertFrom-Csv | ForEach-Object b");
+        assert_eq!(r.stdout, "2\n", "{user}: {}", r.stderr);
+        let r = s.exec(user, "(Get-Command Import-Csv).Name");
+        assert_eq!(r.stdout, "Import-Csv\n", "{user}: {}", r.stderr);
+    }
 }

@@ -363,7 +363,7 @@ fn import_text(
     }
     let type_names: Rc<[Rc<str>]> = match type_name {
         Some(t) => Rc::from(vec![Rc::from(t.as_str()), Rc::from(format!("CSV:{t}"))]),
-        None => PsObject::custom().type_names,
+        None => PsObject::custom().type_names.clone(),
     };
     loop {
         let values = r.record();

@@ -3,8 +3,11 @@
 //! `-Depth` written as their string form with a warning; integers read
 //! back as Int64, ISO dates as DateTime.
 
+use std::rc::Rc;
+
 use crate::commands::gathered::{AllInput, Gathered};
 use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
+use crate::runtime::budget;
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::{Hashtable, PsObject, Value, format_double};
@@ -66,7 +69,9 @@ enum J {
     Bool(bool),
     /// A number, already written out.
     Num(String),
-    Str(String),
+    /// Shared with the value it came from: a string repeated many times
+    /// is held once until the text is written.
+    Str(Rc<str>),
     Arr(Vec<J>),
     Obj(Vec<(String, J)>),
 }
@@ -75,6 +80,10 @@ struct ToJson {
     max_depth: i64,
     enums_as_strings: bool,
     warned: bool,
+    /// What the text will take, counted as the tree grows, so a value
+    /// that repeats one large string many times is refused before it is
+    /// written out.
+    bytes: usize,
 }
 
 /// Json.NET writes floating-point numbers with a decimal point or exponent.
@@ -99,6 +108,17 @@ fn iso_date(d: &chrono::NaiveDateTime) -> String {
 
 impl ToJson {
     fn value(&mut self, cx: &mut Cx, v: &Value, depth: i64) -> Res<J> {
+        // A value, its indentation and its punctuation.
+        let cost = match v {
+            Value::String(s) => s.len(),
+            other if depth > self.max_depth => other.text_len(),
+            _ => 0,
+        };
+        self.bytes = self
+            .bytes
+            .saturating_add(cost)
+            .saturating_add(2 * usize::try_from(depth).unwrap_or(0) + 8);
+        budget::check_string(self.bytes).map_err(|e| cx.fail(e))?;
         Ok(match v {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
@@ -108,17 +128,17 @@ impl ToJson {
                 if d.is_finite() {
                     J::Num(ensure_decimal(format_double(*d)))
                 } else {
-                    J::Str(format_double(*d))
+                    J::Str(format_double(*d).into())
                 }
             }
             Value::Decimal(d) => J::Num(ensure_decimal(d.to_string())),
-            Value::Char(c) => J::Str(c.to_string()),
-            Value::String(s) => J::Str(s.to_string()),
-            Value::DateTime(d) => J::Str(iso_date(d)),
-            Value::Guid(_) => J::Str(v.to_string()),
+            Value::Char(c) => J::Str(c.to_string().into()),
+            Value::String(s) => J::Str(s.clone()),
+            Value::DateTime(d) => J::Str(iso_date(d).into()),
+            Value::Guid(_) => J::Str(v.to_string().into()),
             Value::Enum(e) => {
                 if self.enums_as_strings {
-                    J::Str(e.name.to_string())
+                    J::Str(e.name.clone())
                 } else {
                     J::Num(e.value.to_string())
                 }
@@ -131,7 +151,7 @@ impl ToJson {
                         self.max_depth
                     ))?;
                 }
-                J::Str(v.to_string())
+                J::Str(v.to_string().into())
             }
             Value::Array(a) => {
                 let mut out = Vec::new();
@@ -199,7 +219,7 @@ impl ToJson {
                 ];
                 J::Obj(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
             }
-            other => J::Str(other.to_string()),
+            other => J::Str(other.to_string().into()),
         })
     }
 }
@@ -324,6 +344,7 @@ impl AllInput for ConvertToJson {
             max_depth: args.get("Depth").and_then(Value::as_i64).unwrap_or(2),
             enums_as_strings: args.switch("EnumsAsStrings"),
             warned: false,
+            bytes: 0,
         };
         let tree = conv.value(cx, &value, 0)?;
         let mut out = String::new();
@@ -478,6 +499,11 @@ impl Parser<'_> {
     }
 
     fn check_depth(&self, depth: usize) -> PResult<()> {
+        if let Err(e) = budget::enter() {
+            // Without the path: at this depth it would be longer than the text.
+            let (line, col) = self.line_pos();
+            return Err(format!("{} Line {line}, position {col}.", e.message));
+        }
         if depth > self.max_depth {
             return Err(self.err(&format!(
                 "The reader's MaxDepth of {} has been exceeded.",

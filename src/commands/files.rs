@@ -1125,6 +1125,7 @@ impl Listing {
 
     fn list(&self, cx: &mut Cx, dir: &Path, rel: &str, level: i64) -> Res<()> {
         cx.it.check_stop()?;
+        crate::runtime::budget::enter().map_err(|e| cx.fail(e))?;
         let entries = match std::fs::read_dir(dir) {
             Ok(rd) => rd,
             Err(e) => {

@@ -36,6 +36,10 @@ impl Processor for InvokeExpression {
         };
         let src = Rc::new(Source::new(None, text));
         let sb = parse_script(src).map_err(|e| cx.fail(ErrorRecord::from_parse(&e)))?;
-        cx.it.exec_here(&sb, cx.out)
+        // Text that runs itself (`$c = 'iex $c'; iex $c`) nests like calls.
+        cx.it.enter_call().map_err(|e| cx.fail(e))?;
+        let r = cx.it.exec_here(&sb, cx.out);
+        cx.it.leave_call();
+        r
     }
 }

@@ -42,6 +42,12 @@ pub fn infos() -> Vec<CommandInfo> {
             code: "Start-Sleep -Seconds 5",
             about: "Pauses the script for five seconds.",
         }]),
+        CommandInfo::new::<ClearHost>(
+            "Clear-Host",
+            "Clears the terminal screen (does nothing where output is not a terminal).",
+            Signature::new(),
+        )
+        .aliases(&["cls"]),
         CommandInfo::new::<GetRandom>(
             "Get-Random",
             "Gets a random number, or picks objects from a collection at random.",
@@ -195,6 +201,16 @@ fn range_i64(lo: i64, hi: i64) -> i64 {
 
 fn unit_f64() -> f64 {
     (next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[derive(Default)]
+struct ClearHost;
+
+impl Processor for ClearHost {
+    fn process(&mut self, cx: &mut Cx, _args: &Args) -> Res<()> {
+        cx.it.host.clear();
+        Ok(())
+    }
 }
 
 #[derive(Default)]

@@ -362,6 +362,7 @@ impl Registry {
             location::infos(),
             misc::infos(),
             history::infos(),
+            crate::pester::infos(),
         ] {
             for info in list {
                 r.base.add(info);
@@ -461,6 +462,21 @@ pub fn check_path(it: &Interp, path: &Path) -> Result<(), ErrorRecord> {
             ErrorCategory::PermissionDenied,
         )
         .with_exception("System.UnauthorizedAccessException"));
+    }
+    // `C:\x` read relative to the current directory would name a folder
+    // called `C:`; pwsh on Unix has no such drive and says so.
+    if let Some(drive) = path.components().find_map(|c| {
+        let s = c.as_os_str().to_str()?;
+        let letter = s.strip_suffix(':')?;
+        (letter.len() == 1 && letter.chars().all(|c| c.is_ascii_alphabetic())).then_some(letter)
+    }) {
+        return Err(ErrorRecord::new(
+            format!("Cannot find drive. A drive with the name '{drive}' does not exist."),
+            "DriveNotFound",
+            ErrorCategory::ObjectNotFound,
+        )
+        .with_exception("System.Management.Automation.DriveNotFoundException")
+        .with_target(Value::from(drive)));
     }
     if let Some(root) = &it.limits.root {
         let resolved = real_path(path);

@@ -128,6 +128,7 @@ impl AllInput for OutFile {
         let path = cx
             .it
             .resolve_path(&args.string("FilePath").unwrap_or_default());
+        super::check_path(cx.it, &path).map_err(|e| cx.fail(e))?;
         if args.switch("NoClobber") && path.exists() {
             return Err(cx.fail_msg(
                 format!("The file '{}' already exists.", path.display()),

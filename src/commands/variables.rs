@@ -6,7 +6,7 @@ use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::scope::GLOBAL;
 use crate::runtime::types::PsType;
-use crate::runtime::value::{Prop, PropKind, PsObject, Value};
+use crate::runtime::value::{EnumValue, Prop, PropKind, PsObject, Value};
 use crate::runtime::wildcard::Wildcard;
 
 fn names(required: bool) -> Signature {
@@ -67,19 +67,53 @@ pub fn infos() -> Vec<CommandInfo> {
     ]
 }
 
-fn var_object(name: &str, value: Value) -> Value {
+/// The language's constants, which the parser reads without a lookup but
+/// Get-Variable still lists: name, value, ScopedItemOptions.
+const CONSTANTS: [(&str, Option<bool>, Options); 3] = [
+    ("false", Some(false), Options::CONSTANT_ALLSCOPE),
+    ("null", None, Options::NONE),
+    ("true", Some(true), Options::CONSTANT_ALLSCOPE),
+];
+
+/// How pwsh marks its automatic variables (ScopedItemOptions flags).
+#[derive(Clone, Copy)]
+struct Options(i64, &'static str);
+
+impl Options {
+    const NONE: Options = Options(0, "None");
+    const READ_ONLY: Options = Options(1, "ReadOnly");
+    const CONSTANT_ALLSCOPE: Options = Options(2 | 8, "Constant, AllScope");
+    const READONLY_ALLSCOPE: Options = Options(1 | 8, "ReadOnly, AllScope");
+
+    fn of(name: &str, read_only: bool) -> Options {
+        match name.to_ascii_lowercase().as_str() {
+            "pid" | "host" | "shellid" => Options::CONSTANT_ALLSCOPE,
+            "home" | "psversiontable" | "pshome" => Options::READONLY_ALLSCOPE,
+            _ if read_only => Options::READ_ONLY,
+            _ => Options::NONE,
+        }
+    }
+}
+
+fn var_object(name: &str, value: Value, options: Options) -> Value {
     let mut o = PsObject::with_type(Rc::from(vec![
         Rc::from("System.Management.Automation.PSVariable"),
         Rc::from("System.Object"),
     ]));
-    o.props.push(Prop {
+    let property = |name: &str, value: Value| Prop {
         kind: PropKind::Property,
-        ..Prop::note("Name", Value::from(name))
-    });
-    o.props.push(Prop {
-        kind: PropKind::Property,
-        ..Prop::note("Value", value)
-    });
+        ..Prop::note(name, value)
+    };
+    o.props.push(property("Name", Value::from(name)));
+    o.props.push(property("Value", value));
+    o.props.push(property(
+        "Options",
+        Value::Enum(Rc::new(EnumValue {
+            type_name: Rc::from("System.Management.Automation.ScopedItemOptions"),
+            name: Rc::from(options.1),
+            value: options.0,
+        })),
+    ));
     Value::object(o)
 }
 
@@ -104,14 +138,27 @@ impl Processor for GetVariable {
             .get("Name")
             .map(|n| n.enumerate().iter().map(|v| v.to_string()).collect())
             .unwrap_or_else(|| vec!["*".into()]);
-        let vars = cx.it.scopes.visible_vars();
+        let mut vars: Vec<(Rc<str>, Value, Options)> = cx
+            .it
+            .scopes
+            .visible_vars()
+            .into_iter()
+            .map(|v| {
+                let options = Options::of(&v.name, v.read_only);
+                (v.name, v.value, options)
+            })
+            .collect();
+        for (name, value, options) in CONSTANTS {
+            vars.push((
+                Rc::from(name),
+                value.map(Value::Bool).unwrap_or_default(),
+                options,
+            ));
+        }
+        vars.sort_by_key(|v| v.0.to_lowercase());
         for p in patterns {
             let w = Wildcard::new(&p, false);
-            let hits: Vec<_> = vars
-                .iter()
-                .filter(|v| w.is_match(&v.name))
-                .cloned()
-                .collect();
+            let hits: Vec<_> = vars.iter().filter(|v| w.is_match(&v.0)).cloned().collect();
             if hits.is_empty() && !Wildcard::has_wildcards(&p) {
                 cx.error(
                     ErrorRecord::new(
@@ -123,11 +170,11 @@ impl Processor for GetVariable {
                     .with_target(Value::from(p.as_str())),
                 )?;
             }
-            for v in hits {
+            for (name, value, options) in hits {
                 if args.switch("ValueOnly") {
-                    cx.emit(v.value.clone())?;
+                    cx.emit(value)?;
                 } else {
-                    cx.emit(var_object(&v.name, v.value.clone()))?;
+                    cx.emit(var_object(&name, value, options))?;
                 }
             }
         }
@@ -184,7 +231,8 @@ impl Processor for SetVariable {
                 v.read_only = true;
             }
             if args.switch("PassThru") {
-                cx.emit(var_object(&name, value.clone()))?;
+                let options = Options::of(&name, read_only);
+                cx.emit(var_object(&name, value.clone(), options))?;
             }
         }
         Ok(())

@@ -1,11 +1,14 @@
 //! Write-Output, Write-Host, Write-Warning, Write-Verbose, Write-Debug,
 //! Write-Information, Write-Error and Write-Progress.
 
+use std::rc::Rc;
+
 use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
 use crate::host::{Color, Progress, Stream};
+use crate::runtime::budget::{self, TextBuf};
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::types::PsType;
-use crate::runtime::value::Value;
+use crate::runtime::value::{PsArray, Value};
 
 pub fn infos() -> Vec<CommandInfo> {
     vec![
@@ -163,7 +166,11 @@ impl Processor for WriteHost {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let sep = args.string("Separator").unwrap_or_else(|| " ".into());
         let text = match args.get("Object") {
-            Some(v) => flatten(v, &sep),
+            Some(v) => {
+                let mut out = TextBuf::new();
+                flatten(v, &sep, &mut Vec::new(), &mut out).map_err(|e| cx.fail(e))?;
+                out.into_string()
+            }
             None => String::new(),
         };
         let fg = args
@@ -184,16 +191,32 @@ impl Processor for WriteHost {
 }
 
 /// Write-Host joins collections with the separator, recursively.
-fn flatten(v: &Value, sep: &str) -> String {
+/// An array already being written (one that holds itself) shows as its type
+/// name; the text stays within the string limit.
+fn flatten(
+    v: &Value,
+    sep: &str,
+    path: &mut Vec<*const PsArray>,
+    out: &mut TextBuf,
+) -> Result<(), ErrorRecord> {
     match v {
-        Value::Array(a) => a
-            .items
-            .borrow()
-            .iter()
-            .map(|x| flatten(x, sep))
-            .collect::<Vec<_>>()
-            .join(sep),
-        other => other.to_string(),
+        Value::Array(a) if path.contains(&Rc::as_ptr(a)) => out.push_str(&v.type_name()),
+        Value::Array(a) => {
+            budget::enter()?;
+            path.push(Rc::as_ptr(a));
+            for (i, x) in a.to_vec().iter().enumerate() {
+                if i > 0 {
+                    out.push_str(sep)?;
+                }
+                flatten(x, sep, path, out)?;
+            }
+            path.pop();
+            Ok(())
+        }
+        other => {
+            out.fits(other.text_len())?;
+            out.push_str(&other.to_string())
+        }
     }
 }
 

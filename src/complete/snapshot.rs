@@ -191,7 +191,10 @@ pub fn members(v: &Value) -> Vec<String> {
         }
         Value::Array(a) => {
             out.extend(["Count", "Length"].map(String::from));
-            if let Some(first) = a.items.borrow().first() {
+            // An array of arrays (or one holding itself) offers no more.
+            if let Some(first) = a.items.borrow().first()
+                && !matches!(first, Value::Array(_))
+            {
                 out.extend(members(first));
             }
         }

@@ -3,7 +3,7 @@
 //! scope, Global cannot be created or deleted), and the change log. One
 //! engine per session; sessions share the store file.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 
 use super::identity::Scope;
@@ -15,6 +15,8 @@ pub struct Engine {
     store: RefCell<Store>,
     /// Who changes are logged as: the local user or the SSH account.
     pub account: String,
+    /// The role-membership counter when the session last read its roles.
+    roles_seen: Cell<Option<i64>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,7 @@ impl Engine {
         let engine = Engine {
             store: RefCell::new(store),
             account: account.to_string(),
+            roles_seen: Cell::new(None),
         };
         if created {
             engine.seed()?;
@@ -70,19 +73,33 @@ impl Engine {
         self.store.borrow_mut().rollback();
     }
 
-    /// Runs `f` on the store inside the statement's transaction.
+    /// Runs `f` on the store inside the statement's transaction: a
+    /// snapshot to read, upgraded to the write lock by the first write.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> R<T> {
         let mut st = self.store.borrow_mut();
-        st.begin_write()?;
+        st.begin_read()?;
         Ok(f(&mut st)?)
     }
 
-    /// Takes the store's write lock for the rest of the statement. Reads
-    /// take it too: a statement that reads a value and writes one based on
-    /// it (`$n = ...; Set-... ($n + 1)`) must not interleave with another
-    /// process doing the same, or one update would be lost.
-    fn lock(&self) -> R<()> {
+    /// The statement is about to run a cmdlet that writes: it takes the
+    /// write lock now, before its reads, so that a read-then-write
+    /// statement (`Set-… ((Get-…).X + 1)`) waits for other writers instead
+    /// of failing on a snapshot they made stale.
+    pub fn expect_write(&self) -> R<()> {
         Ok(self.store.borrow_mut().begin_write()?)
+    }
+
+    /// Starts the statement's snapshot: reads never take the write lock.
+    fn lock(&self) -> R<()> {
+        Ok(self.store.borrow_mut().begin_read()?)
+    }
+
+    /// Has role membership changed since the last call? A store that
+    /// cannot say always has. One indexed read, between statements.
+    pub fn roles_changed(&self) -> R<bool> {
+        let now = self.store.borrow().roles_version()?;
+        let before = self.roles_seen.replace(now);
+        Ok(now.is_none() || now != before)
     }
 
     // ------------------------------------------------------------ instances

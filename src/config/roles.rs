@@ -151,11 +151,28 @@ pub fn check_member(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Is the command a Lync cmdlet (its noun starts with `Cs`)?
+/// Is the command a Lync cmdlet? Its noun is `Cs` and a capitalised word
+/// (`Get-CsUser`, `Grant-CsClientPolicy`), so `ConvertFrom-Csv` and
+/// `Import-Csv` are not. The name must be spelled as the registry spells
+/// it ([`crate::runtime::Interp::may_run`] looks it up first): typed in
+/// lower case, a Lync cmdlet could not be told from a shell command.
 pub fn is_lync_command(command: &str) -> bool {
-    command
-        .split_once('-')
-        .is_some_and(|(_, noun)| noun.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("cs")))
+    command.split_once('-').is_some_and(|(_, noun)| {
+        noun.strip_prefix("Cs")
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| c.is_ascii_uppercase())
+    })
+}
+
+/// Does `command` change the store? Lync cmdlets other than those that
+/// only read (Get, Export, Test) do.
+pub fn writes_store(command: &str) -> bool {
+    is_lync_command(command)
+        && command.split_once('-').is_some_and(|(verb, _)| {
+            !["get", "export", "test"]
+                .iter()
+                .any(|v| verb.eq_ignore_ascii_case(v))
+        })
 }
 
 /// May a holder of `role` run `command`? Commands that are not Lync
@@ -346,6 +363,28 @@ mod tests {
         let voice = roles(&["CsVoiceAdministrator"]);
         assert!(allowed(&voice, "Grant-CsVoicePolicy"));
         assert!(!allowed(&voice, "Grant-CsConferencingPolicy"));
+    }
+
+    #[test]
+    fn csv_cmdlets_are_not_lync_cmdlets() {
+        for role in [
+            "CsViewOnlyAdministrator",
+            "CsHelpDesk",
+            "CsUserAdministrator",
+        ] {
+            let held = roles(&[role]);
+            for cmd in [
+                "ConvertFrom-Csv",
+                "ConvertTo-Csv",
+                "Import-Csv",
+                "Export-Csv",
+            ] {
+                assert!(allowed(&held, cmd), "{role} may not run {cmd}");
+            }
+        }
+        assert!(!is_lync_command("Import-Csv"));
+        assert!(is_lync_command("Get-CsUser"));
+        assert!(!allowed(&roles(&["CsViewOnlyAdministrator"]), "Set-CsUser"));
     }
 
     #[test]

@@ -1,14 +1,24 @@
-//! The embedded store: one SQLite file (WAL, synchronous FULL). The engine
-//! opens a write transaction at the first change of a top-level statement
-//! and commits when the statement ends, so a crash leaves the file as it
-//! was before or after a statement, and two processes never lose each
-//! other's updates (writers take the lock with BEGIN IMMEDIATE and wait).
+//! The embedded store: one SQLite file (WAL, synchronous FULL). Each
+//! top-level statement is one transaction, so a crash leaves the file as
+//! it was before or after a statement.
 //!
-//! Within one process (a server with many sessions) writers first queue on
-//! a lock of the process's own: SQLite's busy handler waits by sleeping,
-//! up to 100 ms at a time, so under a hundred contending sessions some
-//! would keep losing the race for seconds; the process lock hands over at
-//! once, and only one of its writers at a time meets other processes.
+//! A statement reads from a snapshot (a deferred transaction): readers
+//! never take the write lock, so a long or stalled `Get-…` pipeline holds
+//! up no writer and no login. The write lock (BEGIN IMMEDIATE) is taken at
+//! the statement's first write, or earlier when the statement is known to
+//! write ([`Store::begin_write`] as soon as a writing cmdlet is named), and
+//! held until the statement ends; two processes never lose each other's
+//! updates. A statement that read first and writes later keeps that
+//! guarantee by checking, once it holds the lock, that nobody committed
+//! since its snapshot began; if somebody did, its reads are stale and the
+//! statement writes nothing ([`StoreError::Changed`]).
+//!
+//! Within one process writers first queue on a lock of the process's own:
+//! SQLite's busy handler waits by sleeping, up to 100 ms at a time, so
+//! under a hundred contending writers some would keep losing the race for
+//! seconds; the process lock hands over at once, and only one of its
+//! writers at a time meets other processes. Between processes (a server's
+//! session processes) the busy handler polls in short steps instead.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -28,6 +38,15 @@ pub enum StoreError {
     #[error("The file '{0}' is not a lyncsh configuration store; it was left untouched.")]
     Foreign(PathBuf),
     #[error(
+        "The file '{0}' is empty, so it is not a lyncsh configuration store; it was left untouched. Remove it, or name another file, to start a new store."
+    )]
+    Empty(PathBuf),
+    #[error(
+        "The configuration store '{}' is read-only here ({why}): it can be read, but changes are refused.",
+        path.display()
+    )]
+    ReadOnly { path: PathBuf, why: String },
+    #[error(
         "The configuration store '{path}' is damaged: {why}. It was left untouched; restore it from a backup or an export."
     )]
     Damaged { path: PathBuf, why: String },
@@ -43,12 +62,98 @@ pub enum StoreError {
         BUSY_WAIT.as_secs()
     )]
     Busy { path: PathBuf },
+    #[error(
+        "Another session changed the configuration while this statement was reading it, so this statement's changes were not made; run it again."
+    )]
+    Changed,
     #[error("The configuration store could not complete the operation: {0}")]
     Sql(#[from] rusqlite::Error),
 }
 
 /// Longest wait for another writer, in this process or another.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
+
+/// A file with no bytes and no write-ahead log holding its first pages
+/// (a store just made by a process that still has it open has both).
+fn is_empty(path: &Path) -> bool {
+    let len = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    len(path) == 0 && len(&wal_of(path)) == 0
+}
+
+fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+fn wal_of(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// Why this process cannot write the store, if it cannot: the file is
+/// not writable for it, or the directory, where SQLite keeps its log.
+fn read_only(path: &Path) -> Option<String> {
+    use rustix::fs::{Access, access};
+    if access(path, Access::WRITE_OK).is_err() {
+        return Some("the file is not writable".into());
+    }
+    if access(dir_of(path), Access::WRITE_OK).is_err() {
+        return Some("its directory is not writable".into());
+    }
+    None
+}
+
+/// Opens a store this process may only read. In a directory it cannot
+/// write, and with no log there, nobody can be writing the store (a
+/// writer needs that log), so SQLite may read it as unchanging.
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let frozen = rustix::fs::access(dir_of(path), rustix::fs::Access::WRITE_OK).is_err()
+        && !wal_of(path).exists();
+    if !frozen {
+        return Connection::open_with_flags(path, flags);
+    }
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for b in abs.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                uri.push(char::from(*b))
+            }
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+}
+
+/// Role membership's change counter: a session re-reads its roles before
+/// each statement, but only when this number has moved.
+const ROLES_VERSION: &str = "
+    INSERT OR IGNORE INTO meta VALUES ('roles_version', '0');
+    CREATE TRIGGER IF NOT EXISTS role_members_added AFTER INSERT ON role_members BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'roles_version'; END;
+    CREATE TRIGGER IF NOT EXISTS role_members_removed AFTER DELETE ON role_members BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'roles_version'; END;
+    CREATE TRIGGER IF NOT EXISTS role_members_changed AFTER UPDATE ON role_members BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'roles_version'; END;
+";
+
+/// SQLite's busy handler: waits for another process's lock in steps of a
+/// few milliseconds (SQLite's own grow to 100 ms, and a writer that keeps
+/// sleeping through the hand-overs can wait for seconds), up to
+/// [`BUSY_WAIT`] in all.
+fn poll_busy(attempt: i32) -> bool {
+    let step = u64::try_from(attempt).unwrap_or(0).saturating_add(1).min(5);
+    let waited = u64::try_from(attempt).unwrap_or(0).saturating_mul(5);
+    if u128::from(waited) >= BUSY_WAIT.as_millis() {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(step));
+    true
+}
 
 /// This process's writer lock for each store file.
 static WRITERS: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> =
@@ -57,6 +162,12 @@ static WRITERS: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> =
 /// Store files this process has already checked for damage: a check reads
 /// the whole file, and a server opens the store for every session.
 static CHECKED: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+
+/// Marks a store file as checked for damage in this process: a session
+/// process started by a server that has just checked it skips the read.
+pub fn assume_checked(path: &Path) {
+    CHECKED.lock().insert(key_of(path));
+}
 
 /// A file's one name in this process, so that two spellings of a path
 /// share their lock and their check.
@@ -67,10 +178,28 @@ fn key_of(path: &Path) -> PathBuf {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    in_tx: bool,
+    tx: Tx,
     writers: Arc<Mutex<()>>,
     /// Held from BEGIN IMMEDIATE to COMMIT or ROLLBACK.
     writing: Option<ArcMutexGuard<RawMutex, ()>>,
+    /// Why this process may only read the store, when it may.
+    read_only: Option<String>,
+}
+
+/// Where the current statement stands with the store.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tx {
+    None,
+    /// Reading a snapshot; `version` is SQLite's data_version when it
+    /// began, which moves when another connection commits.
+    Read {
+        version: i64,
+    },
+    /// Holding the write lock.
+    Write,
+    /// Its snapshot went stale before its first write: the statement does
+    /// nothing more with the store.
+    Stale,
 }
 
 /// A stored configuration instance.
@@ -102,24 +231,31 @@ impl Store {
     /// Opens (creating when missing) a store. A file that is not a lyncsh
     /// store, or is damaged, is refused and never written to.
     pub fn open(path: &Path) -> Result<(Store, bool), StoreError> {
-        let exists = path.exists()
-            && std::fs::metadata(path)
-                .map(|m| m.len() > 0)
-                .unwrap_or(false);
+        let exists = path.exists();
+        if exists && is_empty(path) {
+            return Err(StoreError::Empty(path.to_path_buf()));
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
                 path: path.to_path_buf(),
                 why: e.to_string(),
             })?;
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
+        let read_only = if exists { read_only(path) } else { None };
+        let mut conn = match &read_only {
+            None => Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+            Some(_) => open_read_only(path),
+        }
+        .map_err(|e| StoreError::Open {
             path: path.to_path_buf(),
             why: e.to_string(),
         })?;
-        conn.busy_timeout(BUSY_WAIT)?;
+        conn.busy_handler(Some(poll_busy))?;
         // The file exists now: its one name keys the lock and the check.
         let key = key_of(path);
         if exists {
@@ -160,20 +296,25 @@ impl Store {
                 });
             }
         }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        if read_only.is_none() {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let writers = WRITERS.lock().entry(key.clone()).or_default().clone();
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
-            in_tx: false,
+            tx: Tx::None,
             writers,
             writing: None,
+            read_only,
         };
         let created = !exists;
         if created {
             store.create_tables()?;
+        } else if store.read_only.is_none() {
+            store.count_role_changes()?;
         }
         CHECKED.lock().insert(key);
         Ok((store, created))
@@ -211,6 +352,7 @@ impl Store {
              CREATE TABLE IF NOT EXISTS role_members (
                  role TEXT NOT NULL COLLATE NOCASE, member TEXT NOT NULL COLLATE NOCASE,
                  PRIMARY KEY (role, member));
+             {ROLES_VERSION}
              CREATE TABLE IF NOT EXISTS changes (
                  id INTEGER PRIMARY KEY, time TEXT NOT NULL, account TEXT NOT NULL,
                  command TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);
@@ -219,43 +361,129 @@ impl Store {
         Ok(())
     }
 
-    /// Starts the statement's write transaction if none is open.
+    /// A store made before role changes were counted gets its counter.
+    fn count_role_changes(&mut self) -> Result<(), StoreError> {
+        let has: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'role_members_added')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has {
+            self.conn
+                .execute_batch(&format!("BEGIN IMMEDIATE; {ROLES_VERSION} COMMIT;"))?;
+        }
+        Ok(())
+    }
+
+    /// How many times role membership has changed (`None`: a store that
+    /// cannot count them, being read-only and older than the counter).
+    /// Read on its own, outside the statement's snapshot.
+    pub fn roles_version(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'roles_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Starts the statement's snapshot if it has none yet.
+    pub fn begin_read(&mut self) -> Result<(), StoreError> {
+        match self.tx {
+            Tx::None => {
+                self.conn.execute_batch("BEGIN DEFERRED")?;
+                // Read before the snapshot's first page: a commit in
+                // between makes the check at the first write fail safe.
+                let version = self.data_version();
+                match version {
+                    Ok(version) => self.tx = Tx::Read { version },
+                    Err(e) => {
+                        let _ = self.conn.execute_batch("ROLLBACK");
+                        return Err(e);
+                    }
+                }
+                Ok(())
+            }
+            Tx::Read { .. } | Tx::Write => Ok(()),
+            Tx::Stale => Err(StoreError::Changed),
+        }
+    }
+
+    fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    /// Takes the write lock for the rest of the statement, if it does not
+    /// hold it yet. After reads, only while what they saw is still current.
     pub fn begin_write(&mut self) -> Result<(), StoreError> {
-        if !self.in_tx {
-            let turn =
-                self.writers
-                    .try_lock_arc_for(BUSY_WAIT)
-                    .ok_or_else(|| StoreError::Busy {
-                        path: self.path.clone(),
-                    })?;
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            self.writing = Some(turn);
-            self.in_tx = true;
+        if let Some(why) = &self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+                why: why.clone(),
+            });
         }
+        let read = match self.tx {
+            Tx::Write => return Ok(()),
+            Tx::Stale => return Err(StoreError::Changed),
+            Tx::Read { version } => Some(version),
+            Tx::None => None,
+        };
+        let turn = self
+            .writers
+            .try_lock_arc_for(BUSY_WAIT)
+            .ok_or_else(|| StoreError::Busy {
+                path: self.path.clone(),
+            })?;
+        if read.is_some() {
+            self.conn.execute_batch("ROLLBACK")?;
+            self.tx = Tx::None;
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        if let Some(before) = read {
+            let now = self.data_version();
+            if now.as_ref().map_or(true, |v| *v != before) {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.tx = Tx::Stale;
+                now?;
+                return Err(StoreError::Changed);
+            }
+        }
+        self.writing = Some(turn);
+        self.tx = Tx::Write;
         Ok(())
     }
 
-    /// Commits the statement's changes, if any.
+    /// Ends the statement: its changes are committed, its snapshot let go.
     pub fn commit(&mut self) -> Result<(), StoreError> {
-        if self.in_tx {
-            self.in_tx = false;
-            let done = self.conn.execute_batch("COMMIT");
-            self.writing = None;
-            done?;
+        let was = std::mem::replace(&mut self.tx, Tx::None);
+        match was {
+            Tx::Write => {
+                let done = self.conn.execute_batch("COMMIT");
+                self.writing = None;
+                done?;
+            }
+            Tx::Read { .. } => self.conn.execute_batch("COMMIT")?,
+            Tx::None | Tx::Stale => {}
         }
         Ok(())
     }
 
+    /// Ends the statement without its changes.
     pub fn rollback(&mut self) {
-        if self.in_tx {
-            self.in_tx = false;
+        let was = std::mem::replace(&mut self.tx, Tx::None);
+        if matches!(was, Tx::Write | Tx::Read { .. }) {
             let _ = self.conn.execute_batch("ROLLBACK");
-            self.writing = None;
         }
+        self.writing = None;
     }
 
+    /// Whether the statement holds the write lock.
     pub fn in_transaction(&self) -> bool {
-        self.in_tx
+        self.tx == Tx::Write
     }
 
     // ------------------------------------------------------------ objects
@@ -437,6 +665,67 @@ mod tests {
             let _ = c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);");
         }
         assert!(matches!(Store::open(&p), Err(StoreError::Foreign(_))));
+    }
+
+    fn policy(size: i64) -> StoredObject {
+        let mut data = serde_json::Map::new();
+        data.insert("MaxMeetingSize".into(), serde_json::json!(size));
+        StoredObject {
+            identity: "Tag:Sales".into(),
+            data,
+        }
+    }
+
+    fn size(s: &Store) -> Option<serde_json::Value> {
+        s.object("CsConferencingPolicy", "tag:sales")
+            .ok()
+            .flatten()
+            .and_then(|o| o.data.get("MaxMeetingSize").cloned())
+    }
+
+    #[test]
+    fn a_statement_whose_snapshot_went_stale_writes_nothing() {
+        let p = temp("stale");
+        let open = || match Store::open(&p) {
+            Ok((s, _)) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let (mut a, mut b) = (open(), open());
+        assert!(
+            a.put_object("CsConferencingPolicy", "tag:sales", &policy(1))
+                .is_ok()
+        );
+        assert!(a.commit().is_ok());
+
+        // A reads; B writes and commits without waiting for A.
+        assert!(a.begin_read().is_ok());
+        assert_eq!(size(&a), Some(serde_json::json!(1)));
+        assert!(!a.in_transaction());
+        assert!(
+            b.put_object("CsConferencingPolicy", "tag:sales", &policy(2))
+                .is_ok()
+        );
+        assert!(b.commit().is_ok());
+        // A's snapshot still shows 1; writing on it would lose B's update.
+        assert_eq!(size(&a), Some(serde_json::json!(1)));
+        assert!(matches!(
+            a.put_object("CsConferencingPolicy", "tag:sales", &policy(10)),
+            Err(StoreError::Changed)
+        ));
+        // The rest of A's statement stays out of the store.
+        assert!(matches!(a.begin_read(), Err(StoreError::Changed)));
+        assert!(a.commit().is_ok());
+        assert_eq!(size(&b), Some(serde_json::json!(2)));
+
+        // Read then write with nobody in between: the write goes through.
+        assert!(a.begin_read().is_ok());
+        assert_eq!(size(&a), Some(serde_json::json!(2)));
+        assert!(
+            a.put_object("CsConferencingPolicy", "tag:sales", &policy(3))
+                .is_ok()
+        );
+        assert!(a.commit().is_ok());
+        assert_eq!(size(&b), Some(serde_json::json!(3)));
     }
 
     #[test]

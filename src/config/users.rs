@@ -22,6 +22,23 @@ pub const POLICY_COLUMNS: [(&str, &str); 3] = [
     ("ClientPolicy", "client_policy"),
 ];
 
+/// Per-user policy kinds that Lync users carry but lyncsh has no family
+/// for: shown (always `$null`) and filterable, never granted.
+pub const OTHER_POLICIES: &[&str] = &[
+    "VoicePolicy",
+    "VoiceRoutingPolicy",
+    "PresencePolicy",
+    "DialPlan",
+    "LocationPolicy",
+    "ClientVersionPolicy",
+    "ArchivingPolicy",
+    "PinPolicy",
+    "MobilityPolicy",
+    "PersistentChatPolicy",
+    "UserServicesPolicy",
+    "HostedVoicemailPolicy",
+];
+
 /// Lync attributes kept in `data`; Disable-CsUser removes them.
 pub const LYNC_DATA: &[&str] = &[
     "RegistrarPool",

@@ -10,6 +10,7 @@ use super::identity::Scope;
 use super::schema::{Family, PropDef, schema};
 use super::store::StoredObject;
 use crate::runtime::convert;
+use crate::runtime::types::PsType;
 use crate::runtime::value::{EnumValue, Prop, PropKind, PsObject, Value};
 
 /// Why a value does not fit a property.
@@ -31,6 +32,9 @@ pub fn to_stored(prop: &PropDef, v: &Value) -> Result<Json, InvalidValue> {
         return match prop.ty.as_str() {
             "String" | "PSListModifier" | "TimeSpan" => Ok(Json::Null),
             t if schema().enum_values(t).is_some() => Ok(Json::Null),
+            // Lync's nullable settings (a fresh client policy has dozens):
+            // $null means "not set", so the client's own default applies.
+            _ if prop.default.as_ref().is_none_or(Json::is_null) => Ok(Json::Null),
             _ => Err(InvalidValue(format!(
                 "Cannot bind argument to parameter '{name}' because it is null: {name} needs {}.",
                 expect_text(prop)
@@ -137,7 +141,7 @@ fn expect_text(prop: &PropDef) -> String {
 pub fn parse_timespan(s: &str) -> Option<chrono::TimeDelta> {
     let s = s.trim();
     if let Ok(n) = s.parse::<i64>() {
-        return Some(chrono::TimeDelta::seconds(n));
+        return chrono::TimeDelta::try_seconds(n);
     }
     let (days, rest) = match s.split_once('.') {
         Some((d, r)) if r.contains(':') => (d.parse::<i64>().ok()?, r),
@@ -155,9 +159,10 @@ pub fn parse_timespan(s: &str) -> Option<chrono::TimeDelta> {
     if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&sec) {
         return None;
     }
-    Some(chrono::TimeDelta::seconds(
-        days * 86400 + h * 3600 + m * 60 + sec,
-    ))
+    chrono::TimeDelta::try_seconds(
+        days.checked_mul(86400)?
+            .checked_add(h * 3600 + m * 60 + sec)?,
+    )
 }
 
 /// A stored value as the shell sees it.
@@ -262,12 +267,30 @@ pub fn to_object(family: &Family, obj: &StoredObject) -> Value {
             name: Rc::from(p.name.as_str()),
             value,
             kind: PropKind::Property,
-            ty: None,
+            ty: assigned_type(p),
             read_only: p.ty == "Identity" || p.read_only,
         });
     }
     o.display = Some(Rc::from(obj.identity.as_str()));
     Value::object(o)
+}
+
+/// The type a value assigned to a property of a Get/New object is converted
+/// to on the spot, as a typed .NET property converts (`$p.MaxMeetingSize =
+/// 'abc'` fails at the assignment). Nullable settings take `$null`, which a
+/// conversion would turn into a value, so they are checked at Set time only;
+/// ranges are always checked there.
+fn assigned_type(p: &PropDef) -> Option<PsType> {
+    if p.default.as_ref().is_none_or(Json::is_null) {
+        return None;
+    }
+    match p.ty.as_str() {
+        "Boolean" => Some(PsType::Bool),
+        "UInt16" | "UInt32" | "Int32" | "Int64" => Some(PsType::Long),
+        "TimeSpan" => Some(PsType::TimeSpan),
+        t if schema().enum_values(t).is_some() => Some(PsType::Named(Rc::from(t))),
+        _ => None,
+    }
 }
 
 /// Reads an object handed to `-Instance` back into stored values.

@@ -51,7 +51,11 @@ pub fn infos() -> Vec<CommandInfo> {
 /// The parameter a property becomes on Set and New.
 fn property_param(p: &PropDef) -> ParamSpec {
     let enum_values = schema().enum_values(&p.ty);
+    let nullable = p.default.as_ref().is_none_or(serde_json::Value::is_null);
     let ty = match p.ty.as_str() {
+        // A nullable setting takes $null ("not set"), which a [bool]
+        // parameter would turn into $False; to_stored checks the rest.
+        "Boolean" if nullable => PsType::Object,
         "Boolean" => PsType::Bool,
         "UInt16" | "UInt32" | "Int32" | "Int64" => PsType::Long,
         "PSListModifier" => PsType::Array(None),
@@ -95,6 +99,15 @@ fn signature(f: &Family, verb: Verb) -> Signature {
                     "Accepted for compatibility: lyncsh has one store.",
                 )
                 .default_set("Identity");
+            if f.user_property.is_some() {
+                sig = sig
+                    .named(
+                        "ApplicableTo",
+                        PsType::Object,
+                        "Shows the per-user policies that could be granted to this user.",
+                    )
+                    .sets(&["Identity", "Filter"]);
+            }
         }
         Verb::Set | Verb::New => {
             if verb == Verb::New {
@@ -262,10 +275,29 @@ impl FamilyCmdlet {
             }
         } else {
             let filter = args.string("Filter").map(|f| Wildcard::new(&f, false));
+            // -ApplicableTo: only per-user policies can be granted, so the
+            // user (who must exist) narrows the list to those.
+            let grantable = match args.get("ApplicableTo") {
+                Some(user) => {
+                    if super::users::resolve(cx, &engine, user, false)?.is_empty() {
+                        return Ok(());
+                    }
+                    true
+                }
+                None => false,
+            };
             for o in engine
                 .list(self.family)
                 .map_err(|e| cx.fail(engine_error(e)))?
             {
+                if grantable
+                    && !matches!(
+                        Scope::from_display(self.family, &o.identity),
+                        Some(Scope::Tag(_))
+                    )
+                {
+                    continue;
+                }
                 if filter.as_ref().is_none_or(|w| w.is_match(&o.identity)) {
                     cx.emit(to_object(self.family, &o))?;
                 }
@@ -286,11 +318,14 @@ impl FamilyCmdlet {
         if self.family.noun == "CsAccessEdgeConfiguration" {
             self.routing(cx, args, &engine, &scope, &mut values)?;
         }
-        if engine
+        let exists = engine
             .get(self.family, &scope)
             .map_err(|e| cx.fail(engine_error(e)))?
-            .is_none()
-        {
+            .is_some();
+        // An -Instance that is not stored yet is New -InMemory's object:
+        // Set is how Lync turns that virtual object into a real one.
+        let creates = !exists && args.has("Instance");
+        if !exists && !creates {
             return cx.error(engine_error(crate::config::engine::not_found(
                 self.family,
                 &scope,
@@ -300,6 +335,12 @@ impl FamilyCmdlet {
             return Ok(());
         }
         let line = cx.command_text();
+        if creates {
+            return engine
+                .create(self.family, &scope, values, &line)
+                .map(drop)
+                .map_err(|e| cx.fail(engine_error(e)));
+        }
         engine
             .update(self.family, &scope, &values, &line)
             .map_err(|e| cx.fail(engine_error(e)))
@@ -398,6 +439,12 @@ impl FamilyCmdlet {
         engine
             .remove(self.family, &scope, &line)
             .map_err(|e| cx.fail(engine_error(e)))?;
+        if scope == Scope::Global {
+            cx.warn(&format!(
+                "The Global {} cannot be removed; its settings were reset to their defaults instead.",
+                self.family.noun
+            ))?;
+        }
         // Users who held a removed per-user policy fall back to the site
         // or global policy.
         if let (Scope::Tag(name), Some(column)) = (&scope, self.family.user_property.as_deref()) {

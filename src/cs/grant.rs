@@ -59,7 +59,7 @@ pub fn infos() -> Vec<CommandInfo> {
     out.push(CommandInfo {
         name: "Get-CsEffectivePolicy",
         aliases: &[],
-        synopsis: "Shows which conferencing, external access and client policy applies to users, and from which scope (lyncsh only).",
+        synopsis: "Shows which conferencing, external access and client policy applies to users; -Detailed or -PolicyType also says from which scope.",
         signature: identity_sig(
             "The user(s): SIP address, UPN, domain\\logon, distinguished name or display name.",
         )
@@ -68,7 +68,11 @@ pub fn infos() -> Vec<CommandInfo> {
             PsType::String,
             "Only this policy type: ConferencingPolicy, ExternalAccessPolicy or ClientPolicy.",
         )
-        .values(&["ConferencingPolicy", "ExternalAccessPolicy", "ClientPolicy"]),
+        .values(&["ConferencingPolicy", "ExternalAccessPolicy", "ClientPolicy"])
+        .switch(
+            "Detailed",
+            "One row per policy type, with the scope the policy comes from (User, Site or Global).",
+        ),
         examples: &[],
         factory: Box::new(|| Box::new(Effective)),
         module: "Lync",
@@ -248,43 +252,66 @@ pub fn effective(
 
 struct Effective;
 
+/// The type Get-CsEffectivePolicy's per-user object carries, as in Lync.
+pub const EFFECTIVE_POLICIES_TYPE: &str = "Microsoft.Rtc.Management.AD.Cmdlets.EffectivePolicies";
+
+impl Effective {
+    /// One object per user with a property per policy type (what Lync
+    /// returns); `-PolicyType` (or `-Detailed`, every type) instead writes
+    /// one row per policy type that also says which scope it comes from.
+    fn run(&self, cx: &mut Cx, args: &Args) -> Res<()> {
+        let engine = cx.it.engine().map_err(|e| cx.fail(e))?;
+        let id = args.get("Identity").cloned().unwrap_or_default();
+        let only = args.string("PolicyType");
+        let detailed = only.is_some() || args.switch("Detailed");
+        for u in resolve(cx, &engine, &id, true)? {
+            let user: Rc<str> = Rc::from(
+                u.sip
+                    .clone()
+                    .unwrap_or_else(|| u.display_name.clone())
+                    .as_str(),
+            );
+            let mut summary = PsObject::with_type(Rc::from(vec![
+                Rc::from(EFFECTIVE_POLICIES_TYPE),
+                Rc::from("System.Object"),
+            ]));
+            summary.set("Identity", Value::String(user.clone()));
+            for f in &schema().families {
+                let Some(property) = f.user_property.as_deref() else {
+                    continue;
+                };
+                if only
+                    .as_deref()
+                    .is_some_and(|o| !o.eq_ignore_ascii_case(property))
+                {
+                    continue;
+                }
+                let (policy, scope) = effective(&engine, f, &u).map_err(|e| cx.fail(e))?;
+                if !detailed {
+                    summary.set(property, Value::from(policy.as_str()));
+                    continue;
+                }
+                let mut o = PsObject::with_type(Rc::from(vec![
+                    Rc::from(EFFECTIVE_TYPE),
+                    Rc::from("System.Object"),
+                ]));
+                o.set("User", Value::String(user.clone()));
+                o.set("PolicyType", Value::from(property));
+                o.set("Policy", Value::from(policy.as_str()));
+                o.set("Scope", Value::from(scope));
+                cx.emit(Value::object(o))?;
+            }
+            if !detailed {
+                cx.emit(Value::object(summary))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Processor for Effective {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
-        let r = (|| {
-            let engine = cx.it.engine().map_err(|e| cx.fail(e))?;
-            let id = args.get("Identity").cloned().unwrap_or_default();
-            let only = args.string("PolicyType");
-            for u in resolve(cx, &engine, &id, true)? {
-                let user: Rc<str> = Rc::from(
-                    u.sip
-                        .clone()
-                        .unwrap_or_else(|| u.display_name.clone())
-                        .as_str(),
-                );
-                for f in &schema().families {
-                    let Some(property) = f.user_property.as_deref() else {
-                        continue;
-                    };
-                    if only
-                        .as_deref()
-                        .is_some_and(|o| !o.eq_ignore_ascii_case(property))
-                    {
-                        continue;
-                    }
-                    let (policy, scope) = effective(&engine, f, &u).map_err(|e| cx.fail(e))?;
-                    let mut o = PsObject::with_type(Rc::from(vec![
-                        Rc::from(EFFECTIVE_TYPE),
-                        Rc::from("System.Object"),
-                    ]));
-                    o.set("User", Value::String(user.clone()));
-                    o.set("PolicyType", Value::from(property));
-                    o.set("Policy", Value::from(policy.as_str()));
-                    o.set("Scope", Value::from(scope));
-                    cx.emit(Value::object(o))?;
-                }
-            }
-            Ok(())
-        })();
+        let r = self.run(cx, args);
         cx.stamped(r)
     }
 }

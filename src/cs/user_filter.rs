@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use rusqlite::types::Value as Sql;
 
-use crate::config::users::{User, Where, like_pattern};
+use crate::config::users::{OTHER_POLICIES, User, Where, like_pattern};
 use crate::runtime::value::Value;
 use crate::runtime::wildcard::Wildcard;
 
@@ -49,6 +49,15 @@ pub const USER_PROPS: &[&str] = &[
     "Site",
     "WindowsEmailAddress",
 ];
+
+/// The canonical name of a user property, in any letter case.
+pub fn property(name: &str) -> Option<&'static str> {
+    USER_PROPS
+        .iter()
+        .chain(OTHER_POLICIES)
+        .find(|p| p.eq_ignore_ascii_case(name))
+        .copied()
+}
 
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
@@ -166,9 +175,9 @@ enum ColKind {
 /// The SQL expression of a property, for Get-CsUser (`ad` false) or
 /// Get-CsAdUser (`ad` true, where Enabled means enabled for Lync).
 fn column(prop: &str, ad: bool) -> Option<ColKind> {
-    let canon = USER_PROPS.iter().find(|p| p.eq_ignore_ascii_case(prop))?;
+    let canon = property(prop)?;
     let json = |name: &str| format!("json_extract(data, '$.{name}')");
-    Some(match *canon {
+    Some(match canon {
         "SamAccountName" => ColKind::Text("sam".into()),
         "UserPrincipalName" => ColKind::Text("upn".into()),
         "DisplayName" => ColKind::Text("display_name".into()),
@@ -189,9 +198,15 @@ fn column(prop: &str, ad: bool) -> Option<ColKind> {
     })
 }
 
+/// Deepest nesting of parentheses (or `!`) a filter may use: the parsers
+/// recurse once per level.
+const MAX_NESTING: usize = 100;
+
 struct Translator<'a> {
     toks: &'a [Tok],
     pos: usize,
+    /// Parentheses and `-not`s open around the current term.
+    depth: usize,
     ad: bool,
     var: &'a dyn Fn(&str) -> Option<Const>,
     params: Vec<Sql>,
@@ -227,10 +242,10 @@ impl Translator<'_> {
     fn term(&mut self) -> Option<String> {
         match self.next()? {
             Tok::Open => {
-                let e = self.expr()?;
+                let e = self.nested(Self::expr)?;
                 (self.next()? == Tok::Close).then_some(e)
             }
-            Tok::Op(op) if op == "not" => Some(format!("NOT ({})", self.term()?)),
+            Tok::Op(op) if op == "not" => Some(format!("NOT ({})", self.nested(Self::term)?)),
             Tok::Word(prop) => {
                 let Tok::Op(op) = self.next()? else {
                     return None;
@@ -250,6 +265,17 @@ impl Translator<'_> {
             }
             _ => None,
         }
+    }
+
+    /// Parses one level further in; too deep is not a filter it translates.
+    fn nested(&mut self, f: fn(&mut Self) -> Option<String>) -> Option<String> {
+        if self.depth >= MAX_NESTING {
+            return None;
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     fn compare(&mut self, prop: &str, op: &str, value: Const) -> Option<String> {
@@ -302,6 +328,7 @@ pub fn to_sql(text: &str, ad: bool, var: &dyn Fn(&str) -> Option<Const>) -> Opti
     let mut t = Translator {
         toks: &toks,
         pos: 0,
+        depth: 0,
         ad,
         var,
         params: Vec::new(),
@@ -326,8 +353,10 @@ pub fn constant(v: &Value) -> Option<Const> {
 }
 
 /// Rewrites bare property names to `$_.<Name>` (outside quoted text and
-/// not after `$`, `-`, `.` or `:`), for evaluation per user.
-pub fn rewrite(text: &str) -> String {
+/// not after `$`, `-`, `.` or `:`), for evaluation per user. A bare word
+/// compared with something (`Foo -eq 1`) that is no user property is the
+/// error: it names that word, once, rather than failing for every user.
+pub fn rewrite(text: &str) -> Result<String, String> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 16);
     let mut i = 0;
@@ -358,10 +387,13 @@ pub fn rewrite(text: &str) -> String {
             let word: String = chars.get(start..i).unwrap_or_default().iter().collect();
             let after_sigil = matches!(prev, Some('$' | '-' | '.' | ':' | '_'))
                 || prev.is_some_and(|p| p.is_alphanumeric());
-            match USER_PROPS.iter().find(|p| p.eq_ignore_ascii_case(&word)) {
+            match property(&word) {
                 Some(p) if !after_sigil => {
                     out.push_str("$_.");
                     out.push_str(p);
+                }
+                None if !after_sigil && compared(chars.get(i..).unwrap_or_default()) => {
+                    return Err(word);
                 }
                 _ => out.push_str(&word),
             }
@@ -372,7 +404,25 @@ pub fn rewrite(text: &str) -> String {
         prev = Some(c);
         i += 1;
     }
-    out
+    Ok(out)
+}
+
+/// Whether the text after a word starts with a comparison operator.
+fn compared(rest: &[char]) -> bool {
+    const OPS: &[&str] = &[
+        "eq", "ne", "gt", "ge", "lt", "le", "like", "notlike", "match", "notmatch",
+    ];
+    let mut it = rest.iter().skip_while(|c| c.is_whitespace());
+    if it.next() != Some(&'-') {
+        return false;
+    }
+    let op: String = it
+        .take_while(|c| c.is_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    // -ceq and -ieq are -eq with the case rule spelled out.
+    let base = op.strip_prefix(['c', 'i']).unwrap_or(&op);
+    OPS.contains(&op.as_str()) || OPS.contains(&base)
 }
 
 // ------------------------------------------------------------ LDAP
@@ -392,6 +442,7 @@ pub fn parse_ldap(text: &str) -> Result<Ldap, String> {
     let mut p = LdapParser {
         chars: t.chars().collect(),
         pos: 0,
+        depth: 0,
     };
     let f = if t.starts_with('(') {
         p.item()?
@@ -407,6 +458,8 @@ pub fn parse_ldap(text: &str) -> Result<Ldap, String> {
 struct LdapParser {
     chars: Vec<char>,
     pos: usize,
+    /// Terms open around the current one.
+    depth: usize,
 }
 
 impl LdapParser {
@@ -415,7 +468,13 @@ impl LdapParser {
             return Err(format!("expected '(' at position {}", self.pos + 1));
         }
         self.pos += 1;
-        let f = self.body()?;
+        if self.depth >= MAX_NESTING {
+            return Err(format!("terms nest deeper than {MAX_NESTING} levels"));
+        }
+        self.depth += 1;
+        let f = self.body();
+        self.depth -= 1;
+        let f = f?;
         if self.chars.get(self.pos) != Some(&')') {
             return Err(format!("expected ')' at position {}", self.pos + 1));
         }
@@ -550,7 +609,19 @@ mod tests {
     fn bare_names_are_rewritten() {
         assert_eq!(
             rewrite("Department -eq 'Department' -and $x.Title -ne Title"),
-            "$_.Department -eq 'Department' -and $x.Title -ne $_.Title"
+            Ok("$_.Department -eq 'Department' -and $x.Title -ne $_.Title".to_string())
+        );
+    }
+
+    #[test]
+    fn an_unknown_compared_name_is_named() {
+        assert_eq!(
+            rewrite("(Depatment -like 'S*') -or Title -eq 'x'"),
+            Err("Depatment".to_string())
+        );
+        assert_eq!(
+            rewrite("VoicePolicy -ceq $null"),
+            Ok("$_.VoicePolicy -ceq $null".to_string())
         );
     }
 
@@ -561,5 +632,21 @@ mod tests {
         assert!(parse_ldap("(|(Title=Supervisor)(Title=Manager))").is_ok());
         assert!(parse_ldap("Department").is_err());
         assert!(parse_ldap("&(a=b").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_recursed() {
+        let ldap = format!("{}(a=b){}", "(!".repeat(200_000), ")".repeat(200_000));
+        assert!(parse_ldap(&ldap).is_err());
+        let ldap = format!("{}(a=b){}", "(!".repeat(50), ")".repeat(50));
+        assert!(parse_ldap(&ldap).is_ok());
+        let filter = format!(
+            "{}Department -eq 'x'{}",
+            "(".repeat(200_000),
+            ")".repeat(200_000)
+        );
+        assert!(to_sql(&filter, false, &none).is_none());
+        let filter = format!("{}Department -eq 'x'{}", "(".repeat(20), ")".repeat(20));
+        assert!(to_sql(&filter, false, &none).is_some());
     }
 }

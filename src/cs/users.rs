@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
 use crate::config::Engine;
-use crate::config::users::{self, LYNC_DATA, POLICY_COLUMNS, User, Where};
+use crate::config::users::{self, LYNC_DATA, User, Where};
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::{Prop, PropKind, PsObject, Value};
@@ -215,9 +215,8 @@ fn enable_sig() -> Signature {
         .named(
             "RegistrarPool",
             PsType::String,
-            "The FQDN of the Registrar pool the users are homed on.",
+            "The FQDN of the Registrar pool the users are homed on; without it they are enabled as unassigned users (Get-CsUser -UnassignedUser).",
         )
-        .mandatory()
         .named(
             "SipAddress",
             PsType::String,
@@ -346,26 +345,31 @@ fn opt(s: Option<String>) -> Value {
     s.map(Value::from).unwrap_or_default()
 }
 
-/// The object Get-CsUser, Set/Enable-CsUser -PassThru and Grant -PassThru write.
+/// The object Get-CsUser, Set/Enable-CsUser -PassThru and Grant -PassThru write,
+/// its properties in the order Lync lists them. Policies of kinds lyncsh has
+/// no family for ([`users::OTHER_POLICIES`]) are always `$null`: no per-user
+/// policy, as on a server where none was granted.
 pub fn cs_user_object(u: &User) -> Value {
     let mut o = PsObject::with_type(CS_NAMES.with(|n| n.clone()));
-    o.props.reserve(24);
+    o.props.reserve(40);
     let dn = u.dn();
+    let policy = |name: &str| match u.policy(name) {
+        Some(p) => Value::from(p),
+        None => opt(u.text(name)),
+    };
     push(&mut o, "Identity", Value::from(dn.as_str()));
-    push(&mut o, "DisplayName", Value::from(u.display_name.as_str()));
-    push(&mut o, "SamAccountName", Value::from(u.sam.as_str()));
-    push(&mut o, "UserPrincipalName", opt(u.upn.clone()));
-    push(&mut o, "SipAddress", opt(u.sip.clone()));
-    push(&mut o, "Enabled", Value::Bool(u.flag("Enabled")));
-    push(&mut o, "RegistrarPool", opt(u.text("RegistrarPool")));
-    for b in ["EnterpriseVoiceEnabled", "HostedVoiceMail"] {
-        push(&mut o, b, Value::Bool(u.flag(b)));
-    }
-    for t in ["LineURI", "LineServerURI", "PrivateLine"] {
-        push(&mut o, t, opt(u.text(t)));
-    }
-    for b in ["AudioVideoDisabled", "RemoteCallControlTelephonyEnabled"] {
-        push(&mut o, b, Value::Bool(u.flag(b)));
+    for p in [
+        "VoicePolicy",
+        "VoiceRoutingPolicy",
+        "ConferencingPolicy",
+        "PresencePolicy",
+        "DialPlan",
+        "LocationPolicy",
+        "ClientPolicy",
+        "ClientVersionPolicy",
+        "ArchivingPolicy",
+    ] {
+        push(&mut o, p, policy(p));
     }
     push(
         &mut o,
@@ -375,9 +379,43 @@ pub fn cs_user_object(u: &User) -> Value {
                 .unwrap_or_else(|| "Uninitialized".into()),
         ),
     );
-    for (i, (p, _)) in POLICY_COLUMNS.iter().enumerate() {
-        push(&mut o, p, opt(u.policies.get(i).cloned().flatten()));
+    for p in [
+        "PinPolicy",
+        "ExternalAccessPolicy",
+        "MobilityPolicy",
+        "PersistentChatPolicy",
+        "UserServicesPolicy",
+    ] {
+        push(&mut o, p, policy(p));
     }
+    push(
+        &mut o,
+        "HostedVoiceMail",
+        Value::Bool(u.flag("HostedVoiceMail")),
+    );
+    push(
+        &mut o,
+        "HostedVoicemailPolicy",
+        policy("HostedVoicemailPolicy"),
+    );
+    push(&mut o, "RegistrarPool", opt(u.text("RegistrarPool")));
+    push(&mut o, "Enabled", Value::Bool(u.flag("Enabled")));
+    push(&mut o, "SipAddress", opt(u.sip.clone()));
+    push(&mut o, "LineURI", opt(u.text("LineURI")));
+    push(
+        &mut o,
+        "EnterpriseVoiceEnabled",
+        Value::Bool(u.flag("EnterpriseVoiceEnabled")),
+    );
+    for t in ["LineServerURI", "PrivateLine"] {
+        push(&mut o, t, opt(u.text(t)));
+    }
+    for b in ["AudioVideoDisabled", "RemoteCallControlTelephonyEnabled"] {
+        push(&mut o, b, Value::Bool(u.flag(b)));
+    }
+    push(&mut o, "DisplayName", Value::from(u.display_name.as_str()));
+    push(&mut o, "SamAccountName", Value::from(u.sam.as_str()));
+    push(&mut o, "UserPrincipalName", opt(u.upn.clone()));
     for t in ["Department", "Office", "Title", "City", "Company", "Site"] {
         push(&mut o, t, opt(u.text(t)));
     }
@@ -603,7 +641,11 @@ impl GetUsers {
                     &mut emitted,
                 ),
                 None => {
-                    let rewritten = user_filter::rewrite(&text);
+                    let rewritten = user_filter::rewrite(&text).map_err(|word| {
+                        cx.fail(invalid(format!(
+                            "Cannot bind parameter 'Filter'. \"{word}\" in the filter \"{text}\" is not a property of a user."
+                        )))
+                    })?;
                     let src = Rc::new(crate::syntax::Source::new(None, rewritten));
                     let sb = crate::syntax::parse_script(src).map_err(|e| {
                         cx.fail(invalid(format!(
@@ -915,7 +957,7 @@ impl EnableUser {
                 "-SipAddressType {k} builds the address from the user's name: add -SipDomain <domain>."
             ))));
         }
-        let pool = given(args, "RegistrarPool").unwrap_or_default();
+        let pool = given(args, "RegistrarPool");
         let engine = eng(cx)?;
         let id = args.get("Identity").cloned().unwrap_or_default();
         let line = cx.command_text();
@@ -947,8 +989,12 @@ impl EnableUser {
             }
             u.lync_enabled = true;
             u.sip = sip;
-            u.data
-                .insert("RegistrarPool".into(), Json::String(pool.clone()));
+            match &pool {
+                Some(p) => u
+                    .data
+                    .insert("RegistrarPool".into(), Json::String(p.clone())),
+                None => u.data.remove("RegistrarPool"),
+            };
             u.data.insert("Enabled".into(), Json::Bool(true));
             for key in [
                 "EnterpriseVoiceEnabled",
@@ -959,7 +1005,8 @@ impl EnableUser {
                 u.data.insert(key.into(), Json::Bool(false));
             }
             let detail = format!(
-                "enabled; RegistrarPool={pool}; SipAddress={}",
+                "enabled; RegistrarPool={}; SipAddress={}",
+                pool.as_deref().unwrap_or("$null"),
                 u.sip.as_deref().unwrap_or("$null")
             );
             save_user(cx, &engine, &u, &line, &detail, args.switch("PassThru"))?;

@@ -3,7 +3,7 @@
 
 use unicode_width::UnicodeWidthStr;
 
-use super::text::{cell_text, is_numeric};
+use super::text::{cell_text, right_aligned};
 use crate::runtime::value::Value;
 
 pub struct Column {
@@ -68,10 +68,12 @@ pub fn render_table(spec: &TableSpec, rows: &[Vec<Value>]) -> (Vec<String>, Vec<
     let ncols = spec.columns.len();
     let right: Vec<bool> = (0..ncols)
         .map(|i| {
+            // As pwsh: the first object decides, numbers, Booleans,
+            // dates and characters to the right, the rest to the left.
             spec.columns[i].right.unwrap_or_else(|| {
-                rows.iter()
-                    .find_map(|r| r.get(i).filter(|v| !v.is_null()))
-                    .is_some_and(is_numeric)
+                rows.first()
+                    .and_then(|r| r.get(i))
+                    .is_some_and(right_aligned)
             })
         })
         .collect();

@@ -1,7 +1,7 @@
 //! How one value reads inside a table cell, a list line, or on its own.
 
 use crate::runtime::dotnet_format::format_datetime;
-use crate::runtime::value::Value;
+use crate::runtime::value::{Inner, Value};
 
 /// Collections inside a property show at most this many items.
 const ENUMERATION_LIMIT: usize = 4;
@@ -16,7 +16,9 @@ pub fn scalar_text(v: &Value) -> String {
     }
 }
 
-/// A value inside a table cell or after `Name : ` in a list.
+/// A value inside a table cell or after `Name : ` in a list. A collection
+/// shows its first items, each as its string form: like pwsh, formatting
+/// goes one level into a value, so a value that holds itself shows too.
 pub fn cell_text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
@@ -25,7 +27,7 @@ pub fn cell_text(v: &Value) -> String {
             let mut parts: Vec<String> = items
                 .iter()
                 .take(ENUMERATION_LIMIT)
-                .map(cell_text)
+                .map(item_text)
                 .collect();
             if items.len() > ENUMERATION_LIMIT
                 && let Some(last) = parts.last_mut()
@@ -39,7 +41,7 @@ pub fn cell_text(v: &Value) -> String {
             let mut parts: Vec<String> = h
                 .entries()
                 .take(ENUMERATION_LIMIT)
-                .map(|(k, v)| format!("[{k}, {}]", cell_text(v)))
+                .map(|(k, v)| format!("[{}, {}]", item_text(k), item_text(v)))
                 .collect();
             if h.len() > ENUMERATION_LIMIT
                 && let Some(last) = parts.last_mut()
@@ -54,12 +56,23 @@ pub fn cell_text(v: &Value) -> String {
     }
 }
 
+/// An item of a collection shown in a cell.
+fn item_text(v: &Value) -> String {
+    match v {
+        Value::DateTime(d) => format_datetime(d, "G"),
+        // A collection inside a collection reads as its type name.
+        Value::Array(_) | Value::Hashtable(_) => Inner(v).to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// List values show collections the same way as cells.
 pub fn list_value_text(v: &Value) -> String {
     cell_text(v)
 }
 
 /// Whether a value is right-aligned in a table column.
-pub fn is_numeric(v: &Value) -> bool {
-    v.is_numeric()
+/// Whether a table column whose first value is `v` is right-aligned.
+pub fn right_aligned(v: &Value) -> bool {
+    v.is_numeric() || matches!(v, Value::Bool(_) | Value::DateTime(_) | Value::Char(_))
 }

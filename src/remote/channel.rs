@@ -4,8 +4,8 @@
 //! protocol's request lines), and the session's output written back with
 //! its exit status.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use russh::server::Msg;
@@ -15,11 +15,19 @@ use tokio::task::JoinHandle;
 
 use super::line_editor::{Event, LineEditor};
 use super::protocol;
-use super::server::{ServeOptions, SessionGuard, SessionSlot, Shared};
+use super::server::{Login, ServeOptions, SessionGuard, SessionSlot, Shared};
 use super::worker::{self, Ev, Input, Mode, RemoteLimits, SessionConfig, Worker};
 
 /// How long a closed channel's writer may take to pass on what is queued.
 const WRITER_GRACE: Duration = Duration::from_secs(2);
+
+/// Most bytes of input the connection holds for a session that has not
+/// taken them yet (a piped script ahead of the session, queued protocol
+/// requests). The connection must keep reading the client whatever the
+/// session does: the client's window adjustments travel on the same
+/// connection, and a session waiting for window space cannot take input.
+/// So input is held here, up to this bound, instead of left unread.
+pub const MAX_PENDING: usize = 16 << 20;
 
 /// How bytes from the client become session input.
 enum Feed {
@@ -39,11 +47,71 @@ struct Live {
     writer: JoinHandle<()>,
 }
 
+/// Input read from the client that the session has not taken yet, in
+/// order, with its size.
+#[derive(Default)]
+struct Pending {
+    inputs: VecDeque<(Input, usize)>,
+    bytes: usize,
+    /// The client sent EOF: the session's input closes once this is empty.
+    eof: bool,
+    /// The shell's input overflowed: what follows is dropped.
+    dropped: bool,
+}
+
+impl Pending {
+    /// Holds `input`; false when that would pass [`MAX_PENDING`].
+    fn push(&mut self, input: Input) -> bool {
+        let size = input_size(&input);
+        if self.bytes + size > MAX_PENDING {
+            return false;
+        }
+        self.bytes += size;
+        self.inputs.push_back((input, size));
+        true
+    }
+
+    fn pop(&mut self) -> Option<Input> {
+        let (input, size) = self.inputs.pop_front()?;
+        self.bytes -= size;
+        Some(input)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.inputs.clear();
+        self.bytes = 0;
+    }
+}
+
+/// What an input costs to hold: its text and its place in the queue (so
+/// that a flood of empty lines is bounded too).
+fn input_size(input: &Input) -> usize {
+    let text = match input {
+        Input::Line(l) => l.len(),
+        Input::Invoke(inv) => {
+            inv.script.len()
+                + inv
+                    .args
+                    .iter()
+                    .map(|a| a.len() + std::mem::size_of::<String>())
+                    .sum::<usize>()
+        }
+        Input::Complete { line, .. } => line.len(),
+        Input::Bad { message, .. } => message.len(),
+        Input::Interrupt | Input::TooLong | Input::Eof => 0,
+    };
+    text + std::mem::size_of::<(Input, usize)>()
+}
+
 pub(super) async fn run_channel(
     channel: Channel<Msg>,
     shared: Arc<Shared>,
-    user: String,
-    _slot: SessionSlot,
+    login: Login,
+    slot: Result<SessionSlot, String>,
 ) {
     let (mut rd, wr) = channel.split();
     // Until a session starts, the channel is written here; then by its writer.
@@ -51,10 +119,29 @@ pub(super) async fn run_channel(
     let mut pty = false;
     let mut live: Option<Live> = None;
     let mut feed = Feed::None;
-    while let Some(msg) = rd.wait().await {
+    let mut pending = Pending::default();
+    loop {
+        let msg = tokio::select! {
+            msg = rd.wait() => match msg {
+                Some(msg) => msg,
+                None => break,
+            },
+            permit = room(&live), if !pending.is_empty() => {
+                match (permit, pending.pop()) {
+                    (Some(permit), Some(input)) => {
+                        permit.send(input);
+                    }
+                    // The session has ended: nobody takes the rest.
+                    _ => pending.clear(),
+                }
+                close_if_done(&mut pending, &mut live);
+                continue;
+            }
+        };
         let mode = match msg {
             ChannelMsg::RequestPty { .. } => {
-                pty = true;
+                // `no-pty` on the key: the request was refused.
+                pty = !login.grant.no_pty;
                 continue;
             }
             ChannelMsg::Exec { command, .. } if wr.is_some() => {
@@ -79,14 +166,14 @@ pub(super) async fn run_channel(
             }
             ChannelMsg::Data { data } => {
                 if let Some(l) = &mut live {
-                    on_data(&mut feed, &data, &mut l.worker, &l.tx).await;
+                    on_data(&mut feed, &data, l, &mut pending);
                 }
+                close_if_done(&mut pending, &mut live);
                 continue;
             }
             ChannelMsg::Eof => {
-                if let Some(l) = &mut live {
-                    l.worker.close_input();
-                }
+                pending.eof = true;
+                close_if_done(&mut pending, &mut live);
                 continue;
             }
             ChannelMsg::Close => break,
@@ -94,7 +181,11 @@ pub(super) async fn run_channel(
         };
         // One session per channel: later requests fell to `continue`.
         let Some(w) = wr.take() else { continue };
-        match start_session(&shared, &user, mode, w) {
+        let started = match &slot {
+            Ok(_) => start_session(&shared, &login.account, mode, w),
+            Err(why) => Err((w, why.clone())),
+        };
+        match started {
             Ok(l) => live = Some(l),
             Err((w, why)) => {
                 refuse(w, Some(&why), 1).await;
@@ -124,6 +215,27 @@ pub(super) async fn run_channel(
         .is_err()
     {
         writer.abort();
+    }
+}
+
+/// Room for one input in the session's queue; `None` when there is no
+/// session or it has ended. Cancel-safe, so the connection can read the
+/// client while it waits.
+async fn room(live: &Option<Live>) -> Option<tokio::sync::mpsc::OwnedPermit<Input>> {
+    match live {
+        Some(l) => l.worker.reserve().await,
+        None => None,
+    }
+}
+
+/// After the client's EOF, the session's input closes once everything
+/// held for it has been handed over.
+fn close_if_done(pending: &mut Pending, live: &mut Option<Live>) {
+    if pending.eof
+        && pending.is_empty()
+        && let Some(l) = live
+    {
+        l.worker.close_input();
     }
 }
 
@@ -246,7 +358,8 @@ fn limits_for(opts: &ServeOptions, account: &str) -> RemoteLimits {
     limits
 }
 
-async fn on_data(feed: &mut Feed, data: &[u8], worker: &mut Worker, tx: &mpsc::Sender<Ev>) {
+/// Turns the client's bytes into session input, held in `pending`.
+fn on_data(feed: &mut Feed, data: &[u8], live: &mut Live, pending: &mut Pending) {
     match feed {
         Feed::None => {}
         Feed::Protocol { buf, skipping } => {
@@ -261,20 +374,23 @@ async fn on_data(feed: &mut Feed, data: &[u8], worker: &mut Worker, tx: &mpsc::S
                     }
                 }
                 if ends {
-                    if *skipping {
-                        let bad = Input::Bad {
+                    let input = if *skipping {
+                        Some(Input::Bad {
                             id: None,
                             message: "The request line is longer than this session accepts.".into(),
-                        };
-                        if !worker.send(bad) {
-                            busy(tx);
-                        }
+                        })
                     } else {
                         let line = protocol::trim_eol(buf);
-                        if !line.iter().all(u8::is_ascii_whitespace)
-                            && !protocol::dispatch(worker, line, false)
-                        {
-                            busy(tx);
+                        if line.iter().all(u8::is_ascii_whitespace) {
+                            None
+                        } else {
+                            protocol::to_input(&live.worker, line)
+                        }
+                    };
+                    if let Some(input) = input {
+                        let id = request_id(&input);
+                        if !pending.push(input) {
+                            busy(&live.tx, id);
                         }
                     }
                     buf.clear();
@@ -286,46 +402,73 @@ async fn on_data(feed: &mut Feed, data: &[u8], worker: &mut Worker, tx: &mpsc::S
             let mut echo = Vec::new();
             for &b in data {
                 if let Some(ev) = edit.feed(b, &mut echo) {
-                    to_shell(ev, worker).await;
+                    to_shell(ev, live, pending);
                 }
             }
             if !echo.is_empty() {
                 // Echo is best effort: never block the connection on it.
-                let _ = tx.try_send(Ev::Stdout(echo));
+                let _ = live.tx.try_send(Ev::Stdout(echo));
             }
         }
     }
 }
 
-/// The session's queue is full: the request is refused.
-fn busy(tx: &mpsc::Sender<Ev>) {
-    let line = protocol::error_line(
-        0,
-        "Too many requests are queued; this one was dropped.",
+fn request_id(input: &Input) -> u64 {
+    match input {
+        Input::Invoke(inv) => inv.id,
+        Input::Complete { id, .. } => *id,
+        Input::Bad { id, .. } => id.unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// More requests are waiting than the session may hold: this one is
+/// refused, under its id, and the session goes on.
+fn busy(tx: &mpsc::Sender<Ev>, id: u64) {
+    let mut line = protocol::error_line(
+        id,
+        &format!(
+            "Too many requests are waiting (more than {} MiB); this one was dropped.",
+            MAX_PENDING >> 20
+        ),
         "Busy",
     );
+    if id != 0 {
+        line.extend(protocol::state_line(id, "failed", None));
+    }
     let _ = tx.try_send(Ev::Stdout(line));
 }
 
-/// What a shell's line editor produced, handed to its session.
-async fn to_shell(ev: Event, worker: &mut Worker) {
+/// What a shell's line editor produced, held for its session.
+fn to_shell(ev: Event, live: &mut Live, pending: &mut Pending) {
+    if pending.dropped {
+        return;
+    }
     let input = match ev {
         Event::Line(line) => Input::Line(line),
         Event::TooLong => Input::TooLong,
         // Ctrl-C stops a running command; at the prompt it drops a
         // half-typed continuation.
-        Event::Interrupt if worker.busy.load(Ordering::SeqCst) => {
-            worker.cancel.store(true, Ordering::SeqCst);
+        Event::Interrupt => {
+            live.worker.interrupt();
             return;
         }
-        Event::Interrupt => Input::Interrupt,
         Event::Eof => {
-            worker.close_input();
+            pending.eof = true;
             return;
         }
     };
-    // Waits while the session is busy: lines of a piped script are held
-    // back (and the client with them, through the channel's window), not
-    // dropped.
-    worker.send_waiting(input).await;
+    // Lines of a piped script wait here while the session is busy; past
+    // the bound the script cannot be run whole, so none of the rest is.
+    if !pending.push(input) {
+        pending.dropped = true;
+        pending.clear();
+        let msg = format!(
+            "The input arrived faster than the session ran it and more than {} MiB of it is waiting; the rest of the input is dropped and the session ends.\n",
+            MAX_PENDING >> 20
+        );
+        let _ = live.tx.try_send(Ev::Stderr(msg.into_bytes()));
+        let _ = live.tx.try_send(Ev::Exit(1));
+        live.worker.stopper().stop();
+    }
 }

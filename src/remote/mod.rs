@@ -1,10 +1,16 @@
 //! Remote sessions: `lyncsh serve` (SSH), the `lyncsh` JSON-lines
-//! subsystem, and the session threads behind them.
+//! subsystem, and the session processes (or threads) behind them.
 
+pub mod authorized_keys;
 mod channel;
+pub mod child;
 pub mod client;
+pub mod confine;
+pub mod continuation;
+mod frames;
 pub mod line_editor;
 pub mod passwords;
+mod process;
 pub mod protocol;
 pub mod server;
 pub mod worker;

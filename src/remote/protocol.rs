@@ -53,7 +53,9 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value as J, json};
 
-use super::worker::{self, Ev, Input, Invocation, Mode, Out, Render, SessionConfig, Worker};
+use super::worker::{
+    self, Ev, Input, Invocation, Mode, Out, RemoteLimits, Render, SessionConfig, Worker,
+};
 use crate::complete::Snapshot;
 use crate::host::Stream;
 use crate::runtime::Interp;
@@ -151,21 +153,17 @@ pub fn parse_request(line: &[u8]) -> Result<Request, (Option<u64>, String)> {
     }
 }
 
-/// Hands a request line to the session; false when it could not be queued.
-pub fn dispatch(worker: &Worker, line: &[u8], blocking: bool) -> bool {
-    let input = match parse_request(line) {
-        Ok(Request::Invoke(inv)) => Input::Invoke(inv),
-        Ok(Request::Complete { id, line, cursor }) => Input::Complete { id, line, cursor },
+/// The session input a request line amounts to; `None` for a `cancel`,
+/// which acts at once.
+pub fn to_input(worker: &Worker, line: &[u8]) -> Option<Input> {
+    match parse_request(line) {
+        Ok(Request::Invoke(inv)) => Some(Input::Invoke(inv)),
+        Ok(Request::Complete { id, line, cursor }) => Some(Input::Complete { id, line, cursor }),
         Ok(Request::Cancel { id }) => {
             worker.cancel_request(id);
-            return true;
+            None
         }
-        Err((id, message)) => Input::Bad { id, message },
-    };
-    if blocking {
-        worker.send_blocking(input)
-    } else {
-        worker.send(input)
+        Err((id, message)) => Some(Input::Bad { id, message }),
     }
 }
 
@@ -357,17 +355,27 @@ pub fn complete(snap: &Snapshot, id: u64, line: &str, cursor: usize) -> Vec<u8> 
     }))
 }
 
-/// `lyncsh -sshs`: the protocol over standard input and output, as the
-/// local user with local rights.
+/// `lyncsh -sshs`: the protocol over standard input and output, for
+/// OpenSSH's sshd (`Subsystem lyncsh /usr/bin/lyncsh -sshs`). The account
+/// is the SSH user: `$USER` as sshd sets it, else the name of the real
+/// user. Its roles, the remote session's language (no file system) and
+/// limits hold exactly as in `lyncsh serve`; an account without a role is
+/// refused (exit status 1).
 pub fn serve_stdio(store: std::path::PathBuf) -> i32 {
-    let account = std::env::var("USER").unwrap_or_else(|_| "local".into());
+    let Some(account) = stdio_account() else {
+        eprintln!(
+            "lyncsh -sshs: cannot tell which account this session is for: $USER is not set and the user id has no name"
+        );
+        return 1;
+    };
     let cfg = SessionConfig {
         store,
         account,
-        enforce_roles: false,
-        limits: None,
+        enforce_roles: true,
+        limits: Some(RemoteLimits::default()),
     };
-    let emit: worker::Emit = Box::new(|ev| match ev {
+    let (exit_tx, exit_rx) = std::sync::mpsc::channel();
+    let emit: worker::Emit = Box::new(move |ev| match ev {
         Ev::Stdout(b) => {
             let mut o = std::io::stdout().lock();
             o.write_all(&b).is_ok() && o.flush().is_ok()
@@ -376,7 +384,10 @@ pub fn serve_stdio(store: std::path::PathBuf) -> i32 {
             let _ = std::io::stderr().lock().write_all(&b);
             true
         }
-        Ev::Exit(_) => true,
+        Ev::Exit(n) => {
+            let _ = exit_tx.send(n);
+            true
+        }
     });
     let worker = match worker::spawn(cfg, Mode::Protocol, emit) {
         Ok(w) => w,
@@ -385,31 +396,59 @@ pub fn serve_stdio(store: std::path::PathBuf) -> i32 {
             return 70;
         }
     };
+    // Requests are read on a thread of their own, so that a session that
+    // ends (refused, or gone) ends the process without waiting for input.
+    let reader = std::thread::Builder::new()
+        .name("lyncsh-sshs-input".into())
+        .spawn(move || read_requests(worker));
+    if let Err(e) = reader {
+        eprintln!("lyncsh: cannot start the session: {e}");
+        return 70;
+    }
+    exit_rx.recv().unwrap_or(70)
+}
+
+/// Feeds standard input's request lines to the session until EOF, then
+/// lets it finish what is queued.
+fn read_requests(worker: Worker) {
     let mut stdin = std::io::stdin().lock();
     let mut line = Vec::new();
     loop {
         line.clear();
-        match read_bounded_line(&mut stdin, &mut line, MAX_LINE) {
+        let input = match read_bounded_line(&mut stdin, &mut line, MAX_LINE) {
             Ok(LineRead::Eof) | Err(_) => break,
-            Ok(LineRead::TooLong) => {
-                let _ = worker.send_blocking(Input::Bad {
-                    id: None,
-                    message: "The request line is longer than this session accepts.".into(),
-                });
-            }
+            Ok(LineRead::TooLong) => Some(Input::Bad {
+                id: None,
+                message: "The request line is longer than this session accepts.".into(),
+            }),
             Ok(LineRead::Line) => {
                 let l = trim_eol(&line);
                 if l.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                if !dispatch(&worker, l, true) {
-                    break;
-                }
+                to_input(&worker, l)
             }
+        };
+        // The session's queue is small and bounded: a client that sends
+        // faster than the session runs waits here, through the pipe.
+        if let Some(input) = input
+            && !worker.send_blocking(input)
+        {
+            break;
         }
     }
     worker.wait();
-    0
+}
+
+/// The SSH user of a `-sshs` session.
+fn stdio_account() -> Option<String> {
+    if let Some(user) = std::env::var("USER").ok().filter(|u| !u.is_empty()) {
+        return Some(user);
+    }
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
 }
 
 pub enum LineRead {

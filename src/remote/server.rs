@@ -1,8 +1,11 @@
 //! `lyncsh serve`: an SSH server (russh) whose sessions are lyncsh
-//! sessions. Public-key authentication against an OpenSSH
-//! `authorized_keys` file (passwords only when a hash file is configured,
-//! [`super::passwords`]); the SSH user name is the account, and an account
-//! with no administrator role in the store is refused at login. Each
+//! sessions. Public-key authentication against the account's own OpenSSH
+//! `authorized_keys` file ([`super::authorized_keys`]; passwords only when a
+//! hash file is configured, [`super::passwords`]); the SSH user name is the
+//! account, and an account with no administrator role in the store is
+//! refused at login. Sessions are capped in all and per account, with a
+//! reserve that only CsAdministrator accounts may use, and a connection
+//! ends when its lifetime is over, however busy it keeps. Each
 //! session channel ([`super::channel`]) runs an interpreter on a thread of
 //! its own ([`super::worker`]); all of them open the same store file.
 //!
@@ -17,17 +20,17 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use russh::keys::ssh_key::{self, AuthorizedKeys, LineEnding};
+use russh::keys::ssh_key::{self, LineEnding};
 use russh::keys::{Algorithm, PrivateKey};
 use russh::server::{Auth, ChannelOpenHandle, Msg, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use super::authorized_keys::{Grant, KeysPath, KeysPathError};
 use super::channel::run_channel;
 use super::worker::{RemoteLimits, Stopper};
 
@@ -46,6 +49,8 @@ pub struct ServeOptions {
     pub listen: String,
     pub store: PathBuf,
     pub host_key: PathBuf,
+    /// The authorized_keys file of each account: a path with sshd's `%u`
+    /// token for the account name.
     pub authorized_keys: PathBuf,
     pub limits: RemoteLimits,
     /// Directories that accounts may use (`*`: every account), when the
@@ -55,8 +60,16 @@ pub struct ServeOptions {
     pub passwords: Option<PathBuf>,
     /// Most session channels open at once.
     pub max_sessions: usize,
+    /// Most session channels one account may have open at once.
+    pub max_sessions_per_account: usize,
+    /// Of `max_sessions`, how many only CsAdministrator accounts may take,
+    /// so that an administrator can always get in.
+    pub admin_reserve: usize,
     /// A connection with no traffic for this long is closed.
     pub idle_timeout: Duration,
+    /// A connection is closed this long after it was accepted, whatever it
+    /// does (keep-alives reset the idle timeout, not this).
+    pub session_lifetime: Duration,
 }
 
 /// Why the server could not start or stop cleanly.
@@ -88,6 +101,8 @@ pub enum ServeError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Passwords(#[from] super::passwords::PasswordError),
+    #[error(transparent)]
+    KeysPath(#[from] KeysPathError),
     #[error("{count} session(s) still running {grace:?} after their commands were cancelled")]
     Lingering { count: usize, grace: Duration },
 }
@@ -129,38 +144,69 @@ pub fn host_key(path: &Path) -> Result<PrivateKey, ServeError> {
     Ok(key)
 }
 
-/// Is `key` listed in the authorized-keys file? Read on every attempt, so
-/// edits apply without a restart.
-fn authorized(path: &Path, key: &ssh_key::PublicKey) -> bool {
-    match AuthorizedKeys::read_file(path) {
-        Ok(entries) => entries
-            .iter()
-            .any(|e| e.public_key().key_data() == key.key_data()),
-        Err(_) => false,
-    }
-}
-
-/// Does the account hold any role in the store?
-fn has_role(store: &Path, account: &str) -> bool {
+/// The roles the account holds in the store (none for a name that cannot
+/// be a member).
+fn roles_of(store: &Path, account: &str) -> Vec<String> {
     if crate::config::roles::check_member(account).is_err() {
-        return false;
+        return Vec::new();
     }
     match crate::config::Engine::open(store, account) {
-        Ok(engine) => crate::config::roles::roles_of(&engine, account).is_ok_and(|r| !r.is_empty()),
-        Err(_) => false,
+        Ok(engine) => crate::config::roles::roles_of(&engine, account).unwrap_or_default(),
+        Err(_) => Vec::new(),
     }
 }
 
 pub(super) struct Shared {
     pub(super) opts: ServeOptions,
-    /// Session channels open (for `max_sessions`).
-    channels: AtomicUsize,
+    keys: KeysPath,
+    /// Session channels open, in all and per account.
+    slots: Mutex<Slots>,
     pub(super) sessions: watch::Sender<Sessions>,
+}
+
+#[derive(Default)]
+struct Slots {
+    total: usize,
+    /// By account name in lower case (account names ignore case).
+    per_account: HashMap<String, usize>,
 }
 
 impl Shared {
     pub(super) fn closing(&self) -> bool {
         self.sessions.borrow().closing
+    }
+
+    /// A session slot for `login`, or why there is none.
+    fn take_slot(self: &Arc<Shared>, login: &Login) -> Result<SessionSlot, String> {
+        let opts = &self.opts;
+        let key = login.account.to_lowercase();
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if slots.total >= opts.max_sessions {
+            return Err(format!(
+                "The server already has {} sessions open, the most it allows; try again later.",
+                opts.max_sessions
+            ));
+        }
+        let mine = slots.per_account.get(&key).copied().unwrap_or(0);
+        if mine >= opts.max_sessions_per_account {
+            return Err(format!(
+                "The account '{}' already has {mine} session(s) open, the most one account may have.",
+                login.account
+            ));
+        }
+        let open_to_all = opts.max_sessions.saturating_sub(opts.admin_reserve);
+        if slots.total >= open_to_all && !login.admin {
+            return Err(format!(
+                "The server's last {} session(s) are kept for CsAdministrator accounts; try again later.",
+                opts.admin_reserve
+            ));
+        }
+        slots.total += 1;
+        *slots.per_account.entry(key.clone()).or_default() += 1;
+        Ok(SessionSlot {
+            shared: self.clone(),
+            account: key,
+        })
     }
 }
 
@@ -193,15 +239,40 @@ impl Drop for SessionGuard {
 
 struct Conn {
     shared: Arc<Shared>,
-    user: Option<String>,
+    /// The client's address, for `from=` key options.
+    peer: Option<SocketAddr>,
+    login: Option<Login>,
+}
+
+/// Who logged in on a connection, and what the key allows.
+#[derive(Clone)]
+pub(super) struct Login {
+    pub(super) account: String,
+    pub(super) grant: Grant,
+    /// Holds CsAdministrator: may use the reserved session slots.
+    admin: bool,
 }
 
 /// Counts a session channel while it lives.
-pub(super) struct SessionSlot(Arc<Shared>);
+pub(super) struct SessionSlot {
+    shared: Arc<Shared>,
+    account: String,
+}
 
 impl Drop for SessionSlot {
     fn drop(&mut self) {
-        self.0.channels.fetch_sub(1, Ordering::SeqCst);
+        let mut slots = self
+            .shared
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        slots.total = slots.total.saturating_sub(1);
+        if let Some(n) = slots.per_account.get_mut(&self.account) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                slots.per_account.remove(&self.account);
+            }
+        }
     }
 }
 
@@ -209,18 +280,44 @@ impl Conn {
     /// Lets `user` in when `proof` (the key or the password) holds and the
     /// account has a role. Both read files or hash, so they run off the
     /// async threads.
-    async fn admit(&mut self, user: &str, proof: impl FnOnce() -> bool + Send + 'static) -> Auth {
+    async fn admit(
+        &mut self,
+        user: &str,
+        proof: impl FnOnce() -> Option<Grant> + Send + 'static,
+    ) -> Auth {
         let store = self.shared.opts.store.clone();
         let account = user.to_string();
-        let ok = tokio::task::spawn_blocking(move || proof() && has_role(&store, &account))
-            .await
-            .unwrap_or(false);
-        if ok {
-            self.user = Some(user.to_string());
-            Auth::Accept
-        } else {
-            Auth::reject()
+        let admitted = tokio::task::spawn_blocking(move || {
+            let grant = proof()?;
+            let roles = roles_of(&store, &account);
+            (!roles.is_empty()).then(|| (grant, roles.iter().any(|r| r == "CsAdministrator")))
+        })
+        .await
+        .ok()
+        .flatten();
+        match admitted {
+            Some((grant, admin)) => {
+                self.login = Some(Login {
+                    account: user.to_string(),
+                    grant,
+                    admin,
+                });
+                Auth::Accept
+            }
+            None => Auth::reject(),
         }
+    }
+
+    /// Checks `key` against `user`'s authorized_keys, off the async threads.
+    fn key_check(
+        &self,
+        user: &str,
+        key: &ssh_key::PublicKey,
+    ) -> impl FnOnce() -> Option<Grant> + Send + 'static {
+        let keys = self.shared.keys.clone();
+        let (account, key) = (user.to_string(), key.clone());
+        let peer = self.peer.map(|p| p.ip());
+        move || super::authorized_keys::grant(&keys, &account, &key, peer)
     }
 }
 
@@ -229,12 +326,11 @@ impl russh::server::Handler for Conn {
 
     async fn auth_publickey_offered(
         &mut self,
-        _user: &str,
+        user: &str,
         key: russh::server::PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
-        let path = self.shared.opts.authorized_keys.clone();
-        let key = key.public_key.clone();
-        let ok = tokio::task::spawn_blocking(move || authorized(&path, &key))
+        let check = self.key_check(user, key.public_key);
+        let ok = tokio::task::spawn_blocking(move || check().is_some())
             .await
             .unwrap_or(false);
         Ok(if ok { Auth::Accept } else { Auth::reject() })
@@ -245,9 +341,8 @@ impl russh::server::Handler for Conn {
         user: &str,
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
-        let path = self.shared.opts.authorized_keys.clone();
-        let key = key.public_key.clone();
-        Ok(self.admit(user, move || authorized(&path, &key)).await)
+        let check = self.key_check(user, key.public_key);
+        Ok(self.admit(user, check).await)
     }
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
@@ -257,7 +352,7 @@ impl russh::server::Handler for Conn {
         let (account, password) = (user.to_string(), password.to_string());
         Ok(self
             .admit(user, move || {
-                super::passwords::check(&path, &account, &password)
+                super::passwords::check(&path, &account, &password).then(Grant::default)
             })
             .await)
     }
@@ -268,21 +363,17 @@ impl russh::server::Handler for Conn {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let Some(user) = self.user.clone() else {
+        let Some(login) = self.login.clone() else {
             return Ok(());
         };
         if self.shared.closing() {
             return Ok(());
         }
-        let n = self.shared.channels.fetch_add(1, Ordering::SeqCst);
-        let slot = SessionSlot(self.shared.clone());
-        if n >= self.shared.opts.max_sessions {
-            // Dropping `reply` refuses the channel.
-            drop(slot);
-            return Ok(());
-        }
+        // A channel past a cap is still opened, so that its request is
+        // answered with the reason (an open failure carries no text).
+        let slot = self.shared.take_slot(&login);
         reply.accept().await;
-        tokio::spawn(run_channel(channel, self.shared.clone(), user, slot));
+        tokio::spawn(run_channel(channel, self.shared.clone(), login, slot));
         Ok(())
     }
 
@@ -297,7 +388,12 @@ impl russh::server::Handler for Conn {
         _modes: &[(russh::Pty, u32)],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        session.channel_success(channel)
+        // `no-pty` or `restrict` on the key: the shell runs without one.
+        if self.login.as_ref().is_some_and(|l| l.grant.no_pty) {
+            session.channel_failure(channel)
+        } else {
+            session.channel_success(channel)
+        }
     }
 
     async fn shell_request(
@@ -413,13 +509,8 @@ impl Running {
 /// host key, opens the store, binds `opts.listen` and accepts connections
 /// in a task of its own.
 pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
+    let keys = KeysPath::new(&opts.authorized_keys)?;
     let key = host_key(&opts.host_key)?;
-    if !opts.authorized_keys.exists() {
-        eprintln!(
-            "lyncsh serve: warning: {} does not exist; no key can log in",
-            opts.authorized_keys.display()
-        );
-    }
     // Open (and create) the store once, so a bad path fails now.
     crate::config::Engine::open(&opts.store, "lyncsh-serve").map_err(|source| {
         ServeError::Store {
@@ -459,7 +550,8 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
     let addr = listener.local_addr().map_err(listen_err(&opts.listen))?;
     let shared = Arc::new(Shared {
         opts,
-        channels: AtomicUsize::new(0),
+        keys,
+        slots: Mutex::new(Slots::default()),
         sessions: watch::Sender::new(Sessions::default()),
     });
     let (stage, watcher) = watch::channel(Stage::Serving);
@@ -492,9 +584,9 @@ async fn accept_loop(
             // Reap finished connections so the set does not grow.
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
             accepted = listener.accept() => match accepted {
-                Ok((socket, _peer)) => {
+                Ok((socket, peer)) => {
                     let _ = socket.set_nodelay(true);
-                    let conn = Conn { shared: shared.clone(), user: None };
+                    let conn = Conn { shared: shared.clone(), peer: Some(peer), login: None };
                     conns.spawn(connection(socket, config.clone(), conn, watcher.clone()));
                 }
                 Err(e) => {
@@ -522,6 +614,9 @@ async fn connection(
     conn: Conn,
     mut watcher: watch::Receiver<Stage>,
 ) {
+    let lifetime = conn.shared.opts.session_lifetime;
+    let over = tokio::time::sleep(lifetime);
+    tokio::pin!(over);
     let mut session = tokio::select! {
         r = russh::server::run_stream(config, socket, conn) => match r {
             Ok(session) => session,
@@ -530,16 +625,16 @@ async fn connection(
         _ = reached(&mut watcher, Stage::Disconnect) => return,
     };
     let handle = session.handle();
-    tokio::select! {
+    let why = tokio::select! {
         _ = &mut session => return,
-        _ = reached(&mut watcher, Stage::Disconnect) => {}
-    }
+        _ = reached(&mut watcher, Stage::Disconnect) => "The server is shutting down.".to_string(),
+        _ = &mut over => format!(
+            "The session has reached its lifetime of {} s; log in again.",
+            lifetime.as_secs()
+        ),
+    };
     let _ = handle
-        .disconnect(
-            Disconnect::ByApplication,
-            "The server is shutting down.".into(),
-            String::new(),
-        )
+        .disconnect(Disconnect::ByApplication, why, String::new())
         .await;
     let _ = session.await;
 }

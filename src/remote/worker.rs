@@ -1,8 +1,12 @@
-//! A remote session's interpreter: it runs on a thread of its own (the
-//! interpreter is not `Send`) and talks to the connection through
-//! channels. Input arrives as [`Input`]s; output leaves as [`Ev`]s through
-//! an `emit` callback that blocks while the client is slow (backpressure)
-//! and reports a vanished client, which stops the running command.
+//! A remote session's interpreter and the connection's handle on it. The
+//! session runs in a process of its own (`lyncsh __session`, see
+//! [`super::process`] and [`super::child`]) where its memory and CPU are
+//! capped and a crash ends only it, or, without isolation, on a thread of
+//! the caller's process (the interpreter is not `Send`). Either way input
+//! arrives as [`Input`]s through a bounded queue, and output leaves as
+//! [`Ev`]s through an `emit` callback that blocks while the client is slow
+//! (backpressure) and reports a vanished client, which stops the running
+//! command.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -13,6 +17,9 @@ use std::time::{Duration, Instant};
 
 use std::cell::{Cell, RefCell};
 
+use super::continuation::{self, Continuation, Verdict};
+use serde::{Deserialize, Serialize};
+
 use super::protocol;
 use crate::complete::Snapshot;
 use crate::host::{Host, Stream};
@@ -20,16 +27,18 @@ use crate::runtime::Interp;
 use crate::runtime::error::ErrorRecord;
 use crate::runtime::interp::Limits;
 use crate::runtime::session::{Outcome, cli_args};
-use crate::syntax::{Source, parse_script};
+use crate::syntax::Source;
 
-/// Most inputs queued for a session.
-const QUEUE: usize = 256;
+/// Most inputs queued for a session. Small: the connection holds what
+/// waits beyond it, bounded by bytes (`channel::MAX_PENDING`), and each
+/// input here may be a request line of up to 4 MiB.
+pub(super) const QUEUE: usize = 4;
 
 /// Columns that remote output is formatted for, unless a request says.
 const DEFAULT_WIDTH: usize = 120;
 
 /// The interpreter recurses; each session gets a roomy stack.
-const STACK: usize = 64 << 20;
+pub(super) const STACK: usize = 64 << 20;
 
 /// What a session sends towards the client.
 #[derive(Debug)]
@@ -41,7 +50,7 @@ pub enum Ev {
 }
 
 /// What the connection sends to the session.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum Input {
     /// A shell line, without its line end.
     Line(String),
@@ -65,7 +74,7 @@ pub enum Input {
 }
 
 /// A protocol `invoke` request.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Invocation {
     pub id: u64,
     pub script: String,
@@ -75,7 +84,7 @@ pub struct Invocation {
 }
 
 /// How an invocation's output travels.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Render {
     /// Each object as JSON with its text (programs).
     Objects,
@@ -85,7 +94,7 @@ pub enum Render {
 }
 
 /// What kind of session the channel asked for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Mode {
     Exec(String),
     Shell { pty: bool },
@@ -93,7 +102,7 @@ pub enum Mode {
 }
 
 /// Bounds of a remote session.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RemoteLimits {
     /// Wall time of one command.
     pub command_time: Duration,
@@ -108,6 +117,39 @@ pub struct RemoteLimits {
     pub max_items: usize,
     pub max_string: usize,
     pub max_collect: usize,
+    /// Where the session runs; only a process of its own makes the two
+    /// limits below real.
+    pub isolation: Isolation,
+    /// Most address space (bytes) the session's process may map; an
+    /// allocation past it ends the session (RLIMIT_AS).
+    pub memory: u64,
+    /// CPU time one command may use; past it the session's process is
+    /// ended (RLIMIT_CPU, renewed for each command). The wall-time limit
+    /// stops commands that check it; this stops the ones that cannot.
+    pub command_cpu: Duration,
+}
+
+/// Where a session's interpreter runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Isolation {
+    /// On a thread of the server: a crash or a runaway allocation takes
+    /// the server down with it. Kept to measure what isolation costs.
+    Thread,
+    /// In `exe __session`, a process of its own. In-process servers (tests,
+    /// benchmarks) name the `lyncsh` binary here, since their own
+    /// executable is not it.
+    Process { exe: PathBuf },
+}
+
+impl Isolation {
+    /// A process of its own, started from this executable; a thread when
+    /// the executable cannot be found.
+    pub fn this_executable() -> Isolation {
+        match std::env::current_exe() {
+            Ok(exe) => Isolation::Process { exe },
+            Err(_) => Isolation::Thread,
+        }
+    }
 }
 
 impl Default for RemoteLimits {
@@ -120,12 +162,15 @@ impl Default for RemoteLimits {
             max_items: 10_000_000,
             max_string: 64 << 20,
             max_collect: 10_000_000,
+            isolation: Isolation::this_executable(),
+            memory: 1 << 30,
+            command_cpu: Duration::from_secs(120),
         }
     }
 }
 
 /// Who the session is and what it may do.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionConfig {
     pub store: PathBuf,
     pub account: String,
@@ -142,30 +187,39 @@ pub struct Worker {
     /// The only sender, shared with [`Stopper`]: dropping it is how an
     /// idle session, waiting for input, learns that none will come.
     input: InputSlot,
-    /// Stops the running command (Ctrl-C, `cancel`, channel close).
-    pub cancel: Arc<AtomicBool>,
-    /// Id of the protocol request now running (0: none).
-    pub running: Arc<AtomicU64>,
-    /// Protocol requests cancelled before they started.
-    pub cancelled: Arc<Mutex<HashSet<u64>>>,
-    /// Whether a command is running (a shell's Ctrl-C then cancels it).
-    pub busy: Arc<AtomicBool>,
-    /// Set once the client is gone or the server shuts down.
-    hung_up: Arc<AtomicBool>,
-    /// Taken by [`Worker::wait`].
+    reach: Reach,
+    /// The session's thread, or the thread that relays its process's
+    /// output; taken by [`Worker::wait`].
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-type InputSlot = Arc<Mutex<Option<InputSender>>>;
+/// How the connection reaches a running session: its flags, when it runs
+/// on a thread here; its pipe, when it runs in a process of its own.
+#[derive(Clone)]
+enum Reach {
+    Thread(Arc<Shared>),
+    Process(Arc<super::process::Link>),
+}
+
+pub(super) type InputSlot = Arc<Mutex<Option<InputSender>>>;
 
 /// tokio's channel: the connection's task can wait for room without
 /// blocking a thread, and the session's plain thread reads it blocking.
-type InputSender = tokio::sync::mpsc::Sender<Input>;
+pub(super) type InputSender = tokio::sync::mpsc::Sender<Input>;
 
 /// Drops the session's input sender: the session runs what is queued (or
 /// skips it after a hang-up), then ends.
-fn close(input: &InputSlot) {
+pub(super) fn close(input: &InputSlot) {
     input.lock().unwrap_or_else(PoisonError::into_inner).take();
+}
+
+/// Queues input without waiting; false when the queue is full or closed.
+fn try_queue(input: &InputSlot, item: Input) -> bool {
+    input
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .is_some_and(|tx| tx.try_send(item).is_ok())
 }
 
 /// Ends a session from outside its connection (server shutdown): the
@@ -173,45 +227,44 @@ fn close(input: &InputSlot) {
 /// session stops waiting for input.
 #[derive(Clone)]
 pub struct Stopper {
-    cancel: Arc<AtomicBool>,
-    hung_up: Arc<AtomicBool>,
     input: InputSlot,
+    reach: Reach,
 }
 
 impl Stopper {
     pub fn stop(&self) {
-        // Hung-up first: the session must not clear the cancel flag for a
-        // queued command between the two stores.
-        self.hung_up.store(true, Ordering::SeqCst);
-        self.cancel.store(true, Ordering::SeqCst);
-        close(&self.input);
+        match &self.reach {
+            Reach::Thread(shared) => shared.stop(&self.input),
+            Reach::Process(link) => {
+                link.hang_up();
+                close(&self.input);
+            }
+        }
     }
 }
 
 impl Worker {
     /// Stops what runs now, or the request `id` if it has not started.
     pub fn cancel_request(&self, id: Option<u64>) {
-        match id {
-            None => self.cancel.store(true, Ordering::SeqCst),
-            Some(id) if self.running.load(Ordering::SeqCst) == id => {
-                self.cancel.store(true, Ordering::SeqCst)
-            }
-            Some(id) => {
-                if let Ok(mut set) = self.cancelled.lock() {
-                    set.insert(id);
-                }
-            }
+        match &self.reach {
+            Reach::Thread(shared) => shared.cancel_request(id),
+            Reach::Process(link) => link.cancel(id),
+        }
+    }
+
+    /// Ctrl-C in a shell: stops the running command; at the prompt, drops
+    /// a half-typed continuation.
+    pub fn interrupt(&self) {
+        match &self.reach {
+            Reach::Thread(shared) => shared.interrupt(&self.input),
+            Reach::Process(link) => link.interrupt(),
         }
     }
 
     /// Queues input without waiting; false when the queue is full or the
     /// session has ended.
     pub fn send(&self, input: Input) -> bool {
-        self.input
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .is_some_and(|tx| tx.try_send(input).is_ok())
+        try_queue(&self.input, input)
     }
 
     /// Queues input, waiting for room (plain threads only, never async).
@@ -227,6 +280,12 @@ impl Worker {
             Some(tx) => tx.send(input).await.is_ok(),
             None => false,
         }
+    }
+
+    /// Waits for room in the queue; cancel-safe, so the connection can
+    /// go on reading its client meanwhile. `None` once the session ended.
+    pub async fn reserve(&self) -> Option<tokio::sync::mpsc::OwnedPermit<Input>> {
+        self.sender()?.reserve_owned().await.ok()
     }
 
     /// The sender, out of the lock: a stop must not wait for the queue
@@ -254,9 +313,8 @@ impl Worker {
     /// A handle that can end this session from another task.
     pub fn stopper(&self) -> Stopper {
         Stopper {
-            cancel: self.cancel.clone(),
-            hung_up: self.hung_up.clone(),
             input: self.input.clone(),
+            reach: self.reach.clone(),
         }
     }
 }
@@ -272,42 +330,106 @@ impl Drop for Worker {
 
 pub type Emit = Box<dyn FnMut(Ev) -> bool + Send>;
 
-/// Starts a session thread.
+/// Starts a session: in a process of its own when its limits say so,
+/// else on a thread of this process.
 pub fn spawn(cfg: SessionConfig, mode: Mode, emit: Emit) -> std::io::Result<Worker> {
     let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
-    let cancel = Arc::new(AtomicBool::new(false));
-    let running = Arc::new(AtomicU64::new(0));
-    let cancelled = Arc::new(Mutex::new(HashSet::new()));
-    let busy = Arc::new(AtomicBool::new(false));
-    let hung_up = Arc::new(AtomicBool::new(false));
-    let shared = Shared {
-        cancel: cancel.clone(),
-        running: running.clone(),
-        cancelled: cancelled.clone(),
-        busy: busy.clone(),
-        hung_up: hung_up.clone(),
-    };
+    let input: InputSlot = Arc::new(Mutex::new(Some(tx)));
+    if let Some(RemoteLimits {
+        isolation: Isolation::Process { exe },
+        ..
+    }) = &cfg.limits
+    {
+        let exe = exe.clone();
+        let (link, relay) = super::process::spawn(&exe, cfg, mode, emit, rx)?;
+        return Ok(Worker {
+            input,
+            reach: Reach::Process(link),
+            thread: Some(relay),
+        });
+    }
+    let shared = Arc::new(Shared::default());
+    let inbox = Inbox { rx, want: None };
+    let session = shared.clone();
     let thread = std::thread::Builder::new()
         .name("lyncsh-session".into())
         .stack_size(STACK)
-        .spawn(move || session_main(cfg, mode, emit, rx, shared))?;
+        .spawn(move || session_main(cfg, mode, emit, inbox, session, None))?;
     Ok(Worker {
-        input: Arc::new(Mutex::new(Some(tx))),
-        cancel,
-        running,
-        cancelled,
-        busy,
-        hung_up,
+        input,
+        reach: Reach::Thread(shared),
         thread: Some(thread),
     })
 }
 
-struct Shared {
-    cancel: Arc<AtomicBool>,
-    running: Arc<AtomicU64>,
-    cancelled: Arc<Mutex<HashSet<u64>>>,
-    busy: Arc<AtomicBool>,
-    hung_up: Arc<AtomicBool>,
+/// A session's flags, shared by its interpreter and whoever controls it
+/// (the connection, or the reader of a session process's pipe).
+#[derive(Default)]
+pub(super) struct Shared {
+    /// Stops the running command (Ctrl-C, `cancel`, channel close).
+    pub(super) cancel: Arc<AtomicBool>,
+    /// Id of the protocol request now running (0: none).
+    running: AtomicU64,
+    /// Protocol requests cancelled before they started.
+    cancelled: Mutex<HashSet<u64>>,
+    /// Whether a command is running (a shell's Ctrl-C then cancels it).
+    busy: AtomicBool,
+    /// Set once the client is gone or the server shuts down.
+    hung_up: AtomicBool,
+}
+
+impl Shared {
+    pub(super) fn cancel_request(&self, id: Option<u64>) {
+        match id {
+            None => self.cancel.store(true, Ordering::SeqCst),
+            Some(id) if self.running.load(Ordering::SeqCst) == id => {
+                self.cancel.store(true, Ordering::SeqCst)
+            }
+            Some(id) => {
+                self.cancelled
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(id);
+            }
+        }
+    }
+
+    pub(super) fn interrupt(&self, input: &InputSlot) {
+        if self.busy.load(Ordering::SeqCst) {
+            self.cancel.store(true, Ordering::SeqCst);
+        } else {
+            // Best effort, like a key press on a full buffer.
+            try_queue(input, Input::Interrupt);
+        }
+    }
+
+    pub(super) fn stop(&self, input: &InputSlot) {
+        // Hung-up first: the session must not clear the cancel flag for a
+        // queued command between the two stores.
+        self.hung_up.store(true, Ordering::SeqCst);
+        self.cancel.store(true, Ordering::SeqCst);
+        close(input);
+    }
+}
+
+/// Where a session's input comes from. In a process of its own the
+/// session asks the server for each input (`want`), so that its pipe
+/// never fills with input and a cancel behind it always gets through.
+pub(super) struct Inbox {
+    pub(super) rx: tokio::sync::mpsc::Receiver<Input>,
+    pub(super) want: Option<Box<dyn FnMut() + Send>>,
+}
+
+impl Inbox {
+    fn next(&mut self) -> Input {
+        if let Ok(input) = self.rx.try_recv() {
+            return input;
+        }
+        if let Some(want) = &mut self.want {
+            want();
+        }
+        self.rx.blocking_recv().unwrap_or(Input::Eof)
+    }
 }
 
 /// The session's way out: text for a shell, JSON lines for the protocol.
@@ -462,12 +584,15 @@ impl Host for ChannelHost {
     }
 }
 
-fn session_main(
+/// A session from start to exit status. `command_cpu` is set in a session
+/// process of its own: each command may use that much CPU time.
+pub(super) fn session_main(
     cfg: SessionConfig,
     mode: Mode,
     emit: Emit,
-    mut rx: tokio::sync::mpsc::Receiver<Input>,
-    shared: Shared,
+    mut inbox: Inbox,
+    shared: Arc<Shared>,
+    command_cpu: Option<Duration>,
 ) {
     let (pty, json) = match &mode {
         Mode::Shell { pty } => (*pty, false),
@@ -507,14 +632,15 @@ fn session_main(
             root: l.root.clone(),
             halt_on_size: true,
         };
-        if let Some(root) = &l.root {
-            it.cwd = root.clone();
-        }
+        super::confine::confine(&mut it, &cfg.account, l);
         crate::runtime::ops::set_limits(l.max_items, l.max_string);
     }
     let roles = match it.engine() {
         Ok(engine) => {
-            let held = crate::config::roles::roles_of(&engine, &cfg.account);
+            // The counter first: a change after it is seen next time.
+            let held = engine
+                .roles_changed()
+                .and_then(|_| crate::config::roles::roles_of(&engine, &cfg.account));
             // A read takes the store's write lock until its statement ends.
             // This read belongs to no statement: without ending it here the
             // idle session would hold the lock, and every other session and
@@ -551,11 +677,12 @@ fn session_main(
         limits: cfg.limits.clone(),
         shared,
         snapshot: None,
+        command_cpu,
     };
     let code = match mode {
         Mode::Exec(script) => run.exec(script),
-        Mode::Shell { .. } => run.shell(&mut rx),
-        Mode::Protocol => run.protocol(&mut rx, &cfg.account, &roles),
+        Mode::Shell { .. } => run.shell(&mut inbox),
+        Mode::Protocol => run.protocol(&mut inbox, &cfg.account, &roles),
     };
     run.out.borrow_mut().send(Ev::Exit(code));
 }
@@ -578,9 +705,11 @@ struct Runner {
     out: Rc<RefCell<Out>>,
     width: Rc<Cell<usize>>,
     limits: Option<RemoteLimits>,
-    shared: Shared,
+    shared: Arc<Shared>,
     /// What completion offers, built at the first `complete` request.
     snapshot: Option<Snapshot>,
+    /// CPU time each command may use (a session process only).
+    command_cpu: Option<Duration>,
 }
 
 impl Runner {
@@ -591,10 +720,14 @@ impl Runner {
         let stop = self.shared.hung_up.load(Ordering::SeqCst);
         self.shared.cancel.store(stop, Ordering::SeqCst);
         self.shared.busy.store(true, Ordering::SeqCst);
+        self.it.refresh_roles();
         self.it.limits.deadline = self
             .limits
             .as_ref()
             .map(|l| Instant::now() + l.command_time);
+        if let Some(cpu) = self.command_cpu {
+            super::child::allow_cpu(cpu);
+        }
         self.out.borrow_mut().reset();
     }
 
@@ -626,27 +759,30 @@ impl Runner {
         self.out.borrow_mut().plain(p);
     }
 
-    fn shell(&mut self, rx: &mut tokio::sync::mpsc::Receiver<Input>) -> i32 {
-        let mut buf = String::new();
+    fn shell(&mut self, inbox: &mut Inbox) -> i32 {
+        let mut unfinished = Continuation::default();
         let mut last = 0;
         self.prompt(false);
         loop {
             if self.ended() {
                 return last;
             }
-            let input = rx.blocking_recv().unwrap_or(Input::Eof);
+            let input = inbox.next();
             match input {
                 Input::Line(line) => {
-                    buf.push_str(&line);
-                    buf.push('\n');
-                    let src = Rc::new(Source::new(None, buf.clone()));
-                    if let Err(e) = parse_script(src)
-                        && e.incomplete
-                    {
-                        self.prompt(true);
-                        continue;
-                    }
-                    let text = std::mem::take(&mut buf);
+                    let text = match unfinished.push(&line) {
+                        Verdict::More => {
+                            self.prompt(true);
+                            continue;
+                        }
+                        Verdict::TooLong => {
+                            let msg = format!("{}\n", continuation::too_long_message());
+                            self.out.borrow_mut().write(Stream::Error, &msg);
+                            self.prompt(false);
+                            continue;
+                        }
+                        Verdict::Run(text) => text,
+                    };
                     match self.run(text) {
                         Outcome::Exit(n) => return n,
                         o => last = o.exit_code(true),
@@ -654,11 +790,11 @@ impl Runner {
                     self.prompt(false);
                 }
                 Input::Interrupt => {
-                    buf.clear();
+                    unfinished.clear();
                     self.prompt(false);
                 }
                 Input::TooLong => {
-                    buf.clear();
+                    unfinished.clear();
                     self.out.borrow_mut().write(
                         Stream::Error,
                         "The line is longer than this session accepts.\n",
@@ -666,8 +802,8 @@ impl Runner {
                     self.prompt(false);
                 }
                 Input::Eof => {
-                    if !buf.trim().is_empty() {
-                        let text = std::mem::take(&mut buf);
+                    if !unfinished.is_blank() {
+                        let text = unfinished.take();
                         last = self.run(text).exit_code(true);
                     }
                     return last;
@@ -677,19 +813,14 @@ impl Runner {
         }
     }
 
-    fn protocol(
-        &mut self,
-        rx: &mut tokio::sync::mpsc::Receiver<Input>,
-        user: &str,
-        roles: &[String],
-    ) -> i32 {
+    fn protocol(&mut self, inbox: &mut Inbox, user: &str, roles: &[String]) -> i32 {
         let hello = protocol::hello_line(user, roles);
         self.out.borrow_mut().control(hello);
         loop {
             if self.ended() {
                 return 0;
             }
-            let input = rx.blocking_recv().unwrap_or(Input::Eof);
+            let input = inbox.next();
             match input {
                 Input::Invoke(inv) => self.invoke(inv),
                 Input::Complete { id, line, cursor } => {

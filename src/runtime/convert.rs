@@ -8,7 +8,8 @@ use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 
 use super::error::{ErrorCategory, ErrorRecord};
 use super::types::PsType;
-use super::value::{Hashtable, PsArray, PsObject, Value};
+use super::value::{EnumValue, Hashtable, PsArray, PsObject, Value};
+use crate::config::schema::schema;
 
 pub fn cast_error(v: &Value, ty: &str, why: &str) -> ErrorRecord {
     let shown = match v {
@@ -85,7 +86,12 @@ pub fn to_number(v: &Value) -> Result<Value, ErrorRecord> {
         Value::String(s) => {
             parse_numeric(s).ok_or_else(|| cast_error(v, "System.Int32", &bad_format(s)))
         }
-        Value::Array(a) if a.len() == 1 => to_number(&a.get(0).unwrap_or_default()),
+        // A one-item array stands for its item; one that holds itself
+        // (or another one-item array) is no number.
+        Value::Array(a) if a.len() == 1 => match a.get(0).unwrap_or_default() {
+            Value::Array(_) => Err(cast_error(v, "System.Int32", "")),
+            item => to_number(&item),
+        },
         other => Err(cast_error(other, "System.Int32", "")),
     }
 }
@@ -267,7 +273,7 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
         PsType::String => match v {
             Value::Null => Value::str(""),
             Value::String(_) => v.clone(),
-            other => Value::from(other.to_string()),
+            other => Value::from(super::budget::text_of(other)?),
         },
         PsType::DateTime => match v {
             Value::DateTime(_) => v.clone(),
@@ -302,7 +308,11 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
             if v.is_null() {
                 return Ok(Value::Null);
             }
-            let items = v.enumerate();
+            // `[char[]]'abc'`: a string converts to its characters.
+            let items = match (v, elem.as_deref()) {
+                (Value::String(s), Some(PsType::Char)) => s.chars().map(Value::Char).collect(),
+                _ => v.enumerate(),
+            };
             let items = match elem {
                 Some(e) => items
                     .iter()
@@ -363,6 +373,9 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
             Value::Error(_) => v.clone(),
             _ => return Err(cast_error(v, &name, "")),
         },
+        PsType::Named(n) if !ty.is_instance(v) && schema().enum_values(n).is_some() => {
+            schema_enum(v, n)?
+        }
         PsType::Exception(_) | PsType::Static(_) | PsType::Named(_) => {
             if ty.is_instance(v) {
                 v.clone()
@@ -371,6 +384,42 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
             }
         }
     })
+}
+
+/// .NET's ticks of a date: 100-nanosecond steps since 0001-01-01.
+pub fn ticks(d: &chrono::NaiveDateTime) -> i64 {
+    let utc = d.and_utc();
+    utc.timestamp()
+        .saturating_mul(10_000_000)
+        .saturating_add(i64::from(utc.timestamp_subsec_nanos() / 100))
+        .saturating_add(621_355_968_000_000_000)
+}
+
+/// A name (any letter case) or number of a Lync schema enum as its value.
+fn schema_enum(v: &Value, type_name: &str) -> Result<Value, ErrorRecord> {
+    let names = schema().enum_values(type_name).unwrap_or_default();
+    let text = v.to_string();
+    let index = match v {
+        Value::Int(_) | Value::Long(_) => usize::try_from(to_i64(v, type_name)?).ok(),
+        _ => names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(text.trim())),
+    };
+    match index.and_then(|i| names.get(i).map(|n| (i, n))) {
+        Some((i, name)) => Ok(Value::Enum(Rc::new(EnumValue {
+            type_name: Rc::from(type_name),
+            name: Rc::from(name.as_str()),
+            value: i as i64,
+        }))),
+        None => Err(cast_error(
+            v,
+            type_name,
+            &format!(
+                "Unable to match the identifier name {text} to a valid enumerator name. Specify one of the following enumerator names and try again: {}",
+                names.join(", ")
+            ),
+        )),
+    }
 }
 
 /// `[hashtable]` built from a list of pairs: used by cmdlets.

@@ -2,6 +2,7 @@
 //! `{0,-10}`, `{0:N2}`, `{0:D3}`, `{0:X}`, `{0:P1}`, `{0:yyyy-MM-dd}`, and
 //! custom numeric patterns like `0.00` and `#,##0`. en-US conventions.
 
+use super::budget::{TextBuf, text_of};
 use super::convert::to_f64;
 use super::error::{ErrorCategory, ErrorRecord};
 use super::value::Value;
@@ -17,17 +18,17 @@ fn format_error() -> ErrorRecord {
 
 /// `"{0} is {1:N1}" -f $a, $b`
 pub fn composite(fmt: &str, args: &[Value]) -> Result<String, ErrorRecord> {
-    let mut out = String::with_capacity(fmt.len() + 16);
+    let mut out = TextBuf::new();
     let mut it = fmt.chars().peekable();
     while let Some(c) = it.next() {
         match c {
             '{' if it.peek() == Some(&'{') => {
                 it.next();
-                out.push('{');
+                out.push('{')?;
             }
             '}' if it.peek() == Some(&'}') => {
                 it.next();
-                out.push('}');
+                out.push('}')?;
             }
             '}' => return Err(format_error()),
             '{' => {
@@ -54,6 +55,10 @@ pub fn composite(fmt: &str, args: &[Value]) -> Result<String, ErrorRecord> {
                     ),
                     None => (head, None),
                 };
+                // .NET refuses widths of a million or more.
+                if align.is_some_and(|w| w.unsigned_abs() >= WIDTH_LIMIT) {
+                    return Err(format_error());
+                }
                 let index: usize = index.trim().parse().map_err(|_| format_error())?;
                 let arg = args.get(index).ok_or_else(|| {
                     ErrorRecord::new(
@@ -65,32 +70,33 @@ pub fn composite(fmt: &str, args: &[Value]) -> Result<String, ErrorRecord> {
                 })?;
                 let text = match spec {
                     Some(s) => format_value(arg, s)?,
-                    None => arg.to_string(),
+                    None => text_of(arg)?,
+                };
+                let pad = |w: i64| {
+                    usize::try_from(w.unsigned_abs())
+                        .unwrap_or(usize::MAX)
+                        .saturating_sub(text.chars().count())
                 };
                 match align {
                     Some(w) if w < 0 => {
-                        out.push_str(&text);
-                        let pad = (-w) as usize;
-                        out.extend(std::iter::repeat_n(
-                            ' ',
-                            pad.saturating_sub(text.chars().count()),
-                        ));
+                        out.push_str(&text)?;
+                        out.repeat(' ', pad(w))?;
                     }
                     Some(w) => {
-                        out.extend(std::iter::repeat_n(
-                            ' ',
-                            (w as usize).saturating_sub(text.chars().count()),
-                        ));
-                        out.push_str(&text);
+                        out.repeat(' ', pad(w))?;
+                        out.push_str(&text)?;
                     }
-                    None => out.push_str(&text),
+                    None => out.push_str(&text)?,
                 }
             }
-            c => out.push(c),
+            c => out.push(c)?,
         }
     }
-    Ok(out)
+    Ok(out.into_string())
 }
+
+/// The widest alignment .NET's composite formatting accepts (exclusive).
+const WIDTH_LIMIT: u64 = 1_000_000;
 
 /// Formats one value with a .NET format specifier.
 pub fn format_value(v: &Value, spec: &str) -> Result<String, ErrorRecord> {

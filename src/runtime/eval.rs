@@ -4,12 +4,13 @@
 
 use std::rc::Rc;
 
+use super::budget::{self, TextBuf};
 use super::convert::{self, convert_to};
 use super::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use super::interp::{Collect, Interp, Sink};
 use super::ops;
 use super::types::{PsType, exception_is};
-use super::value::{Hashtable, PsObject, Value};
+use super::value::{Hashtable, Inner, PsObject, Value};
 use crate::syntax::Source;
 use crate::syntax::ast::*;
 
@@ -17,6 +18,12 @@ use crate::syntax::ast::*;
 enum LoopCtl {
     Next,
     Break,
+}
+
+/// A compound assignment's target, evaluated once.
+enum Place {
+    Index(Value, Value),
+    Member(Value, Rc<str>),
 }
 
 impl Interp {
@@ -62,9 +69,16 @@ impl Interp {
         for stmt in block {
             let result = self.exec_stmt(stmt, out);
             // A top-level statement is the unit of durability: whatever it
-            // changed in the configuration store is committed now.
+            // changed in the configuration store is committed now, errors
+            // or not; one stopped part-way (Ctrl-C, cancel, a limit) did
+            // not finish, and keeps none of its changes.
             let result = if self.block_depth == 1 {
-                match self.end_statement() {
+                let ended = if matches!(result, Err(Flow::Stopped | Flow::Halt(_))) {
+                    self.abandon_statement()
+                } else {
+                    self.end_statement()
+                };
+                match ended {
                     Ok(()) => result,
                     Err(e) => result.and(Err(e)),
                 }
@@ -130,6 +144,7 @@ impl Interp {
 
     pub fn exec_stmt(&mut self, stmt: &Stmt, out: &mut dyn Sink) -> Res<()> {
         self.check_stop()?;
+        budget::enter().map_err(Flow::error)?;
         match stmt {
             // `$?` tells whether the previous statement reported an error;
             // it is decided when the statement ends, not when it starts.
@@ -542,17 +557,24 @@ impl Interp {
             return Ok(Value::Null);
         };
         let rhs = self.eval_stmt_value(&a.value)?;
-        let value = match a.op {
-            AssignOp::Set => rhs,
-            AssignOp::Coalesce => {
-                let cur = self.eval(target)?;
-                if !cur.is_null() {
-                    return Ok(cur);
-                }
-                rhs
+        if a.op == AssignOp::Set {
+            self.assign_to(target, rhs.clone())?;
+            return Ok(rhs);
+        }
+        // A compound assignment reads and writes one place: its object and
+        // index are evaluated once (`$a[$i++] += 1` moves $i once).
+        let place = self.place(target)?;
+        let cur = match &place {
+            Some(Place::Index(o, i)) => self.index(o, i).map_err(|e| self.at(e, target.span))?,
+            Some(Place::Member(o, n)) => {
+                self.get_member(o, n).map_err(|e| self.at(e, target.span))?
             }
+            None => self.eval(target)?,
+        };
+        let value = match a.op {
+            AssignOp::Coalesce if !cur.is_null() => return Ok(cur),
+            AssignOp::Coalesce => rhs,
             op => {
-                let cur = self.eval(target)?;
                 let bin = match op {
                     AssignOp::Add => BinOp::Add,
                     AssignOp::Sub => BinOp::Sub,
@@ -563,8 +585,36 @@ impl Interp {
                 ops::arithmetic(bin, &cur, &rhs).map_err(|e| self.at(e, a.span))?
             }
         };
-        self.assign_to(target, value.clone())?;
+        match place {
+            Some(Place::Index(o, i)) => self
+                .set_index(&o, &i, value.clone())
+                .map_err(|e| self.at(e, target.span))?,
+            Some(Place::Member(o, n)) => self
+                .set_member(&o, &n, value.clone())
+                .map_err(|e| self.at(e, target.span))?,
+            None => self.assign_to(target, value.clone())?,
+        }
         Ok(value)
+    }
+
+    /// The element or property an assignment target names, with its object
+    /// (and index) evaluated; `None` for variables and casts.
+    fn place(&mut self, target: &Expr) -> Res<Option<Place>> {
+        Ok(match &target.kind {
+            ExprKind::Member {
+                target: obj,
+                name,
+                is_static: false,
+            } => {
+                let o = self.eval(obj)?;
+                Some(Place::Member(o, self.member_name(name)?))
+            }
+            ExprKind::Index { target: obj, index } => {
+                let o = self.eval(obj)?;
+                Some(Place::Index(o, self.eval_stmt_value(index)?))
+            }
+            _ => None,
+        })
     }
 
     pub fn assign_to(&mut self, target: &Expr, value: Value) -> Res<()> {
@@ -624,7 +674,9 @@ impl Interp {
                 Ok(())
             }
             Value::Hashtable(h) => {
-                h.borrow_mut().insert(idx.clone(), value);
+                let mut h = h.borrow_mut();
+                budget::check_items(h.len().saturating_add(1))?;
+                h.insert(idx.clone(), value);
                 Ok(())
             }
             Value::Null => Err(ErrorRecord::new(
@@ -646,6 +698,7 @@ impl Interp {
     // ------------------------------------------------------------ expressions
 
     pub fn eval(&mut self, e: &Expr) -> Res<Value> {
+        budget::enter().map_err(|err| self.at(err, e.span))?;
         match &e.kind {
             ExprKind::Const(v) => Ok(v.clone()),
             ExprKind::Var(v) => Ok(match v.special {
@@ -805,7 +858,7 @@ impl Interp {
             BinOp::Format => ops::format(&lv, &rv),
             BinOp::Replace(case) => ops::replace(&lv, &rv, case),
             BinOp::Split(case) => ops::split(&lv, &rv, case),
-            BinOp::Join => Ok(ops::join(&lv, &rv.to_string())),
+            BinOp::Join => ops::join(&lv, &rv.to_string()),
             BinOp::Is | BinOp::IsNot => {
                 ops::type_operand(&rv).map(|t| Value::Bool(t.is_instance(&lv) == (op == BinOp::Is)))
             }
@@ -830,8 +883,8 @@ impl Interp {
                     _ => Value::from(!n),
                 }
             }
-            UnaryOp::Split => ops::unary_split(&v),
-            UnaryOp::Join => ops::join(&v, ""),
+            UnaryOp::Split => ops::unary_split(&v)?,
+            UnaryOp::Join => ops::join(&v, "")?,
             UnaryOp::Comma => Value::array(vec![v]),
         })
     }
@@ -884,10 +937,10 @@ impl Interp {
 
     /// `"$x and $($y.Name)"`; arrays join with `$OFS` (a space by default).
     pub fn expand(&mut self, parts: &[StrPart]) -> Res<String> {
-        let mut out = String::new();
+        let mut out = TextBuf::new();
         for p in parts {
             match p {
-                StrPart::Lit(s) => out.push_str(s),
+                StrPart::Lit(s) => out.push_str(s)?,
                 StrPart::Var(v) => {
                     let val = match v.special {
                         Some(Special::True) => Value::Bool(true),
@@ -895,32 +948,37 @@ impl Interp {
                         Some(Special::Null) => Value::Null,
                         None => self.read_var(v),
                     };
-                    out.push_str(&self.to_str(&val));
+                    out.push_str(&self.to_str(&val)?)?;
                 }
                 StrPart::Sub(block) => {
                     let mut c = Collect::default();
                     self.exec_block(block, &mut c)?;
                     let v = c.into_value();
-                    out.push_str(&self.to_str(&v));
+                    out.push_str(&self.to_str(&v)?)?;
                 }
             }
         }
-        Ok(out)
+        Ok(out.into_string())
     }
 
-    /// String conversion honouring `$OFS` for arrays.
-    pub fn to_str(&self, v: &Value) -> String {
+    /// String conversion honouring `$OFS` for arrays; nested values read
+    /// as pwsh reads them (one level deep), within the string limit.
+    pub fn to_str(&self, v: &Value) -> Result<String, ErrorRecord> {
         match v {
             Value::Array(a) => {
                 let sep = self.var_str("ofs").unwrap_or_else(|| " ".into());
-                a.items
-                    .borrow()
-                    .iter()
-                    .map(|x| self.to_str(x))
-                    .collect::<Vec<_>>()
-                    .join(&sep)
+                let items = a.items.borrow();
+                let mut out = TextBuf::new();
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(&sep)?;
+                    }
+                    out.fits(x.inner_len())?;
+                    out.push_str(&Inner(x).to_string())?;
+                }
+                Ok(out.into_string())
             }
-            other => other.to_string(),
+            other => budget::text_of(other),
         }
     }
 

@@ -165,6 +165,8 @@ pub struct Interp {
     pub block_depth: usize,
     /// The script whose code is running: error positions refer to it.
     pub cur_source: Rc<crate::syntax::Source>,
+    /// The Pester run in progress (`Invoke-Pester`, or a lone `Describe`).
+    pub pester: Option<Box<crate::pester::Run>>,
 }
 
 impl Interp {
@@ -204,6 +206,7 @@ impl Interp {
             roles: None,
             block_depth: 0,
             cur_source: Rc::new(crate::syntax::Source::new(None, String::new())),
+            pester: None,
         };
         let globals: [(&str, Value); 14] = [
             ("Error", Value::Array(errors)),
@@ -266,6 +269,21 @@ impl Interp {
         } else {
             Flow::error(rec)
         }
+    }
+
+    /// One level deeper into script code (a script block, `iex` text, a
+    /// script property): fails past the session's call depth, with pwsh's
+    /// error. Each successful call is paired with [`Interp::leave_call`].
+    pub fn enter_call(&mut self) -> Result<(), ErrorRecord> {
+        if self.call_depth >= self.limits.max_call_depth {
+            return Err(super::budget::call_depth_error());
+        }
+        self.call_depth += 1;
+        Ok(())
+    }
+
+    pub fn leave_call(&mut self) {
+        self.call_depth = self.call_depth.saturating_sub(1);
     }
 
     /// Called in loops and between pipeline objects: honours Ctrl-C and the
@@ -542,9 +560,13 @@ impl Interp {
     /// lookup, Get-Command and completion all ask here, so a remote
     /// session never sees a cmdlet it could not run.
     pub fn may_run(&self, name: &str) -> bool {
-        self.roles
-            .as_deref()
-            .is_none_or(|r| crate::config::roles::allowed(r, name))
+        let Some(roles) = self.roles.as_deref() else {
+            return true;
+        };
+        // The rules read the name as the registry spells it.
+        let info = self.registry.get(name);
+        let name = info.as_ref().map_or(name, |i| i.name);
+        crate::config::roles::allowed(roles, name)
     }
 
     /// Shows an error where the error stream currently goes.
@@ -632,8 +654,64 @@ impl Interp {
         Ok(engine)
     }
 
+    /// A cmdlet that writes the store is about to run: the statement takes
+    /// the store's write lock now (see `config::store`). A failure is the
+    /// cmdlet's to report when it touches the store.
+    pub fn expect_store_write(&mut self) {
+        if let Ok(e) = self.engine() {
+            let _ = e.expect_write();
+        }
+    }
+
+    /// A remote session takes in role changes between statements: a
+    /// demoted account's next statement no longer finds what it lost.
+    /// Cheap: the roles are re-read only when membership has changed.
+    pub fn refresh_roles(&mut self) {
+        let (Some(_), Some(e)) = (&self.roles, self.engine.clone()) else {
+            return;
+        };
+        let held = match e.roles_changed() {
+            Ok(false) => return,
+            Ok(true) => crate::config::roles::roles_of(&e, &self.account),
+            Err(err) => Err(err),
+        };
+        // That read is no statement's: let its snapshot go. A store that
+        // cannot be read grants nothing.
+        e.rollback();
+        self.roles = Some(Rc::from(held.unwrap_or_default()));
+    }
+
+    /// Points the session at another store and engine (none: opened on
+    /// first use), returning the ones it had. Invoke-Pester runs its tests
+    /// on a scratch copy this way and puts the real store back after.
+    pub fn swap_store(
+        &mut self,
+        path: Option<PathBuf>,
+        engine: Option<Rc<crate::config::Engine>>,
+    ) -> (Option<PathBuf>, Option<Rc<crate::config::Engine>>) {
+        let old_path = std::mem::replace(&mut self.store_path, path);
+        let old_engine = std::mem::replace(&mut self.engine, engine);
+        (old_path, old_engine)
+    }
+
     /// A top-level statement ended: its configuration changes are committed.
     pub fn end_statement(&mut self) -> Res<()> {
+        let r = self.commit_statement();
+        self.refresh_roles();
+        r
+    }
+
+    /// A top-level statement was stopped part-way: its configuration
+    /// changes are undone.
+    pub fn abandon_statement(&mut self) -> Res<()> {
+        if let Some(e) = &self.engine {
+            e.rollback();
+        }
+        self.refresh_roles();
+        Ok(())
+    }
+
+    fn commit_statement(&mut self) -> Res<()> {
         if let Some(e) = &self.engine
             && let Err(err) = e.end_statement()
         {
@@ -652,5 +730,22 @@ impl Interp {
     /// Flushes formatted output still held for column sizing.
     pub fn flush_output(&mut self) {
         self.out_default.flush(&mut *self.host);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::CaptureHost;
+
+    #[test]
+    fn roles_read_command_names_as_registered() {
+        let mut it = Interp::new(Box::new(CaptureHost::default()));
+        it.roles = Some(Rc::from(vec!["CsViewOnlyAdministrator".to_string()]));
+        assert!(it.may_run("convertfrom-csv"));
+        assert!(it.may_run("Import-Csv"));
+        assert!(it.may_run("get-csuser"));
+        assert!(!it.may_run("set-csuser"));
+        assert!(!it.may_run("Set-CsUser"));
     }
 }

@@ -1,7 +1,9 @@
 //! Evaluation: the object model ([`value`]), conversions and operators,
 //! scopes, the interpreter and its pipelines.
 
+pub mod budget;
 pub mod convert;
+pub mod dates;
 pub mod dotnet_format;
 pub mod error;
 pub mod eval;

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use rust_decimal::Decimal;
 
 use super::convert::{self, cast_error, convert_to, to_f64, to_number};
+use super::dates;
 use super::error::{ErrorCategory, ErrorRecord};
 use super::regex_cache;
 use super::types::PsType;
@@ -16,34 +17,8 @@ use crate::syntax::ast::{BinOp, Case, CmpOp};
 
 type R = Result<Value, ErrorRecord>;
 
-thread_local! {
-    /// The largest array and string (in bytes) an operator may build
-    /// (`"x" * n`, `@(0) * n`, `1..n`). Past these a script gets an error
-    /// rather than exhausting memory; sandboxed sessions lower them.
-    static LIMITS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((50_000_000, 256 << 20)) };
-}
-
-/// Sets this thread's operator limits: most items, most string bytes.
-pub fn set_limits(max_items: usize, max_string: usize) {
-    LIMITS.with(|l| l.set((max_items, max_string)));
-}
-
-fn max_items() -> usize {
-    LIMITS.with(|l| l.get().0)
-}
-
-fn max_string() -> usize {
-    LIMITS.with(|l| l.get().1)
-}
-
-fn too_large() -> ErrorRecord {
-    ErrorRecord::new(
-        "The operation would create a value larger than this session allows.",
-        "LimitsExceeded",
-        ErrorCategory::LimitsExceeded,
-    )
-    .with_exception("System.OutOfMemoryException")
-}
+pub use super::budget::set_limits;
+use super::budget::{TextBuf, check_items, check_string, too_large};
 
 // ------------------------------------------------------------ arithmetic
 
@@ -115,7 +90,8 @@ fn arith(op: BinOp, l: &Value, r: &Value) -> R {
                 if y == 0 {
                     return Err(divide_by_zero());
                 }
-                if x % y == 0 {
+                // MinValue / -1 has no remainder but overflows: it widens.
+                if x.checked_rem(y).is_none_or(|r| r == 0) {
                     int_result(&ln, &rn, x.checked_div(y), x as f64 / y as f64)
                 } else {
                     Value::Double(x as f64 / y as f64)
@@ -125,7 +101,7 @@ fn arith(op: BinOp, l: &Value, r: &Value) -> R {
                 if y == 0 {
                     return Err(divide_by_zero());
                 }
-                int_result(&ln, &rn, x.checked_rem(y), 0.0)
+                int_result(&ln, &rn, x.checked_rem(y).or(Some(0)), 0.0)
             }
             _ => Value::Null,
         },
@@ -212,26 +188,26 @@ pub fn add(l: &Value, r: &Value) -> R {
             other => other.clone(),
         }),
         Value::String(s) => {
-            let rs = r.to_string();
-            if s.len() + rs.len() > max_string() {
-                return Err(too_large());
-            }
-            let mut out = String::with_capacity(s.len() + rs.len());
-            out.push_str(s);
-            out.push_str(&rs);
-            Ok(Value::from(out))
+            check_string(s.len().saturating_add(r.text_len()))?;
+            let mut out = TextBuf::new();
+            out.push_str(s)?;
+            out.push_str(&r.to_string())?;
+            Ok(Value::from(out.into_string()))
         }
         Value::Char(c) if matches!(r, Value::String(_) | Value::Char(_)) => {
+            check_string(r.text_len().saturating_add(4))?;
             Ok(Value::from(format!("{c}{r}")))
         }
         Value::Array(a) => {
-            let mut items = a.to_vec();
+            let more = match r {
+                Value::Array(b) => b.len(),
+                _ => 1,
+            };
+            let mut items = super::budget::vec_for(a.len().saturating_add(more))?;
+            items.extend(a.items.borrow().iter().cloned());
             match r {
-                Value::Array(b) => items.extend(b.to_vec()),
+                Value::Array(b) => items.extend(b.items.borrow().iter().cloned()),
                 other => items.push(other.clone()),
-            }
-            if items.len() > max_items() {
-                return Err(too_large());
             }
             Ok(if a.growable {
                 Value::list(items)
@@ -267,11 +243,15 @@ pub fn add(l: &Value, r: &Value) -> R {
             Ok(Value::hashtable(out))
         }
         Value::DateTime(d) => match r {
-            Value::TimeSpan(t) => Ok(Value::DateTime(*d + *t)),
+            Value::TimeSpan(t) => dates::add(d, *t)
+                .map(Value::DateTime)
+                .ok_or_else(dates::date_overflow),
             _ => Err(op_not_defined(BinOp::Add, l, r)),
         },
         Value::TimeSpan(t) => match r {
-            Value::TimeSpan(u) => Ok(Value::TimeSpan(*t + *u)),
+            Value::TimeSpan(u) => dates::span_add(*t, *u)
+                .map(Value::TimeSpan)
+                .ok_or_else(dates::span_overflow),
             _ => Err(op_not_defined(BinOp::Add, l, r)),
         },
         Value::Int(_)
@@ -287,9 +267,15 @@ pub fn add(l: &Value, r: &Value) -> R {
 
 pub fn sub(l: &Value, r: &Value) -> R {
     match (l, r) {
-        (Value::DateTime(a), Value::DateTime(b)) => Ok(Value::TimeSpan(*a - *b)),
-        (Value::DateTime(a), Value::TimeSpan(t)) => Ok(Value::DateTime(*a - *t)),
-        (Value::TimeSpan(a), Value::TimeSpan(b)) => Ok(Value::TimeSpan(*a - *b)),
+        (Value::DateTime(a), Value::DateTime(b)) => {
+            Ok(Value::TimeSpan(a.signed_duration_since(*b)))
+        }
+        (Value::DateTime(a), Value::TimeSpan(t)) => dates::sub(a, *t)
+            .map(Value::DateTime)
+            .ok_or_else(dates::date_overflow),
+        (Value::TimeSpan(a), Value::TimeSpan(b)) => dates::span_sub(*a, *b)
+            .map(Value::TimeSpan)
+            .ok_or_else(dates::span_overflow),
         (Value::Array(_) | Value::Hashtable(_) | Value::Object(_), _) => {
             Err(op_not_defined(BinOp::Sub, l, r))
         }
@@ -299,6 +285,8 @@ pub fn sub(l: &Value, r: &Value) -> R {
 
 pub fn mul(l: &Value, r: &Value) -> R {
     match l {
+        // pwsh: multiplying nothing gives nothing (`$n *= 2` on an unset $n).
+        Value::Null => Ok(Value::Null),
         Value::String(s) => {
             let n = convert::to_i64(r, "System.Int32")?;
             let n = usize::try_from(n).map_err(|_| {
@@ -308,18 +296,17 @@ pub fn mul(l: &Value, r: &Value) -> R {
                     ErrorCategory::InvalidArgument,
                 )
             })?;
-            if s.len().saturating_mul(n) > max_string() {
-                return Err(too_large());
+            let mut out = TextBuf::new();
+            out.reserve(s.len().saturating_mul(n))?;
+            for _ in 0..n {
+                out.push_str(s)?;
             }
-            Ok(Value::from(s.repeat(n)))
+            Ok(Value::from(out.into_string()))
         }
         Value::Array(a) => {
-            let n = convert::to_i64(r, "System.Int32")?.max(0) as usize;
-            if a.len().saturating_mul(n) > max_items() {
-                return Err(too_large());
-            }
+            let n = usize::try_from(convert::to_i64(r, "System.Int32")?).unwrap_or(0);
             let items = a.to_vec();
-            let mut out = Vec::with_capacity(items.len() * n);
+            let mut out = super::budget::vec_for(items.len().saturating_mul(n))?;
             for _ in 0..n {
                 out.extend(items.iter().cloned());
             }
@@ -492,6 +479,12 @@ pub fn compare(l: &Value, r: &Value, cs: bool) -> Result<Ordering, ErrorRecord> 
             Value::String(s) => convert::parse_datetime(s)
                 .map(|e| d.cmp(&e))
                 .ok_or_else(|| compare_error(l, r, Some(cast_error(r, "System.DateTime", "")))),
+            // A number on the right converts as [datetime] does: ticks.
+            Value::Int(_) | Value::Long(_) => {
+                let n = convert::to_i64(r, "System.DateTime")
+                    .map_err(|e| compare_error(l, r, Some(e)))?;
+                Ok(convert::ticks(d).cmp(&n))
+            }
             _ => Err(compare_error(l, r, None)),
         },
         Value::TimeSpan(t) => match r {
@@ -611,10 +604,39 @@ pub fn replace(l: &Value, r: &Value, case: Case) -> R {
     }
     let re = regex_cache::get(&pattern, case.sensitive())?;
     let rep = regex_cache::dotnet_replacement(&rep);
-    let one = |v: &Value| Value::from(re.replace_all(&v.to_string(), rep.as_str()).into_owned());
+    let refs = rep.matches('$').count();
+    let one = |v: &Value| -> R {
+        let text = super::budget::text_of(v)?;
+        // Without group references the size is known from the matches.
+        if refs == 0 {
+            let n = re.find_iter(&text).count();
+            check_string(text.len().saturating_add(n.saturating_mul(rep.len())))?;
+        }
+        let mut out = TextBuf::new();
+        let mut last = 0;
+        for caps in re.captures_iter(&text) {
+            let Some(m) = caps.get(0) else { continue };
+            out.push_str(&text[last..m.start()])?;
+            // Each `$` of the replacement may stand for the whole match.
+            out.fits(rep.len().saturating_add(refs.saturating_mul(m.len())))?;
+            let mut piece = String::new();
+            caps.expand(&rep, &mut piece);
+            out.push_str(&piece)?;
+            last = m.end();
+        }
+        out.push_str(&text[last..])?;
+        Ok(Value::from(out.into_string()))
+    };
     Ok(match l {
-        Value::Array(a) => Value::array(a.items.borrow().iter().map(one).collect()),
-        other => one(other),
+        Value::Array(a) => {
+            let items = a.to_vec();
+            let mut out = super::budget::vec_for(items.len())?;
+            for v in &items {
+                out.push(one(v)?);
+            }
+            Value::array(out)
+        }
+        other => one(other)?,
     })
 }
 
@@ -638,55 +660,88 @@ pub fn split(l: &Value, r: &Value, case: Case) -> R {
         pattern
     };
     let re = regex_cache::get(&pattern, sensitive)?;
-    let mut out = Vec::new();
+    let mut out = Pieces::default();
     for s in l.enumerate() {
-        let s = s.to_string();
+        let s = super::budget::text_of(&s)?;
+        // A piece per match, plus the groups it captures: when that could
+        // pass the item limit, count the matches before building anything.
+        let groups = re.captures_len();
+        let bound = s.len().saturating_add(1).saturating_mul(groups);
+        if max == 0 && out.0.len().saturating_add(bound) > super::budget::max_items() {
+            // Counting stops once the limit is passed: a huge input costs
+            // at most the limit's worth of matching.
+            let room = super::budget::max_items().saturating_sub(out.0.len()) / groups.max(1);
+            let matches = re.find_iter(&s).take(room.saturating_add(1)).count();
+            check_items(
+                out.0
+                    .len()
+                    .saturating_add(matches.saturating_add(1).saturating_mul(groups)),
+            )?;
+        }
         if max > 0 {
-            out.extend(re.splitn(&s, max).map(Value::from));
+            for p in re.splitn(&s, max) {
+                out.push(p)?;
+            }
         } else {
-            out.extend(split_keeping_captures(&re, &s));
+            split_keeping_captures(&re, &s, &mut out)?;
         }
     }
-    Ok(Value::array(out))
+    Ok(Value::array(out.0))
+}
+
+/// The pieces of a split, counted against the item limit as they come:
+/// splitting a long string on every character makes many values.
+#[derive(Default)]
+struct Pieces(Vec<Value>);
+
+impl Pieces {
+    fn push(&mut self, s: &str) -> Result<(), ErrorRecord> {
+        check_items(self.0.len() + 1)?;
+        self.0.try_reserve(1).map_err(|_| too_large())?;
+        self.0.push(Value::from(s));
+        Ok(())
+    }
 }
 
 /// Like `Regex.Split`: captured groups of the separator are kept.
-fn split_keeping_captures(re: &regex::Regex, s: &str) -> Vec<Value> {
-    let mut out = Vec::new();
+fn split_keeping_captures(re: &regex::Regex, s: &str, out: &mut Pieces) -> Result<(), ErrorRecord> {
     let mut last = 0;
     for caps in re.captures_iter(s) {
         let Some(m) = caps.get(0) else { continue };
         if m.start() == m.end() && (m.start() == 0 || m.start() == s.len()) {
             continue;
         }
-        out.push(Value::from(&s[last..m.start()]));
+        out.push(&s[last..m.start()])?;
         for g in caps.iter().skip(1).flatten() {
-            out.push(Value::from(g.as_str()));
+            out.push(g.as_str())?;
         }
         last = m.end();
     }
-    out.push(Value::from(&s[last..]));
-    out
+    out.push(&s[last..])
 }
 
-pub fn unary_split(v: &Value) -> Value {
-    let mut out = Vec::new();
+pub fn unary_split(v: &Value) -> R {
+    let mut out = Pieces::default();
     for s in v.enumerate() {
-        out.extend(s.to_string().split_whitespace().map(Value::from));
+        for p in super::budget::text_of(&s)?.split_whitespace() {
+            out.push(p)?;
+        }
     }
-    Value::array(out)
+    Ok(Value::array(out.0))
 }
 
-pub fn join(l: &Value, sep: &str) -> Value {
+/// `-join`: each item's string form, within the string limit.
+pub fn join(l: &Value, sep: &str) -> R {
     let items = l.enumerate();
-    let mut out = String::new();
+    let mut out = TextBuf::new();
     for (i, v) in items.iter().enumerate() {
         if i > 0 {
-            out.push_str(sep);
+            out.push_str(sep)?;
         }
-        out.push_str(&v.to_string());
+        out.fits(v.text_len())?;
+        out.push_str(&v.to_string())?;
     }
-    Value::from(out)
+    Ok(Value::from(out.into_string()))
 }
 
 pub fn format(l: &Value, r: &Value) -> R {
@@ -697,7 +752,7 @@ pub fn format(l: &Value, r: &Value) -> R {
         args
     };
     let args = if r.is_null() { vec![Value::Null] } else { args };
-    super::dotnet_format::composite(&l.to_string(), &args).map(Value::from)
+    super::dotnet_format::composite(&super::budget::text_of(l)?, &args).map(Value::from)
 }
 
 // ------------------------------------------------------------ bitwise, range, types
@@ -778,10 +833,9 @@ impl RangeSpec {
 pub fn range(l: &Value, r: &Value) -> R {
     let spec = range_spec(l, r)?;
     let n = spec.len();
-    if n > max_items() {
-        return Err(too_large());
-    }
-    Ok(Value::array((0..n).map(|i| spec.get(i)).collect()))
+    let mut out = super::budget::vec_for(n)?;
+    out.extend((0..n).map(|i| spec.get(i)));
+    Ok(Value::array(out))
 }
 
 pub fn type_operand(r: &Value) -> Result<PsType, ErrorRecord> {
@@ -839,5 +893,39 @@ mod tests {
             arith(BinOp::Div, &Value::Int(6), &Value::Int(2)),
             Ok(Value::Int(3))
         ));
+    }
+
+    /// A remote session's caps (64 MiB strings, 10M items) hold for every
+    /// builder, checked before the memory is taken.
+    #[test]
+    fn remote_session_caps_hold() {
+        let run = || {
+            set_limits(10_000_000, 64 << 20);
+            let mb = Value::from("x".repeat(1 << 20));
+            let too_big = |r: R| matches!(r, Err(e) if e.error_id.as_ref() == "LimitsExceeded");
+            assert!(too_big(mul(&v("x"), &Value::Int(65 << 20))));
+            assert!(too_big(mul(
+                &Value::array(vec![Value::Int(1)]),
+                &Value::Int(10_000_001)
+            )));
+            assert!(too_big(range(&Value::Int(1), &Value::Int(10_000_001))));
+            let many = Value::array(vec![mb.clone(); 65]);
+            assert!(too_big(join(&many, "")));
+            assert!(too_big(replace(
+                &Value::from("x".repeat(40 << 20)),
+                &Value::array(vec![v("x"), v("yy")]),
+                Case::Default
+            )));
+            let wide = v(&"{0,999999}".repeat(70));
+            assert!(too_big(format(&wide, &Value::Int(1))));
+            let long = Value::from("x".repeat(10_000_001));
+            assert!(too_big(split(&long, &v(""), Case::Default)));
+            // Within the caps all is as usual.
+            assert!(
+                matches!(mul(&v("ab"), &Value::Int(3)), Ok(Value::String(s)) if &*s == "ababab")
+            );
+        };
+        // The caps are the thread's: give the test a thread of its own.
+        assert!(std::thread::spawn(run).join().is_ok());
     }
 }

@@ -290,7 +290,7 @@ impl ScriptRun {
     fn leave_for_good(&mut self, it: &mut Interp) {
         if self.entered {
             self.entered = false;
-            it.call_depth = it.call_depth.saturating_sub(1);
+            it.leave_call();
             if let Some(s) = self.scope.take() {
                 it.scopes.release(s);
             }
@@ -298,18 +298,8 @@ impl ScriptRun {
     }
 
     fn begin(&mut self, it: &mut Interp, args: &Args, rt: &Runtime, out: &mut dyn Sink) -> Res<()> {
-        if it.call_depth >= it.limits.max_call_depth {
-            return Err(Flow::error(
-                ErrorRecord::new(
-                    "The script failed due to call depth overflow.",
-                    "CallDepthOverflow",
-                    ErrorCategory::InvalidOperation,
-                )
-                .with_exception("System.Management.Automation.ScriptCallDepthException")
-                .at_position(rt.position.clone()),
-            ));
-        }
-        it.call_depth += 1;
+        it.enter_call()
+            .map_err(|e| Flow::error(e.at_position(rt.position.clone())))?;
         self.entered = true;
         self.scope = if self.dot {
             None
@@ -701,11 +691,15 @@ impl Interp {
         PathBuf::from(self.env.get("HOME").cloned().unwrap_or_default())
     }
 
+    /// A path as the file system provider reads it: relative to the current
+    /// location, `~` for home, and `\` as a separator too (pwsh on Unix
+    /// accepts `.\users.csv`, as scripts written on Windows spell it).
     pub fn resolve_path(&self, s: &str) -> PathBuf {
+        let s = s.replace('\\', "/");
         let p = if let Some(rest) = s.strip_prefix("~/") {
             self.home().join(rest)
         } else {
-            PathBuf::from(s)
+            PathBuf::from(&s)
         };
         if p.is_absolute() { p } else { self.cwd.join(p) }
     }
@@ -756,12 +750,20 @@ impl Interp {
         if let Some(info) = self.registry.get(&name)
             && self.may_run(info.name)
         {
+            if crate::config::roles::writes_store(info.name) {
+                self.expect_store_write();
+            }
             let n = Rc::from(info.name);
             return Ok((Target::Cmdlet(info), n));
         }
         if lower.ends_with(".ps1") || name.contains('/') || name.contains('\\') {
             let path = self.resolve_path(&name);
-            if path.is_file() {
+            // A session without file rights, or a path outside its
+            // directory, is refused before the file is looked for: the
+            // answer must not tell whether it exists.
+            let refused = !self.limits.file_system
+                || self.limits.root.is_some() && crate::commands::check_path(self, &path).is_err();
+            if refused || path.is_file() {
                 let sb = self
                     .load_script(&path)
                     .map_err(|f| self.locate(f, c.name_span))?;

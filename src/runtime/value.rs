@@ -72,6 +72,74 @@ impl PsArray {
     }
 }
 
+/// Freeing a value nested a million deep would recurse once per level and
+/// overflow the stack. Each container instead hands the containers it owns
+/// alone to a worklist, so freeing any value is a loop.
+impl Drop for PsArray {
+    fn drop(&mut self) {
+        free(std::mem::take(self.items.get_mut()));
+    }
+}
+
+impl Drop for Hashtable {
+    fn drop(&mut self) {
+        free(entries(std::mem::take(&mut self.map)));
+    }
+}
+
+impl Drop for PsObject {
+    fn drop(&mut self) {
+        free(std::mem::take(&mut self.props).into_iter().map(|p| p.value));
+    }
+}
+
+fn entries(map: IndexMap<HashKey, (Value, Value)>) -> impl Iterator<Item = Value> {
+    map.into_values().flat_map(|(k, v)| [k, v])
+}
+
+/// Whether dropping the value may drop more values.
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::Array(_) | Value::Hashtable(_) | Value::Object(_))
+}
+
+/// Drops `items` and everything only they hold, without recursion: a
+/// container they were the last owner of is emptied into the worklist
+/// before it is dropped (empty). Other values drop as they come.
+fn free(items: impl IntoIterator<Item = Value>) {
+    let mut work: Vec<Value> = items.into_iter().filter(is_container).collect();
+    while let Some(v) = work.pop() {
+        match v {
+            Value::Array(a) => {
+                if let Ok(mut a) = Rc::try_unwrap(a) {
+                    work.extend(
+                        std::mem::take(a.items.get_mut())
+                            .into_iter()
+                            .filter(is_container),
+                    );
+                }
+            }
+            Value::Hashtable(h) => {
+                if let Ok(h) = Rc::try_unwrap(h) {
+                    let mut h = h.into_inner();
+                    work.extend(entries(std::mem::take(&mut h.map)).filter(is_container));
+                }
+            }
+            Value::Object(o) => {
+                if let Ok(o) = Rc::try_unwrap(o) {
+                    let mut o = o.into_inner();
+                    work.extend(
+                        std::mem::take(&mut o.props)
+                            .into_iter()
+                            .map(|p| p.value)
+                            .filter(is_container),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Hashtable keys compare as .NET's default comparer does for PowerShell
 /// hashtables: strings case-insensitively, numbers by value.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -221,6 +289,14 @@ impl PsObject {
         self.type_names.first().map(|t| &**t) == Some(PSCUSTOMOBJECT)
     }
 
+    /// The most derived type name.
+    pub fn type_name(&self) -> &str {
+        self.type_names
+            .first()
+            .map(|s| &**s)
+            .unwrap_or("System.Object")
+    }
+
     pub fn prop(&self, name: &str) -> Option<&Prop> {
         self.props
             .iter()
@@ -301,7 +377,12 @@ impl Value {
                 let items = a.items.borrow();
                 match items.len() {
                     0 => false,
-                    1 => items[0].is_true(),
+                    // A lone list is true when it holds anything, without
+                    // looking further in (it may hold itself).
+                    1 => match &items[0] {
+                        Value::Array(inner) => !inner.is_empty(),
+                        other => other.is_true(),
+                    },
                     _ => true,
                 }
             }
@@ -456,9 +537,63 @@ impl From<f64> for Value {
 
 /// PowerShell's string conversion (`[string]$x`, `"$x"`), culture-invariant.
 /// Arrays join with a space here; `$OFS` is applied by the evaluator.
+///
+/// Like pwsh it goes one level deep only: the items of an array and the
+/// property values of a custom object read as [`Inner`] does, so a value
+/// that holds itself, or one nested a million deep, converts in one step.
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Value::Array(a) => {
+                let items = a.items.borrow();
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{}", Inner(v))?;
+                }
+                Ok(())
+            }
+            Value::Object(o) => {
+                let o = o.borrow();
+                if let Some(d) = &o.display {
+                    return f.write_str(d);
+                }
+                if !o.is_custom() {
+                    return f.write_str(o.type_name());
+                }
+                // PSCustomObject: @{Name=x; Count=1}; no properties, no text.
+                let mut first = true;
+                for p in o.props.iter().filter(|p| p.kind != PropKind::Method) {
+                    f.write_str(if first { "@{" } else { "; " })?;
+                    first = false;
+                    write!(f, "{}=", p.name)?;
+                    match p.kind {
+                        // pwsh does not run script properties to make text.
+                        PropKind::Script => f.write_str(SCRIPT_PROPERTY)?,
+                        PropKind::Alias => {
+                            let target = o.get(&p.value.to_string()).unwrap_or_default();
+                            write!(f, "{}", Inner(&target))?
+                        }
+                        _ => write!(f, "{}", Inner(&p.value))?,
+                    }
+                }
+                if first { Ok(()) } else { f.write_str("}") }
+            }
+            other => Inner(other).fmt(f),
+        }
+    }
+}
+
+const SCRIPT_PROPERTY: &str = "System.Management.Automation.PSScriptProperty";
+
+/// A value's text inside another value's text: an array reads as its type
+/// name and a custom object as nothing, as pwsh converts nested values.
+pub struct Inner<'a>(pub &'a Value);
+
+impl fmt::Display for Inner<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Value::Null => Ok(()),
             Value::Bool(b) => f.write_str(if *b { "True" } else { "False" }),
             Value::Int(i) => write!(f, "{i}"),
@@ -470,49 +605,71 @@ impl fmt::Display for Value {
             Value::DateTime(d) => write!(f, "{}", d.format("%m/%d/%Y %H:%M:%S")),
             Value::TimeSpan(t) => f.write_str(&format_timespan(*t)),
             Value::Guid(g) => f.write_str(&format_guid(u128::from_be_bytes(*g))),
-            Value::Array(a) => {
-                let items = a.items.borrow();
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(" ")?;
-                    }
-                    write!(f, "{v}")?;
-                }
-                Ok(())
-            }
-            Value::Hashtable(h) => f.write_str(if h.borrow().ordered {
-                "System.Collections.Specialized.OrderedDictionary"
-            } else {
-                "System.Collections.Hashtable"
-            }),
+            Value::Array(_) | Value::Hashtable(_) => f.write_str(&self.0.type_name()),
             Value::Object(o) => {
                 let o = o.borrow();
-                if let Some(d) = &o.display {
-                    return f.write_str(d);
-                }
-                if o.is_custom() {
-                    // PSCustomObject: @{Name=x; Count=1}
-                    f.write_str("@{")?;
-                    for (i, p) in o.props.iter().enumerate() {
-                        if i > 0 {
-                            f.write_str("; ")?;
-                        }
-                        write!(f, "{}={}", p.name, p.value)?;
-                    }
-                    f.write_str("}")
-                } else {
-                    f.write_str(
-                        o.type_names
-                            .first()
-                            .map(|s| &**s)
-                            .unwrap_or("System.Object"),
-                    )
+                match &o.display {
+                    Some(d) => f.write_str(d),
+                    None if o.is_custom() => Ok(()),
+                    None => f.write_str(o.type_name()),
                 }
             }
             Value::ScriptBlock(sb) => f.write_str(sb.body_text()),
             Value::Type(t) => f.write_str(&t.full_name()),
             Value::Error(e) => f.write_str(&e.message),
             Value::Enum(e) => f.write_str(&e.name),
+        }
+    }
+}
+
+impl Value {
+    /// The length [`fmt::Display`] would give, or more (never less), found
+    /// without building the text: a size check asks before converting.
+    pub fn text_len(&self) -> usize {
+        match self {
+            Value::Array(a) => a.items.borrow().iter().fold(0usize, |n, v| {
+                n.saturating_add(v.inner_len()).saturating_add(1)
+            }),
+            Value::Object(o) => {
+                let o = o.borrow();
+                if o.display.is_some() || !o.is_custom() {
+                    return self.inner_len();
+                }
+                o.props.iter().fold(2usize, |n, p| {
+                    let value = match p.kind {
+                        PropKind::Script => SCRIPT_PROPERTY.len(),
+                        // An alias reads another property: bound it by the largest.
+                        PropKind::Alias => o
+                            .props
+                            .iter()
+                            .map(|q| q.value.inner_len())
+                            .max()
+                            .unwrap_or(0),
+                        _ => p.value.inner_len(),
+                    };
+                    n.saturating_add(p.name.len())
+                        .saturating_add(value)
+                        .saturating_add(3)
+                })
+            }
+            other => other.inner_len(),
+        }
+    }
+
+    /// Like [`Value::text_len`] for the value's text inside another's.
+    pub fn inner_len(&self) -> usize {
+        match self {
+            Value::String(s) => s.len(),
+            Value::ScriptBlock(sb) => sb.body_text().len(),
+            Value::Error(e) => e.message.len(),
+            Value::Enum(e) => e.name.len(),
+            Value::Object(o) => {
+                let o = o.borrow();
+                o.display.as_ref().map_or(o.type_name().len(), |d| d.len())
+            }
+            Value::Type(t) => t.full_name().len(),
+            // Numbers, dates, GUIDs and type names are short.
+            _ => 64,
         }
     }
 }

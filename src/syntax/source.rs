@@ -14,6 +14,12 @@ pub struct Source {
 
 impl Source {
     pub fn new(path: Option<PathBuf>, text: String) -> Source {
+        // A UTF-8 byte order mark (editors on Windows write one) is not
+        // part of the script.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
         let mut line_starts = vec![0];
         let bytes = text.as_bytes();
         for (i, &b) in bytes.iter().enumerate() {

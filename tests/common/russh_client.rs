@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use lyncsh::config::{Engine, roles};
 use lyncsh::remote::server::ServeOptions;
-use lyncsh::remote::worker::RemoteLimits;
+use lyncsh::remote::worker::{Isolation, RemoteLimits};
 
 use russh::client::{self, Handle, Msg};
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
@@ -57,7 +57,8 @@ pub fn new_key() -> (Arc<PrivateKey>, String) {
 }
 
 /// A server's files in `dir`: a store where `admin` is a CsAdministrator,
-/// and an authorized_keys file with a fresh key, which is returned. The
+/// and admin's authorized_keys file (`authorized_keys/%u`) with a fresh
+/// key, which is returned. The
 /// server listens on a free loopback port.
 pub fn admin_setup(dir: &Path, max_sessions: usize) -> (ServeOptions, Arc<PrivateKey>) {
     let store = dir.join("store.db");
@@ -66,18 +67,29 @@ pub fn admin_setup(dir: &Path, max_sessions: usize) -> (ServeOptions, Arc<Privat
     roles::add_member(&engine, role, "admin", "setup").expect("role member");
     engine.end_statement().expect("commit");
     let (key, line) = new_key();
-    let authorized_keys = dir.join("authorized_keys");
-    std::fs::write(&authorized_keys, format!("{line}\n")).expect("authorized_keys");
+    std::fs::create_dir_all(dir.join("authorized_keys")).expect("authorized_keys dir");
+    std::fs::write(dir.join("authorized_keys/admin"), format!("{line}\n"))
+        .expect("authorized_keys");
+    let authorized_keys = dir.join("authorized_keys/%u");
     let opts = ServeOptions {
         listen: "127.0.0.1:0".into(),
         store,
         host_key: dir.join("host_key"),
         authorized_keys,
-        limits: RemoteLimits::default(),
+        limits: RemoteLimits {
+            // This process is a test binary: sessions run in the real one.
+            isolation: Isolation::Process {
+                exe: env!("CARGO_BIN_EXE_lyncsh").into(),
+            },
+            ..RemoteLimits::default()
+        },
         directories: Vec::new(),
         passwords: None,
         max_sessions,
+        max_sessions_per_account: max_sessions,
+        admin_reserve: 0,
         idle_timeout: Duration::from_secs(600),
+        session_lifetime: Duration::from_secs(3600),
     };
     (opts, key)
 }

@@ -1,5 +1,6 @@
-//! `lyncsh serve` under test: its own port, store, host key and
-//! authorized_keys in a temporary directory, killed when dropped; and the
+//! `lyncsh serve` under test: its own port, store, host key, the
+//! accounts' authorized_keys files and its log in a temporary directory,
+//! killed when dropped; and the
 //! two clients that talk to it, OpenSSH's `ssh` and `lyncsh -HostName`.
 
 use std::io::{BufRead, BufReader};
@@ -64,7 +65,21 @@ impl Server {
         std::fs::create_dir_all(dir.path("share")).expect("share dir");
         keygen(&dir.path("key"));
         keygen(&dir.path("stranger"));
-        std::fs::copy(dir.path("key.pub"), dir.path("authorized_keys")).expect("copy key");
+        keygen(&dir.path("viewerkey"));
+        // One file per account (`--authorized-keys …/%u`): `key` is every
+        // account's (`nobody` has no role, so the store refuses it), and
+        // `viewerkey` is only viewer's.
+        std::fs::create_dir_all(dir.path("authorized_keys")).expect("keys dir");
+        let key = std::fs::read_to_string(dir.path("key.pub")).expect("key.pub");
+        let viewer_key = std::fs::read_to_string(dir.path("viewerkey.pub")).expect("viewerkey.pub");
+        for account in ["admin", "useradmin", "nobody"] {
+            std::fs::write(dir.path(&format!("authorized_keys/{account}")), &key).expect("keys");
+        }
+        std::fs::write(
+            dir.path("authorized_keys/viewer"),
+            format!("{key}{viewer_key}"),
+        )
+        .expect("keys");
         let store = dir.path("store.db");
         let local = local(
             &store,
@@ -80,15 +95,17 @@ impl Server {
             .arg("--host-key")
             .arg(dir.path("host_key"))
             .arg("--authorized-keys")
-            .arg(dir.path("authorized_keys"))
+            .arg(dir.path("authorized_keys/%u"))
             .args(
                 extra
                     .iter()
                     .map(|a| a.replace("{dir}", &dir.0.to_string_lossy())),
             )
+            // Visible to the server, never to its sessions.
+            .env("LYNCSH_STORE", &store)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(std::fs::File::create(dir.path("server.log")).expect("server.log"))
             .spawn()
             .expect("start server");
         let stdout = child.stdout.take().expect("server stdout");
@@ -108,6 +125,22 @@ impl Server {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no port in {line:?}"));
         Server { child, port, dir }
+    }
+
+    /// What the server wrote on its standard error so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path("server.log")).unwrap_or_default()
+    }
+
+    /// Replaces `account`'s authorized_keys file (read on every login).
+    pub fn authorize(&self, account: &str, lines: &str) {
+        std::fs::write(self.dir.path(&format!("authorized_keys/{account}")), lines)
+            .expect("authorized_keys");
+    }
+
+    /// The public key line of `key` (a file in the server's directory).
+    pub fn public_key(&self, key: &str) -> String {
+        std::fs::read_to_string(self.dir.path(&format!("{key}.pub"))).expect("public key")
     }
 
     pub fn store(&self) -> PathBuf {

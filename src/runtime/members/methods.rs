@@ -6,6 +6,7 @@ use super::*;
 impl Interp {
     /// `$x.Method(args)`.
     pub fn call_method(&mut self, v: &Value, name: &str, args: Vec<Value>) -> Res<Value> {
+        budget::enter().map_err(Flow::error)?;
         let lower = name.to_ascii_lowercase();
         // Intrinsic methods every object has.
         match lower.as_str() {
@@ -46,6 +47,7 @@ impl Interp {
                 match lower.as_str() {
                     "add" if a.growable => {
                         let n = a.len();
+                        grow(a, 1).map_err(|e| method_error(name, argc, &e.message))?;
                         a.items.borrow_mut().push(arg(&args, 0));
                         Ok(Value::from(n))
                     }
@@ -55,7 +57,9 @@ impl Interp {
                         Err(method_error(name, argc, "Collection was of a fixed size."))
                     }
                     "addrange" => {
-                        a.items.borrow_mut().extend(arg(&args, 0).enumerate());
+                        let more = arg(&args, 0).enumerate();
+                        grow(a, more.len()).map_err(|e| method_error(name, argc, &e.message))?;
+                        a.items.borrow_mut().extend(more);
                         Ok(Value::Null)
                     }
                     "remove" => {
@@ -180,6 +184,8 @@ impl Interp {
                 }
                 "add" => {
                     let k = arg(&args, 0);
+                    budget::check_items(h.borrow().len().saturating_add(1))
+                        .map_err(|e| Flow::error(method_error(name, args.len(), &e.message)))?;
                     if h.borrow_mut().add(k.clone(), arg(&args, 1)).is_err() {
                         return Err(Flow::error(method_error(
                             name,
@@ -245,7 +251,7 @@ impl Interp {
                 }
             }
             Value::DateTime(d) => {
-                datetime_method(d, &lower, &args).ok_or_else(|| no_method(v, name))
+                datetime_method(d, &lower, &args).unwrap_or_else(|| Err(no_method(v, name)))
             }
             Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Decimal(_) => {
                 match lower.as_str() {
@@ -347,6 +353,14 @@ pub(super) fn string_method(s: &str, name: &str, args: &[Value]) -> Result<Value
                 .flat_map(|a| a.enumerate())
                 .map(|a| a.to_string())
                 .collect();
+            // One piece more than there are separators: count before building.
+            let pieces: usize = if seps.is_empty() {
+                s.chars().filter(|c| c.is_whitespace()).count()
+            } else {
+                seps.iter().map(|x| s.matches(x.as_str()).count()).sum()
+            };
+            budget::check_items(pieces.saturating_add(1))
+                .map_err(|e| method_error("Split", argc, &e.message))?;
             let parts: Vec<Value> = if seps.is_empty() {
                 s.split(char::is_whitespace).map(Value::from).collect()
             } else if seps.iter().all(|x| x.chars().count() == 1) {
@@ -377,10 +391,13 @@ pub(super) fn string_method(s: &str, name: &str, args: &[Value]) -> Result<Value
                     "String cannot be of zero length.",
                 ));
             }
-            Value::from(s.replace(
-                &from,
-                &args.get(1).map(|a| a.to_string()).unwrap_or_default(),
-            ))
+            let to = args.get(1).map(|a| a.to_string()).unwrap_or_default();
+            if to.len() > from.len() {
+                let grows = (to.len() - from.len()).saturating_mul(s.matches(&from).count());
+                budget::check_string(s.len().saturating_add(grows))
+                    .map_err(|e| method_error("Replace", argc, &e.message))?;
+            }
+            Value::from(s.replace(&from, &to))
         }
         "contains" => {
             let x = args.first().map(|a| a.to_string()).unwrap_or_default();
@@ -443,20 +460,40 @@ pub(super) fn string_method(s: &str, name: &str, args: &[Value]) -> Result<Value
             Value::from(found.map(|b| hay[..b].chars().count() as i64).unwrap_or(-1))
         }
         "padleft" | "padright" => {
-            let width = to_i32(&arg(args, 0))?.max(0) as usize;
+            let method = if name == "padleft" {
+                "PadLeft"
+            } else {
+                "PadRight"
+            };
+            let width = to_i32(&arg(args, 0))?;
+            let Ok(width) = usize::try_from(width) else {
+                return Err(method_error(
+                    method,
+                    argc,
+                    "Non-negative number required. (Parameter 'totalWidth')",
+                ));
+            };
             let ch = args
                 .get(1)
                 .and_then(|c| c.to_string().chars().next())
                 .unwrap_or(' ');
             let n = s.chars().count();
-            let pad: String = std::iter::repeat_n(ch, width.saturating_sub(n)).collect();
-            Value::from(if name == "padleft" {
-                format!("{pad}{s}")
-            } else {
-                format!("{s}{pad}")
-            })
+            let padded = || -> Result<String, ErrorRecord> {
+                let mut out = budget::TextBuf::new();
+                if name == "padright" {
+                    out.push_str(s)?;
+                }
+                out.repeat(ch, width.saturating_sub(n))?;
+                if name == "padleft" {
+                    out.push_str(s)?;
+                }
+                Ok(out.into_string())
+            };
+            Value::from(padded().map_err(|e| method_error(method, argc, &e.message))?)
         }
         "insert" => {
+            budget::check_string(s.len().saturating_add(arg(args, 1).text_len()))
+                .map_err(|e| method_error("Insert", argc, &e.message))?;
             let c = chars();
             let i = (to_i32(&arg(args, 0))?.max(0) as usize).min(c.len());
             let ins = arg_str(args, 1);
@@ -482,7 +519,12 @@ pub(super) fn string_method(s: &str, name: &str, args: &[Value]) -> Result<Value
                 c[end..].iter().collect::<String>()
             ))
         }
-        "tochararray" => Value::array(s.chars().map(Value::Char).collect()),
+        "tochararray" => {
+            let mut out = budget::vec_for(s.chars().count())
+                .map_err(|e| method_error("ToCharArray", argc, &e.message))?;
+            out.extend(s.chars().map(Value::Char));
+            Value::array(out)
+        }
         "compareto" => Value::Int(
             match crate::runtime::ops::compare(&Value::from(s), &arg(args, 0), false)? {
                 std::cmp::Ordering::Less => -1,
@@ -491,7 +533,12 @@ pub(super) fn string_method(s: &str, name: &str, args: &[Value]) -> Result<Value
             },
         ),
         "normalize" | "clone" => Value::from(s),
-        "getbytes" => Value::array(s.bytes().map(|b| Value::Int(b as i32)).collect()),
+        "getbytes" => {
+            let mut out =
+                budget::vec_for(s.len()).map_err(|e| method_error("GetBytes", argc, &e.message))?;
+            out.extend(s.bytes().map(|b| Value::Int(b as i32)));
+            Value::array(out)
+        }
         _ => return Err(no_method(&Value::from(s), name)),
     })
 }
@@ -509,10 +556,7 @@ pub(super) fn datetime_member(d: &chrono::NaiveDateTime, name: &str) -> Value {
         "dayofweek" => Value::from(d.format("%A").to_string()),
         "dayofyear" => Value::Int(d.ordinal() as i32),
         "date" => Value::DateTime(d.date().and_hms_opt(0, 0, 0).unwrap_or(*d)),
-        "ticks" => Value::Long(
-            (d.and_utc().timestamp_nanos_opt().unwrap_or(0) / 100)
-                .saturating_add(621_355_968_000_000_000),
-        ),
+        "ticks" => Value::Long(crate::runtime::convert::ticks(d)),
         "timeofday" => Value::TimeSpan(*d - d.date().and_hms_opt(0, 0, 0).unwrap_or(*d)),
         "kind" => Value::from("Local"),
         _ => Value::Null,
@@ -523,47 +567,85 @@ pub(super) fn datetime_method(
     d: &chrono::NaiveDateTime,
     name: &str,
     args: &[Value],
-) -> Option<Value> {
-    use chrono::{Datelike, Months, TimeDelta};
+) -> Option<Result<Value, ErrorRecord>> {
+    use chrono::{Datelike, Months};
     let f = to_f64(&arg(args, 0)).unwrap_or(0.0);
-    let ms = |x: f64| TimeDelta::milliseconds(x as i64);
+    let argc = args.len();
+    // .NET rounds the amount to whole milliseconds (ticks for AddTicks)
+    // and refuses a sum outside years 1 to 9999.
+    let add = |method: &str, ms: f64| -> Result<Value, ErrorRecord> {
+        crate::runtime::dates::add_ms(d, ms)
+            .map(Value::DateTime)
+            .ok_or_else(|| {
+                method_error(
+                    method,
+                    argc,
+                    "Value to add was out of range. (Parameter 'value')",
+                )
+            })
+    };
     Some(match name {
-        "adddays" => Value::DateTime(*d + ms(f * 86_400_000.0)),
-        "addhours" => Value::DateTime(*d + ms(f * 3_600_000.0)),
-        "addminutes" => Value::DateTime(*d + ms(f * 60_000.0)),
-        "addseconds" => Value::DateTime(*d + ms(f * 1000.0)),
-        "addmilliseconds" => Value::DateTime(*d + ms(f)),
+        "adddays" => add("AddDays", f * 86_400_000.0),
+        "addhours" => add("AddHours", f * 3_600_000.0),
+        "addminutes" => add("AddMinutes", f * 60_000.0),
+        "addseconds" => add("AddSeconds", f * 1000.0),
+        "addmilliseconds" => add("AddMilliseconds", f),
         "addmonths" | "addyears" => {
-            let n = f as i32 * if name == "addyears" { 12 } else { 1 };
-            let r = if n >= 0 {
-                d.checked_add_months(Months::new(n as u32))
+            let (method, per) = if name == "addyears" {
+                ("AddYears", 12.0)
             } else {
-                d.checked_sub_months(Months::new(n.unsigned_abs()))
+                ("AddMonths", 1.0)
             };
-            Value::DateTime(r.unwrap_or(*d))
+            let n = (f * per).trunc();
+            let months = (n.abs() <= 120_000.0).then(|| Months::new(n.abs() as u32));
+            let r = months.and_then(|m| {
+                if n >= 0.0 {
+                    d.checked_add_months(m)
+                } else {
+                    d.checked_sub_months(m)
+                }
+            });
+            match r.filter(crate::runtime::dates::in_range) {
+                Some(r) => Ok(Value::DateTime(r)),
+                None => Err(method_error(
+                    method,
+                    argc,
+                    "The added or subtracted value results in an un-representable DateTime. (Parameter 'months')",
+                )),
+            }
         }
         "subtract" => match arg(args, 0) {
-            Value::DateTime(o) => Value::TimeSpan(*d - o),
-            Value::TimeSpan(t) => Value::DateTime(*d - t),
+            o @ (Value::DateTime(_) | Value::TimeSpan(_)) => {
+                crate::runtime::ops::sub(&Value::DateTime(*d), &o)
+                    .map_err(|e| method_error("Subtract", argc, &e.message))
+            }
             _ => return None,
         },
-        "toshortdatestring" => Value::from(crate::runtime::dotnet_format::format_datetime(d, "d")),
-        "tolongdatestring" => Value::from(crate::runtime::dotnet_format::format_datetime(d, "D")),
-        "toshorttimestring" => Value::from(crate::runtime::dotnet_format::format_datetime(d, "t")),
-        "tolongtimestring" => Value::from(crate::runtime::dotnet_format::format_datetime(d, "T")),
-        "touniversaltime" => Value::DateTime(
+        "toshortdatestring" => Ok(Value::from(crate::runtime::dotnet_format::format_datetime(
+            d, "d",
+        ))),
+        "tolongdatestring" => Ok(Value::from(crate::runtime::dotnet_format::format_datetime(
+            d, "D",
+        ))),
+        "toshorttimestring" => Ok(Value::from(crate::runtime::dotnet_format::format_datetime(
+            d, "t",
+        ))),
+        "tolongtimestring" => Ok(Value::from(crate::runtime::dotnet_format::format_datetime(
+            d, "T",
+        ))),
+        "touniversaltime" => Ok(Value::DateTime(
             d.and_local_timezone(chrono::Local)
                 .single()
                 .map(|x| x.naive_utc())
                 .unwrap_or(*d),
-        ),
-        "tolocaltime" => Value::DateTime(
+        )),
+        "tolocaltime" => Ok(Value::DateTime(
             chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(*d, chrono::Utc)
                 .with_timezone(&chrono::Local)
                 .naive_local(),
-        ),
-        "isdaylightsavingtime" => Value::Bool(false),
-        "getdatetimeformats" => Value::array(vec![]),
+        )),
+        "isdaylightsavingtime" => Ok(Value::Bool(false)),
+        "getdatetimeformats" => Ok(Value::array(vec![])),
         _ => {
             let _ = d.year();
             return None;
@@ -587,4 +669,13 @@ pub(super) fn timespan_member(t: &chrono::TimeDelta, name: &str) -> Value {
         "ticks" => Value::Long(t.num_nanoseconds().unwrap_or(0) / 100),
         _ => Value::Null,
     }
+}
+
+/// Room for `more` items in a growable list, within the item limit.
+fn grow(a: &PsArray, more: usize) -> Result<(), ErrorRecord> {
+    budget::check_items(a.len().saturating_add(more))?;
+    a.items
+        .borrow_mut()
+        .try_reserve(more)
+        .map_err(|_| budget::too_large())
 }

@@ -13,11 +13,12 @@ pub use statics::fill_random;
 
 use std::rc::Rc;
 
+use super::budget;
 use super::convert::{self, convert_to, to_f64, to_i32};
 use super::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use super::interp::{Collect, Interp};
 use super::types::PsType;
-use super::value::{Hashtable, PsObject, Value};
+use super::value::{Hashtable, PsArray, PsObject, Value};
 
 pub(super) fn method_error(name: &str, argc: usize, msg: &str) -> ErrorRecord {
     ErrorRecord::new(
@@ -72,6 +73,10 @@ pub(super) fn obj(pairs: Vec<(&str, Value)>, type_name: &str) -> Value {
 
 impl Interp {
     pub fn get_member(&mut self, v: &Value, name: &str) -> Result<Value, ErrorRecord> {
+        // Member enumeration goes into nested arrays (and script
+        // properties run code): an array holding itself must not recurse
+        // without end.
+        budget::enter()?;
         let lower = name.to_ascii_lowercase();
         Ok(match v {
             Value::Null => match lower.as_str() {
@@ -95,10 +100,13 @@ impl Interp {
                 match prop {
                     Some(p) if p.kind == super::value::PropKind::Script => {
                         if let Value::ScriptBlock(sb) = &p.value {
+                            // A getter that reads itself nests like a call.
+                            self.enter_call()?;
                             let saved = self.get_var("this").cloned();
                             self.set_local("this", v.clone());
                             let r = self.invoke_with_item(sb, Value::Null);
                             self.set_local("this", saved.unwrap_or_default());
+                            self.leave_call();
                             return r.map_err(flow_to_record);
                         }
                         Value::Null
@@ -329,8 +337,10 @@ impl Interp {
         name: &str,
         value: Value,
     ) -> Result<(), ErrorRecord> {
+        budget::enter()?;
         match target {
             Value::Hashtable(h) => {
+                budget::check_items(h.borrow().len().saturating_add(1))?;
                 h.borrow_mut().insert(Value::from(name), value);
                 Ok(())
             }

@@ -137,11 +137,9 @@ impl Interp {
                     } else {
                         args.get(1..).unwrap_or_default().to_vec()
                     };
-                    Ok(crate::runtime::ops::join(&Value::array(items), &sep))
+                    e(crate::runtime::ops::join(&Value::array(items), &sep))
                 }
-                "concat" => Ok(Value::from(
-                    args.iter().map(|a| a.to_string()).collect::<String>(),
-                )),
+                "concat" => e(crate::runtime::ops::join(&Value::array(args.clone()), "")),
                 "format" => e(crate::runtime::dotnet_format::composite(
                     &arg_str(&args, 0),
                     &args[1.min(argc)..],
@@ -196,11 +194,20 @@ impl Interp {
             PsType::DateTime if lower == "daysinmonth" => {
                 let y = to_i32(&arg(&args, 0)).map_err(Flow::error)?;
                 let m = to_i32(&arg(&args, 1)).map_err(Flow::error)? as u32;
+                if !(1..=9999).contains(&y) {
+                    return Err(Flow::error(method_error(
+                        name,
+                        argc,
+                        "Year must be between 1 and 9999. (Parameter 'year')",
+                    )));
+                }
                 let first = chrono::NaiveDate::from_ymd_opt(y, m, 1);
                 let next = if m == 12 {
-                    chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)
+                    y.checked_add(1)
+                        .and_then(|y| chrono::NaiveDate::from_ymd_opt(y, 1, 1))
                 } else {
-                    chrono::NaiveDate::from_ymd_opt(y, m + 1, 1)
+                    m.checked_add(1)
+                        .and_then(|m| chrono::NaiveDate::from_ymd_opt(y, m, 1))
                 };
                 match (first, next) {
                     (Some(a), Some(b)) => Ok(Value::from((b - a).num_days())),
@@ -233,9 +240,9 @@ impl Interp {
                         )));
                     }
                 };
-                Ok(Value::TimeSpan(chrono::TimeDelta::microseconds(
-                    (ms * 1000.0) as i64,
-                )))
+                crate::runtime::dates::span_ms(ms)
+                    .map(Value::TimeSpan)
+                    .ok_or_else(|| Flow::error(crate::runtime::dates::span_overflow()))
             }
             PsType::Char => {
                 let c = arg_str(&args, 0).chars().next().unwrap_or('\0');
@@ -483,17 +490,26 @@ pub(super) fn construct(t: &PsType, args: &[Value]) -> Result<Value, ErrorRecord
                 .iter()
                 .map(|a| convert::to_i64(a, "System.Int64").unwrap_or(0))
                 .collect();
-            let secs = match n.len() {
-                3 => n[0] * 3600 + n[1] * 60 + n[2],
-                4 => n[0] * 86400 + n[1] * 3600 + n[2] * 60 + n[3],
-                1 => {
+            // days, hours, minutes, seconds from the right; checked, as
+            // .NET refuses a span past its range.
+            let secs = |d: i64, h: i64, m: i64, s: i64| {
+                d.checked_mul(86_400)?
+                    .checked_add(h.checked_mul(3600)?)?
+                    .checked_add(m.checked_mul(60)?)?
+                    .checked_add(s)
+            };
+            let span = match n.as_slice() {
+                [ticks] => {
                     return Ok(Value::TimeSpan(chrono::TimeDelta::nanoseconds(
-                        n[0].saturating_mul(100),
+                        ticks.saturating_mul(100),
                     )));
                 }
-                _ => 0,
-            };
-            Value::TimeSpan(chrono::TimeDelta::seconds(secs))
+                [h, m, s] => secs(0, *h, *m, *s),
+                [d, h, m, s] => secs(*d, *h, *m, *s),
+                _ => Some(0),
+            }
+            .and_then(crate::runtime::dates::span_secs);
+            Value::TimeSpan(span.ok_or_else(crate::runtime::dates::span_overflow)?)
         }
         other => {
             return Err(ErrorRecord::new(

@@ -107,18 +107,7 @@ impl Builder<'_> {
             return self.unclosed(self.len(), 1, INCOMPLETE, "IncompleteParseException");
         }
         let rest = &self.src.text[at..];
-        let end = rest
-            .char_indices()
-            .find(|&(i, c)| {
-                c.is_whitespace() || (i > 0 && matches!(c, '(' | ')' | '{' | '}' | ';' | '|' | ','))
-            })
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
-        let end = if end == 0 {
-            rest.chars().next().map(char::len_utf8).unwrap_or(1)
-        } else {
-            end
-        };
+        let end = token_len(rest);
         ParseError {
             error_id: "UnexpectedToken",
             ..self.err(

@@ -104,6 +104,23 @@ fn nesting(text: &str) -> Result<usize, usize> {
     Ok(max)
 }
 
+/// The length of the token an "Unexpected token" error names: up to a
+/// blank or a bracket, separator or pipe after its first character.
+pub(super) fn token_len(rest: &str) -> usize {
+    let end = rest
+        .char_indices()
+        .find(|&(i, c)| {
+            c.is_whitespace() || (i > 0 && matches!(c, '(' | ')' | '{' | '}' | ';' | '|' | ','))
+        })
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
+    if end == 0 {
+        rest.chars().next().map(char::len_utf8).unwrap_or(1)
+    } else {
+        end
+    }
+}
+
 /// A pest failure in PowerShell's words: for now the position pest gave up
 /// at, as an unexpected token there.
 fn failure(source: &Rc<Source>, e: &pest::error::Error<Rule>) -> ParseError {
@@ -124,18 +141,7 @@ fn failure(source: &Rc<Source>, e: &pest::error::Error<Rule>) -> ParseError {
         };
     }
     let rest = &text[at..];
-    let end = rest
-        .char_indices()
-        .find(|&(i, c)| {
-            c.is_whitespace() || (i > 0 && matches!(c, '(' | ')' | '{' | '}' | ';' | '|' | ','))
-        })
-        .map(|(i, _)| i)
-        .unwrap_or(rest.len());
-    let end = if end == 0 {
-        rest.chars().next().map(char::len_utf8).unwrap_or(1)
-    } else {
-        end
-    };
+    let end = token_len(rest);
     ParseError {
         error_id: "UnexpectedToken",
         ..ParseError::at(

@@ -42,6 +42,14 @@ pub struct Cli {
     /// (an sshd subsystem).
     #[arg(long = "sshs")]
     pub sshs: bool,
+    /// With -sshs: lets the sessions read and write this machine's files.
+    #[arg(long, requires = "sshs")]
+    pub allow_file_system: bool,
+    /// With -sshs: lets one account's sessions use the files under one
+    /// directory, where they also start: ACCOUNT=DIR (repeatable; `*=DIR`
+    /// for every account without an entry of its own).
+    #[arg(long, value_name = "ACCOUNT=DIR", requires = "sshs")]
+    pub allow_directory: Vec<String>,
     /// Runs the session on a `lyncsh serve` host over SSH:
     /// `user@host[:port]`. With -Command or -File the command runs there;
     /// otherwise the interactive shell talks to the remote session.
@@ -168,6 +176,13 @@ pub fn normalize(args: &[String]) -> (Vec<String>, Vec<String>) {
                 i += 1;
             }
             "sshs" if dashed => out.push("--sshs".into()),
+            "allow-directory" | "allowdirectory" if dashed => {
+                out.push("--allow-directory".into());
+                if let Some(v) = args.get(i + 1) {
+                    out.push(v.clone());
+                }
+                i += 1;
+            }
             "hostname" | "host-name" | "username" | "user-name" | "port" | "keyfilepath"
             | "key-file-path"
                 if dashed =>

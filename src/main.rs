@@ -82,7 +82,14 @@ fn run(argv: Vec<String>) -> i32 {
             .store
             .clone()
             .unwrap_or_else(lyncsh::config::store::default_path);
-        return lyncsh::remote::protocol::serve_stdio(store);
+        let directories = match lyncsh::remote::directories::parse(&cli.allow_directory) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("lyncsh -sshs: {e}");
+                return 64;
+            }
+        };
+        return lyncsh::remote::protocol::serve_stdio(store, cli.allow_file_system, &directories);
     }
     if cli.host_name.is_some() {
         return remote(&cli);
@@ -206,28 +213,13 @@ fn remote(cli: &Cli) -> i32 {
 fn serve(a: ServeArgs) -> i32 {
     use lyncsh::remote::server::{ServeOptions, serve};
     use lyncsh::remote::worker::RemoteLimits;
-    let mut directories = Vec::new();
-    for entry in &a.allow_directory {
-        let Some((account, dir)) = entry
-            .split_once('=')
-            .filter(|(a, d)| !a.is_empty() && !d.is_empty())
-        else {
-            eprintln!("lyncsh serve: --allow-directory takes ACCOUNT=DIR, not '{entry}'");
+    let directories = match lyncsh::remote::directories::parse(&a.allow_directory) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("lyncsh serve: {e}");
             return 64;
-        };
-        // Canonical, so a session's paths compare against the real place.
-        match std::fs::canonicalize(dir) {
-            Ok(real) if real.is_dir() => directories.push((account.to_string(), real)),
-            Ok(_) => {
-                eprintln!("lyncsh serve: --allow-directory {entry}: not a directory");
-                return 64;
-            }
-            Err(e) => {
-                eprintln!("lyncsh serve: --allow-directory {entry}: {e}");
-                return 64;
-            }
         }
-    }
+    };
     let store = a.store.unwrap_or_else(lyncsh::config::store::default_path);
     let dir = store
         .parent()

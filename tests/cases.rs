@@ -161,16 +161,14 @@ fn main() {
         for case in parsed.case {
             let prepare = parsed.prepare.clone();
             let name = format!("{stem}::{}", case.name);
-            let work = std::env::temp_dir().join(format!(
-                "lyncsh-case-{}-{}",
-                std::process::id(),
-                trials.len()
-            ));
             trials.push(Trial::test(name, move || {
-                let _ = std::fs::create_dir_all(&work);
+                // Removed when the guard drops, also when the case fails.
+                let work = tempfile::Builder::new()
+                    .prefix("lyncsh-case-")
+                    .tempdir()
+                    .map_err(|e| Failed::from(format!("temp dir: {e}")))?;
                 let want = case.clone();
-                let got = run(case, prepare, work.clone()).map_err(Failed::from)?;
-                let _ = std::fs::remove_dir_all(&work);
+                let got = run(case, prepare, work.path().to_path_buf()).map_err(Failed::from)?;
                 let mut problems = String::new();
                 if got.stdout != want.stdout {
                     problems.push_str(&diff("stdout", &want.stdout, &got.stdout));

@@ -16,12 +16,15 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn temp_script(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lyncsh-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let p = dir.join(name);
+/// A script file in a fresh temporary directory, removed with the guard.
+fn temp_script(name: &str, body: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("lyncsh-cli-")
+        .tempdir()
+        .expect("temp dir");
+    let p = dir.path().join(name);
     std::fs::write(&p, body).expect("write script");
-    p
+    (dir, p)
 }
 
 #[test]
@@ -62,7 +65,7 @@ fn failed_last_command_fails_a_command_run() {
 
 #[test]
 fn file_arguments_bind_to_param() {
-    let p = temp_script(
+    let (_dir, p) = temp_script(
         "greet.ps1",
         "param([string]$Name = 'x', [int]$Times = 1)\n1..$Times | % { \"hi $Name\" }\n",
     );
@@ -80,7 +83,7 @@ fn file_arguments_bind_to_param() {
 
 #[test]
 fn file_runtime_error_points_at_line_and_column() {
-    let p = temp_script("bad.ps1", "$x = 1\n$y = 2\n  $z = $x / 0\n'after'\n");
+    let (_dir, p) = temp_script("bad.ps1", "$x = 1\n$y = 2\n  $z = $x / 0\n'after'\n");
     let o = run(&["-File", p.to_str().unwrap_or_default()]);
     let path = std::fs::canonicalize(&p).unwrap_or(p);
     let want = format!(
@@ -122,7 +125,7 @@ fn version_flag() {
 
 #[test]
 fn check_reports_every_syntax_error_with_position() {
-    let p = temp_script(
+    let (_dir, p) = temp_script(
         "lint.ps1",
         "$ok = 1\nif ($x -eq 1 { 'a' }\n$fine = 2\n$h = @{ a = 1; = 2 }\n",
     );
@@ -137,7 +140,7 @@ fn check_reports_every_syntax_error_with_position() {
 
 #[test]
 fn check_passes_clean_scripts() {
-    let p = temp_script("clean.ps1", "function f { param($a) $a }\nf 1 | % { $_ }\n");
+    let (_dir, p) = temp_script("clean.ps1", "function f { param($a) $a }\nf 1 | % { $_ }\n");
     let o = run(&["check", p.to_str().unwrap_or_default()]);
     assert_eq!(text(&o.stdout), "");
     assert_eq!(o.status.code(), Some(0));
@@ -145,7 +148,7 @@ fn check_passes_clean_scripts() {
 
 #[test]
 fn check_unclosed_brace_points_at_the_opening() {
-    let p = temp_script("open.ps1", "$a = 1\nforeach ($i in 1..3) {\n  $i\n");
+    let (_dir, p) = temp_script("open.ps1", "$a = 1\nforeach ($i in 1..3) {\n  $i\n");
     let o = run(&["check", p.to_str().unwrap_or_default()]);
     let out = text(&o.stdout);
     assert!(

@@ -14,11 +14,13 @@ fn lyncsh(store: &Path) -> Command {
     c
 }
 
-fn fresh(name: &str) -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("lyncsh-durability-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    (dir.join("store.db"), dir)
+/// A store path in a fresh temporary directory, and the guard that removes it.
+fn fresh(name: &str) -> (PathBuf, Scratch) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("lyncsh-durability-{name}-"))
+        .tempdir()
+        .expect("temp dir");
+    (dir.path().join("store.db"), Scratch(dir))
 }
 
 fn run(store: &Path, command: &str) -> String {
@@ -274,13 +276,21 @@ fn two_processes_granting_lose_no_update() {
 
 /// A test's directory, removed when the test ends, failed or not, with
 /// the write permission it may have taken away given back first.
-struct Scratch(PathBuf);
+/// A test's temporary directory, made writable again before it is removed
+/// (a test may have taken the write bit away).
+struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
 
 impl Drop for Scratch {
     fn drop(&mut self) {
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::set_permissions(self.0.path(), std::fs::Permissions::from_mode(0o755));
     }
 }
 
@@ -288,7 +298,6 @@ impl Drop for Scratch {
 fn a_read_only_store_is_read_and_its_changes_refused() {
     use std::os::unix::fs::PermissionsExt;
     let (store, dir) = fresh("readonly");
-    let _scratch = Scratch(dir.clone());
     run(
         &store,
         "Set-CsConferencingPolicy -Identity Global -MaxMeetingSize 9",
@@ -356,8 +365,7 @@ fn which(name: &str) -> Result<PathBuf, ()> {
 
 #[test]
 fn an_empty_file_is_refused_and_left_empty() {
-    let (store, dir) = fresh("empty");
-    let _scratch = Scratch(dir.clone());
+    let (store, _dir) = fresh("empty");
     std::fs::write(&store, b"").expect("empty file");
     let o = lyncsh(&store)
         .args(["-Command", "Get-CsConferencingPolicy"])

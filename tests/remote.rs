@@ -14,7 +14,6 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use client::{Conn, Lines};
@@ -37,7 +36,6 @@ async fn turn() -> tokio::sync::MutexGuard<'static, ()> {
     );
     guard
 }
-static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 async fn within<T>(what: &str, limit: Duration, f: impl Future<Output = T>) -> T {
     match tokio::time::timeout(limit, f).await {
@@ -87,7 +85,7 @@ fn vm_rss_kib() -> u64 {
 /// A server on a free loopback port with a fresh store where `admin` is a
 /// CsAdministrator, and a key that may log in.
 struct Fixture {
-    dir: PathBuf,
+    dir: common::TempDir,
     store: PathBuf,
     key: Arc<PrivateKey>,
     running: Option<Running>,
@@ -100,14 +98,8 @@ impl Fixture {
 
     /// A fixture whose sessions get the limits `adjust` makes.
     async fn start_with(adjust: impl FnOnce(&mut RemoteLimits)) -> Fixture {
-        let dir = std::env::temp_dir().join(format!(
-            "lyncsh-remote-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let (mut opts, key) = client::admin_setup(&dir, 64);
+        let dir = common::TempDir::new("remote");
+        let (mut opts, key) = client::admin_setup(dir.root(), 64);
         adjust(&mut opts.limits);
         let store = opts.store.clone();
         let running = within("start", LIMIT, start(opts))
@@ -148,7 +140,6 @@ impl Drop for Fixture {
     fn drop(&mut self) {
         // Dropping `Running` closes the connections without waiting.
         self.running.take();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -533,9 +524,9 @@ async fn serve_stops_cleanly_on_sigterm() {
         .args(["--listen", "127.0.0.1:0", "--store"])
         .arg(&f.store)
         .arg("--host-key")
-        .arg(f.dir.join("host_key"))
+        .arg(f.dir.path("host_key"))
         .arg("--authorized-keys")
-        .arg(f.dir.join("authorized_keys/%u"))
+        .arg(f.dir.path("authorized_keys/%u"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -751,7 +742,7 @@ async fn a_reader_stalled_mid_statement_holds_up_no_login_and_no_write() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_demoted_account_loses_its_cmdlets_at_its_next_statement() {
+async fn a_demoted_account_loses_its_cmdlets_at_its_next_statement_and_in_completion() {
     let _turn = turn().await;
     let f = Fixture::start().await;
     let (_c, mut s) = f.session().await;
@@ -766,6 +757,10 @@ async fn a_demoted_account_loses_its_cmdlets_at_its_next_statement() {
     .await
     .expect("set");
     assert_eq!(r.state, "completed", "{r:?}");
+    let r = within("complete", LIMIT, s.complete(10, "Set-CsConferencingPol"))
+        .await
+        .expect("complete");
+    assert_eq!(Lines::offered(&r), ["Set-CsConferencingPolicy"]);
 
     // Demoted while the first statement of a request sleeps.
     s.send_invoke(
@@ -797,6 +792,15 @@ async fn a_demoted_account_loses_its_cmdlets_at_its_next_statement() {
     );
     // What a view-only administrator may still do, it does.
     assert_eq!(r.objects(), [&json!(11)], "{r:?}");
+    // Completion no longer offers what the account lost.
+    let r = within("complete", LIMIT, s.complete(11, "Set-CsConferencingPol"))
+        .await
+        .expect("complete");
+    assert_eq!(Lines::offered(&r), Vec::<String>::new());
+    let r = within("complete", LIMIT, s.complete(12, "Get-CsConferencingPol"))
+        .await
+        .expect("complete");
+    assert_eq!(Lines::offered(&r), ["Get-CsConferencingPolicy"]);
     assert_eq!(
         local(
             &f.store,
@@ -842,7 +846,7 @@ async fn a_statement_stopped_by_the_time_limit_keeps_none_of_its_changes() {
 async fn a_no_pty_key_gets_a_shell_without_a_pty() {
     let _turn = turn().await;
     let f = Fixture::start().await;
-    let keys = f.dir.join("authorized_keys/admin");
+    let keys = f.dir.path("authorized_keys/admin");
     let line = std::fs::read_to_string(&keys).expect("keys");
     // With a pty the shell echoes and ends lines with \r\n; `no-pty` on
     // the key refuses the pty and the shell runs without one.

@@ -31,7 +31,7 @@ impl Env {
         c.env("LYNCSH_HISTORY", self.path("history.txt"))
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_DATA_HOME", self.path("data"))
-            .current_dir(&self.dir.0);
+            .current_dir(self.dir.root());
         c
     }
 

@@ -14,11 +14,14 @@ fn lyncsh(store: &Path, args: &[&str]) -> Output {
         .expect("lyncsh runs")
 }
 
-fn fresh_store(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lyncsh-scripts-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::create_dir_all(&dir);
-    dir.join("store.db")
+/// A store path in a fresh temporary directory, removed with the guard.
+fn fresh_store(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("lyncsh-scripts-{name}-"))
+        .tempdir()
+        .expect("temp dir");
+    let store = dir.path().join("store.db");
+    (dir, store)
 }
 
 fn text(b: &[u8]) -> String {
@@ -48,7 +51,7 @@ fn assert_refused_and_kept(store: &Path, says: &[&str]) {
 
 #[test]
 fn enable_anonymous_access_then_check_in_a_new_process() {
-    let store = fresh_store("anon");
+    let (_dir, store) = fresh_store("anon");
     let o = lyncsh(
         &store,
         &[
@@ -96,7 +99,7 @@ fn enable_anonymous_access_then_check_in_a_new_process() {
 
 #[test]
 fn hello_script_runs() {
-    let store = fresh_store("hello");
+    let (_dir, store) = fresh_store("hello");
     let o = lyncsh(&store, &["-File", "scripts/hello.ps1", "-Name", "Ken"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(
@@ -109,7 +112,7 @@ fn hello_script_runs() {
 
 #[test]
 fn a_foreign_store_file_is_refused_and_kept() {
-    let store = fresh_store("foreign");
+    let (_dir, store) = fresh_store("foreign");
     std::fs::write(&store, "this is somebody's notes file, not a store\n").expect("write");
     assert_refused_and_kept(
         &store,
@@ -119,7 +122,7 @@ fn a_foreign_store_file_is_refused_and_kept() {
 
 #[test]
 fn grant_anonymous_policy_from_csv_then_audit() {
-    let store = fresh_store("grant-anon");
+    let (_dir, store) = fresh_store("grant-anon");
     let o = lyncsh(
         &store,
         &[
@@ -176,7 +179,7 @@ fn grant_anonymous_policy_from_csv_then_audit() {
 
 #[test]
 fn grant_anonymous_policy_without_directory_users_skips_them() {
-    let store = fresh_store("grant-anon-missing");
+    let (_dir, store) = fresh_store("grant-anon-missing");
     let o = lyncsh(&store, &["-File", "scripts/grant-anonymous-policy.ps1"]);
     assert_eq!(o.status.code(), Some(0));
     let out = text(&o.stdout);
@@ -189,7 +192,7 @@ fn grant_anonymous_policy_without_directory_users_skips_them() {
 
 #[test]
 fn disable_anonymous_access_undoes_enable() {
-    let store = fresh_store("disable");
+    let (_dir, store) = fresh_store("disable");
     let o = lyncsh(
         &store,
         &[
@@ -233,7 +236,7 @@ fn disable_anonymous_access_undoes_enable() {
 
 #[test]
 fn a_damaged_store_is_refused_and_kept() {
-    let store = fresh_store("damaged");
+    let (_dir, store) = fresh_store("damaged");
     let o = lyncsh(
         &store,
         &[
@@ -261,7 +264,7 @@ fn a_damaged_store_is_refused_and_kept() {
 /// process, is as it was.
 #[test]
 fn pester_tests_of_the_scripts_pass_and_leave_the_store_alone() {
-    let store = fresh_store("pester");
+    let (_dir, store) = fresh_store("pester");
     let o = lyncsh(
         &store,
         &[

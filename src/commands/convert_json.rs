@@ -10,7 +10,7 @@ use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
 use crate::runtime::budget;
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use crate::runtime::types::PsType;
-use crate::runtime::value::{Hashtable, PsObject, Value, format_double};
+use crate::runtime::value::{Hashtable, PsObject, Value, format_double, format_single};
 
 pub fn infos() -> Vec<CommandInfo> {
     vec![
@@ -129,6 +129,13 @@ impl ToJson {
                     J::Num(ensure_decimal(format_double(*d)))
                 } else {
                     J::Str(format_double(*d).into())
+                }
+            }
+            Value::Single(f) => {
+                if f.is_finite() {
+                    J::Num(ensure_decimal(format_single(*f)))
+                } else {
+                    J::Str(format_single(*f).into())
                 }
             }
             Value::Decimal(d) => J::Num(ensure_decimal(d.to_string())),

@@ -89,6 +89,7 @@ fn value_type_display(v: &Value) -> String {
         Value::Int(_) => "int".into(),
         Value::Long(_) => "long".into(),
         Value::Double(_) => "double".into(),
+        Value::Single(_) => "float".into(),
         Value::Decimal(_) => "decimal".into(),
         Value::Char(_) => "char".into(),
         Value::String(_) => "string".into(),
@@ -166,6 +167,12 @@ fn prop_member(p: &Prop) -> Member {
             &p.name,
             "ScriptMethod",
             &format!("System.Object {}();", p.name),
+        ),
+        // PSVariable.Value, as pwsh's Get-Member lists it.
+        PropKind::Variable => m(
+            &p.name,
+            "Property",
+            &format!("System.Object {} {{get;set;}}", p.name),
         ),
     }
 }
@@ -462,6 +469,7 @@ fn members_of(v: &Value) -> Vec<Member> {
         Value::Int(_) => number_members("int"),
         Value::Long(_) => number_members("long"),
         Value::Double(_) => number_members("double"),
+        Value::Single(_) => number_members("float"),
         Value::Decimal(_) => number_members("decimal"),
         Value::Bool(_) => number_members("bool"),
         Value::Char(_) => number_members("char"),

@@ -221,7 +221,7 @@ struct GetRandom {
 
 fn is_float(v: &Value) -> bool {
     match v {
-        Value::Double(_) | Value::Decimal(_) => true,
+        Value::Double(_) | Value::Single(_) | Value::Decimal(_) => true,
         Value::String(s) => s.contains('.') || s.to_ascii_lowercase().contains('e'),
         _ => false,
     }

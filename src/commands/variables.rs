@@ -95,7 +95,10 @@ impl Options {
     }
 }
 
-fn var_object(name: &str, value: Value, options: Options) -> Value {
+/// A PSVariable. Its `Value` stays live (reads and assignments go to the
+/// variable), except for the language's constants, which have no variable
+/// behind them (`live` is `None`).
+fn var_object(name: &str, value: Value, options: Options, live: Option<Rc<str>>) -> Value {
     let mut o = PsObject::with_type(Rc::from(vec![
         Rc::from("System.Management.Automation.PSVariable"),
         Rc::from("System.Object"),
@@ -105,7 +108,13 @@ fn var_object(name: &str, value: Value, options: Options) -> Value {
         ..Prop::note(name, value)
     };
     o.props.push(property("Name", Value::from(name)));
-    o.props.push(property("Value", value));
+    o.props.push(match live {
+        Some(key) => Prop {
+            kind: PropKind::Variable,
+            ..Prop::note("Value", Value::String(key))
+        },
+        None => property("Value", value),
+    });
     o.props.push(property(
         "Options",
         Value::Enum(Rc::new(EnumValue {
@@ -138,14 +147,17 @@ impl Processor for GetVariable {
             .get("Name")
             .map(|n| n.enumerate().iter().map(|v| v.to_string()).collect())
             .unwrap_or_else(|| vec!["*".into()]);
-        let mut vars: Vec<(Rc<str>, Value, Options)> = cx
+        // Name, value, options, and the key of the variable behind it.
+        type Listed = (Rc<str>, Value, Options, Option<Rc<str>>);
+        let mut vars: Vec<Listed> = cx
             .it
             .scopes
             .visible_vars()
             .into_iter()
             .map(|v| {
                 let options = Options::of(&v.name, v.read_only);
-                (v.name, v.value, options)
+                let key = Rc::from(v.name.to_ascii_lowercase());
+                (v.name, v.value, options, Some(key))
             })
             .collect();
         for (name, value, options) in CONSTANTS {
@@ -153,6 +165,7 @@ impl Processor for GetVariable {
                 Rc::from(name),
                 value.map(Value::Bool).unwrap_or_default(),
                 options,
+                None,
             ));
         }
         vars.sort_by_key(|v| v.0.to_lowercase());
@@ -170,11 +183,11 @@ impl Processor for GetVariable {
                     .with_target(Value::from(p.as_str())),
                 )?;
             }
-            for (name, value, options) in hits {
+            for (name, value, options, live) in hits {
                 if args.switch("ValueOnly") {
                     cx.emit(value)?;
                 } else {
-                    cx.emit(var_object(&name, value, options))?;
+                    cx.emit(var_object(&name, value, options, live))?;
                 }
             }
         }
@@ -232,7 +245,7 @@ impl Processor for SetVariable {
             }
             if args.switch("PassThru") {
                 let options = Options::of(&name, read_only);
-                cx.emit(var_object(&name, value.clone(), options))?;
+                cx.emit(var_object(&name, value.clone(), options, Some(key.clone())))?;
             }
         }
         Ok(())

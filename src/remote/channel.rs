@@ -28,6 +28,8 @@ const WRITER_GRACE: Duration = Duration::from_secs(2);
 /// connection, and a session waiting for window space cannot take input.
 /// So input is held here, up to this bound, instead of left unread.
 pub const MAX_PENDING: usize = 16 << 20;
+/// Refused requests whose answers may wait at once.
+const MAX_REFUSED: usize = 1 << 16;
 
 /// How bytes from the client become session input.
 enum Feed {
@@ -53,6 +55,10 @@ struct Live {
 struct Pending {
     inputs: VecDeque<(Input, usize)>,
     bytes: usize,
+    /// Ids of requests refused because the queue was full. Their answers
+    /// go through the session like any other, so none is lost to a full
+    /// output queue; they are handed over before what is still waiting.
+    refused: VecDeque<u64>,
     /// The client sent EOF: the session's input closes once this is empty.
     eof: bool,
     /// The shell's input overflowed: what follows is dropped.
@@ -71,18 +77,32 @@ impl Pending {
         true
     }
 
+    /// Remembers that request `id` was refused; false when the client
+    /// already has more refusals unanswered than [`MAX_REFUSED`].
+    fn refuse(&mut self, id: u64) -> bool {
+        if self.refused.len() >= MAX_REFUSED {
+            return false;
+        }
+        self.refused.push_back(id);
+        true
+    }
+
     fn pop(&mut self) -> Option<Input> {
+        if let Some(id) = self.refused.pop_front() {
+            return Some(Input::Refused { id });
+        }
         let (input, size) = self.inputs.pop_front()?;
         self.bytes -= size;
         Some(input)
     }
 
     fn is_empty(&self) -> bool {
-        self.inputs.is_empty()
+        self.inputs.is_empty() && self.refused.is_empty()
     }
 
     fn clear(&mut self) {
         self.inputs.clear();
+        self.refused.clear();
         self.bytes = 0;
     }
 }
@@ -102,7 +122,7 @@ fn input_size(input: &Input) -> usize {
         }
         Input::Complete { line, .. } => line.len(),
         Input::Bad { message, .. } => message.len(),
-        Input::Interrupt | Input::TooLong | Input::Eof => 0,
+        Input::Interrupt | Input::TooLong | Input::Eof | Input::Refused { .. } => 0,
     };
     text + std::mem::size_of::<(Input, usize)>()
 }
@@ -347,13 +367,7 @@ fn start_session(
 fn limits_for(opts: &ServeOptions, account: &str) -> RemoteLimits {
     let mut limits = opts.limits.clone();
     if !limits.file_system {
-        let dir = |who: &str| {
-            opts.directories
-                .iter()
-                .find(|(a, _)| a.eq_ignore_ascii_case(who))
-                .map(|(_, d)| d.clone())
-        };
-        limits.root = dir(account).or_else(|| dir("*"));
+        limits.root = super::directories::for_account(&opts.directories, account);
     }
     limits
 }
@@ -389,8 +403,11 @@ fn on_data(feed: &mut Feed, data: &[u8], live: &mut Live, pending: &mut Pending)
                     };
                     if let Some(input) = input {
                         let id = request_id(&input);
-                        if !pending.push(input) {
-                            busy(&live.tx, id);
+                        if !pending.push(input) && !pending.refuse(id) {
+                            // Tens of thousands of refusals nobody reads:
+                            // the client is not using the protocol.
+                            flooded(live, pending);
+                            return;
                         }
                     }
                     buf.clear();
@@ -422,21 +439,15 @@ fn request_id(input: &Input) -> u64 {
     }
 }
 
-/// More requests are waiting than the session may hold: this one is
-/// refused, under its id, and the session goes on.
-fn busy(tx: &mpsc::Sender<Ev>, id: u64) {
-    let mut line = protocol::error_line(
-        id,
-        &format!(
-            "Too many requests are waiting (more than {} MiB); this one was dropped.",
-            MAX_PENDING >> 20
-        ),
-        "Busy",
+/// A client that keeps sending while ignoring refusals: what waits is
+/// dropped and the session is ended, saying why.
+fn flooded(live: &mut Live, pending: &mut Pending) {
+    pending.clear();
+    let msg = format!(
+        "More than {MAX_REFUSED} requests were refused and still unanswered; the session ends.\n"
     );
-    if id != 0 {
-        line.extend(protocol::state_line(id, "failed", None));
-    }
-    let _ = tx.try_send(Ev::Stdout(line));
+    let _ = live.tx.try_send(Ev::Stderr(msg.into_bytes()));
+    live.worker.stopper().stop();
 }
 
 /// What a shell's line editor produced, held for its session.

@@ -7,6 +7,7 @@ pub mod child;
 pub mod client;
 pub mod confine;
 pub mod continuation;
+pub mod directories;
 mod frames;
 pub mod line_editor;
 pub mod passwords;

@@ -257,6 +257,9 @@ pub fn to_json(v: &Value, depth: usize) -> J {
         Value::Double(d) => {
             serde_json::Number::from_f64(*d).map_or(J::String(v.to_string()), J::Number)
         }
+        Value::Single(f) => {
+            serde_json::Number::from_f64(f64::from(*f)).map_or(J::String(v.to_string()), J::Number)
+        }
         Value::Decimal(d) => d
             .to_string()
             .parse::<f64>()
@@ -358,21 +361,35 @@ pub fn complete(snap: &Snapshot, id: u64, line: &str, cursor: usize) -> Vec<u8> 
 /// `lyncsh -sshs`: the protocol over standard input and output, for
 /// OpenSSH's sshd (`Subsystem lyncsh /usr/bin/lyncsh -sshs`). The account
 /// is the SSH user: `$USER` as sshd sets it, else the name of the real
-/// user. Its roles, the remote session's language (no file system) and
-/// limits hold exactly as in `lyncsh serve`; an account without a role is
-/// refused (exit status 1).
-pub fn serve_stdio(store: std::path::PathBuf) -> i32 {
+/// user. Its roles, the remote session's language (no file system unless
+/// `--allow-file-system` or the account's `--allow-directory`) and limits
+/// hold exactly as in `lyncsh serve`; an account without a role is refused
+/// (exit status 1).
+pub fn serve_stdio(
+    store: std::path::PathBuf,
+    file_system: bool,
+    directories: &[(String, std::path::PathBuf)],
+) -> i32 {
     let Some(account) = stdio_account() else {
         eprintln!(
             "lyncsh -sshs: cannot tell which account this session is for: $USER is not set and the user id has no name"
         );
         return 1;
     };
+    let root = if file_system {
+        None
+    } else {
+        super::directories::for_account(directories, &account)
+    };
     let cfg = SessionConfig {
         store,
         account,
         enforce_roles: true,
-        limits: Some(RemoteLimits::default()),
+        limits: Some(RemoteLimits {
+            file_system,
+            root,
+            ..RemoteLimits::default()
+        }),
     };
     let (exit_tx, exit_rx) = std::sync::mpsc::channel();
     let emit: worker::Emit = Box::new(move |ev| match ev {
@@ -445,10 +462,7 @@ fn stdio_account() -> Option<String> {
     if let Some(user) = std::env::var("USER").ok().filter(|u| !u.is_empty()) {
         return Some(user);
     }
-    nix::unistd::User::from_uid(nix::unistd::getuid())
-        .ok()
-        .flatten()
-        .map(|u| u.name)
+    uzers::get_current_username().map(|n| n.to_string_lossy().into_owned())
 }
 
 pub enum LineRead {

@@ -36,6 +36,9 @@ pub(super) const QUEUE: usize = 4;
 
 /// Columns that remote output is formatted for, unless a request says.
 const DEFAULT_WIDTH: usize = 120;
+/// How long a command runs before its session process gives other
+/// sessions' commands the CPU first ([`crate::runtime::budget::yield_cpu`]).
+const LONG_COMMAND: Duration = Duration::from_millis(250);
 
 /// The interpreter recurses; each session gets a roomy stack.
 pub(super) const STACK: usize = 64 << 20;
@@ -68,6 +71,11 @@ pub enum Input {
     Bad {
         id: Option<u64>,
         message: String,
+    },
+    /// A protocol request that came while more than the session holds
+    /// was waiting: it is answered as refused, under its id.
+    Refused {
+        id: u64,
     },
     /// The client sent EOF.
     Eof,
@@ -627,10 +635,10 @@ pub(super) fn session_main(
         it.limits = Limits {
             max_call_depth: 200,
             max_collect: l.max_collect,
-            deadline: None,
             file_system: l.file_system || l.root.is_some(),
             root: l.root.clone(),
             halt_on_size: true,
+            ..Limits::default()
         };
         super::confine::confine(&mut it, &cfg.account, l);
         crate::runtime::ops::set_limits(l.max_items, l.max_string);
@@ -706,8 +714,9 @@ struct Runner {
     width: Rc<Cell<usize>>,
     limits: Option<RemoteLimits>,
     shared: Arc<Shared>,
-    /// What completion offers, built at the first `complete` request.
-    snapshot: Option<Snapshot>,
+    /// What completion offers, built at the first `complete` request,
+    /// with the roles its cmdlet list was built for.
+    snapshot: Option<(Option<Rc<[String]>>, Snapshot)>,
     /// CPU time each command may use (a session process only).
     command_cpu: Option<Duration>,
 }
@@ -727,6 +736,9 @@ impl Runner {
             .map(|l| Instant::now() + l.command_time);
         if let Some(cpu) = self.command_cpu {
             super::child::allow_cpu(cpu);
+            // Only in a session's own process: there the interpreter's
+            // thread is the session's alone, and lowering it slows no one else.
+            self.it.limits.yield_cpu_at = Some(Instant::now() + LONG_COMMAND);
         }
         self.out.borrow_mut().reset();
     }
@@ -739,6 +751,7 @@ impl Runner {
     fn stop(&mut self) {
         self.shared.busy.store(false, Ordering::SeqCst);
         self.it.limits.deadline = None;
+        self.it.limits.yield_cpu_at = None;
     }
 
     fn run(&mut self, text: String) -> Outcome {
@@ -808,7 +821,10 @@ impl Runner {
                     }
                     return last;
                 }
-                Input::Invoke(_) | Input::Complete { .. } | Input::Bad { .. } => {}
+                Input::Invoke(_)
+                | Input::Complete { .. }
+                | Input::Bad { .. }
+                | Input::Refused { .. } => {}
             }
         }
     }
@@ -824,16 +840,38 @@ impl Runner {
             match input {
                 Input::Invoke(inv) => self.invoke(inv),
                 Input::Complete { id, line, cursor } => {
-                    // The cmdlets a session may run stay the same; its
-                    // functions and variables are taken in afresh.
-                    let snap = self
+                    // Roles are looked up again, as before a command: an
+                    // account demoted meanwhile is offered only what it
+                    // may still run. The cmdlet list is rebuilt whenever
+                    // the roles differ from those it was built for;
+                    // functions and variables are always taken in afresh.
+                    self.it.refresh_roles();
+                    if self
                         .snapshot
-                        .get_or_insert_with(|| Snapshot::with_cmdlets(&self.it));
+                        .as_ref()
+                        .is_some_and(|(roles, _)| *roles != self.it.roles)
+                    {
+                        self.snapshot = None;
+                    }
+                    let (_, snap) = self.snapshot.get_or_insert_with(|| {
+                        (self.it.roles.clone(), Snapshot::with_cmdlets(&self.it))
+                    });
                     snap.refresh(&self.it);
                     let reply = protocol::complete(snap, id, &line, cursor);
                     let mut o = self.out.borrow_mut();
                     o.control(reply);
                     o.control(protocol::state_line(id, "completed", None));
+                }
+                Input::Refused { id } => {
+                    let message = format!(
+                        "Too many requests are waiting (more than {} MiB); this one was dropped.",
+                        super::channel::MAX_PENDING >> 20
+                    );
+                    let mut o = self.out.borrow_mut();
+                    o.control(protocol::error_line(id, &message, "Busy"));
+                    if id != 0 {
+                        o.control(protocol::state_line(id, "failed", None));
+                    }
                 }
                 Input::Bad { id, message } => {
                     let mut o = self.out.borrow_mut();

@@ -24,6 +24,22 @@ thread_local! {
     static LIMITS: Cell<(usize, usize)> = const { Cell::new((50_000_000, 256 << 20)) };
 }
 
+/// The scheduling priority ("nice" value) a long-running command drops
+/// its thread to: other sessions' short commands then get the CPU first.
+const LONG_COMMAND_NICE: i32 = 10;
+
+/// Lowers this thread's CPU priority for good. A remote session's process
+/// calls it once a command has run for a while, so that a crowd of busy
+/// sessions cannot slow an administrator's quick change to a crawl. The
+/// priority is not raised again afterwards: that would need a privilege
+/// a server should not hold (and Linux's nice value is per thread, so
+/// only the interpreter's own thread is affected).
+pub fn yield_cpu() {
+    // An absolute value, so a second call changes nothing. Failure leaves
+    // the priority as it was, which is only less fair.
+    let _ = rustix::process::setpriority_process(None, LONG_COMMAND_NICE);
+}
+
 /// Sets this thread's limits: most items, most string bytes.
 pub fn set_limits(max_items: usize, max_string: usize) {
     LIMITS.with(|l| l.set((max_items, max_string)));

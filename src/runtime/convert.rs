@@ -79,6 +79,8 @@ pub fn parse_numeric(s: &str) -> Option<Value> {
 pub fn to_number(v: &Value) -> Result<Value, ErrorRecord> {
     match v {
         Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Decimal(_) => Ok(v.clone()),
+        // Arithmetic and comparison see a float as the double it widens to.
+        Value::Single(f) => Ok(Value::Double(f64::from(*f))),
         Value::Null => Ok(Value::Int(0)),
         Value::Bool(b) => Ok(Value::Int(*b as i32)),
         Value::Char(c) => Ok(Value::Int(*c as i32)),
@@ -240,6 +242,14 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
                 Value::String(s) => cast_error(v, &name, &bad_format(s)),
                 _ => cast_error(v, &name, ""),
             })?),
+        },
+        PsType::Single => match v {
+            Value::String(s) if s.trim().is_empty() => Value::Single(0.0),
+            // Narrowing: out of range becomes infinity, as .NET's cast does.
+            _ => Value::Single(to_f64(v).map_err(|_| match v {
+                Value::String(s) => cast_error(v, &name, &bad_format(s)),
+                _ => cast_error(v, &name, ""),
+            })? as f32),
         },
         PsType::Decimal => match v {
             Value::String(s) => Value::Decimal(

@@ -68,9 +68,13 @@ pub fn composite(fmt: &str, args: &[Value]) -> Result<String, ErrorRecord> {
                     )
                     .with_exception("System.FormatException")
                 })?;
-                let text = match spec {
-                    Some(s) => format_value(arg, s)?,
-                    None => text_of(arg)?,
+                let text = match (spec, arg) {
+                    (Some(s), _) => format_value(arg, s)?,
+                    // String.Format calls .NET's ToString, not PowerShell's
+                    // conversion: the shortest round trip.
+                    (None, Value::Double(d)) => super::value::format_double(*d),
+                    (None, Value::Single(f)) => super::value::format_single(*f),
+                    (None, _) => text_of(arg)?,
                 };
                 let pad = |w: i64| {
                     usize::try_from(w.unsigned_abs())
@@ -177,7 +181,11 @@ pub fn format_value(v: &Value, spec: &str) -> Result<String, ErrorRecord> {
                     .map(super::value::format_double)
                     .unwrap_or(s)
             }
-            _ => v.to_string(),
+            _ => match v {
+                Value::Double(d) => super::value::format_double(*d),
+                Value::Single(f) => super::value::format_single(*f),
+                _ => v.to_string(),
+            },
         },
         _ => custom_numeric(to_f64(v)?, spec),
     })

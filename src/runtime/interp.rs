@@ -82,6 +82,9 @@ pub struct Limits {
     pub max_collect: usize,
     /// Wall-clock deadline of the current top-level command.
     pub deadline: Option<Instant>,
+    /// When the current command counts as long-running and gives up its
+    /// claim to the CPU (see [`super::budget::yield_cpu`]).
+    pub yield_cpu_at: Option<Instant>,
     /// Whether scripts may read and write files on this machine.
     pub file_system: bool,
     /// The directory file access is confined to, when set.
@@ -98,6 +101,7 @@ impl Default for Limits {
             max_call_depth: 1000,
             max_collect: 50_000_000,
             deadline: None,
+            yield_cpu_at: None,
             file_system: true,
             root: None,
             halt_on_size: false,
@@ -294,9 +298,20 @@ impl Interp {
             return Err(Flow::Stopped);
         }
         self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks & 0x3ff == 0
-            && let Some(d) = self.limits.deadline
-            && Instant::now() > d
+        if self.ticks & 0x3ff != 0
+            || (self.limits.deadline.is_none() && self.limits.yield_cpu_at.is_none())
+        {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if let Some(at) = self.limits.yield_cpu_at
+            && now > at
+        {
+            self.limits.yield_cpu_at = None;
+            super::budget::yield_cpu();
+        }
+        if let Some(d) = self.limits.deadline
+            && now > d
         {
             return Err(Flow::Halt(Rc::new(
                 ErrorRecord::new(

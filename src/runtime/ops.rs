@@ -31,7 +31,8 @@ enum Num {
 
 fn promote(a: &Value, b: &Value) -> (Num, Num) {
     let dec = matches!(a, Value::Decimal(_)) || matches!(b, Value::Decimal(_));
-    let float = matches!(a, Value::Double(_)) || matches!(b, Value::Double(_));
+    let float = matches!(a, Value::Double(_) | Value::Single(_))
+        || matches!(b, Value::Double(_) | Value::Single(_));
     let conv = |v: &Value| -> Num {
         if dec {
             Num::D(convert::to_decimal(v).unwrap_or_default())
@@ -257,6 +258,7 @@ pub fn add(l: &Value, r: &Value) -> R {
         Value::Int(_)
         | Value::Long(_)
         | Value::Double(_)
+        | Value::Single(_)
         | Value::Decimal(_)
         | Value::Bool(_)
         | Value::Char(_)
@@ -401,9 +403,12 @@ pub fn equals(l: &Value, r: &Value, cs: bool) -> bool {
                 .map(|n| num_eq(&Value::Int(*c as i32), &n))
                 .unwrap_or(false),
         },
-        Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Decimal(_) => match to_number(r)
-        {
-            Ok(n) if !matches!(r, Value::Array(_)) => num_eq(l, &n),
+        Value::Int(_)
+        | Value::Long(_)
+        | Value::Double(_)
+        | Value::Single(_)
+        | Value::Decimal(_) => match (to_number(l), to_number(r)) {
+            (Ok(m), Ok(n)) if !matches!(r, Value::Array(_)) => num_eq(&m, &n),
             _ => false,
         },
         Value::Bool(b) => *b == r.is_true(),
@@ -464,7 +469,12 @@ pub fn compare(l: &Value, r: &Value, cs: bool) -> Result<Ordering, ErrorRecord> 
                 num_cmp(&Value::Int(*c as i32), &n).ok_or_else(|| compare_error(l, r, None))
             }
         },
-        Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Decimal(_) | Value::Enum(_) => {
+        Value::Int(_)
+        | Value::Long(_)
+        | Value::Double(_)
+        | Value::Single(_)
+        | Value::Decimal(_)
+        | Value::Enum(_) => {
             let ln = to_number(l).map_err(|e| compare_error(l, r, Some(e)))?;
             let n = to_number(r).map_err(|e| compare_error(l, r, Some(e)))?;
             // NaN compares below everything, as .NET's CompareTo does.

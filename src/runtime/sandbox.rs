@@ -17,6 +17,7 @@ pub fn untrusted_limits(budget: Duration) -> Limits {
         file_system: false,
         root: None,
         halt_on_size: true,
+        ..Limits::default()
     }
 }
 

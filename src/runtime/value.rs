@@ -23,6 +23,9 @@ pub enum Value {
     Int(i32),
     Long(i64),
     Double(f64),
+    /// `[float]` (System.Single): kept in single precision, widened to a
+    /// double by arithmetic as in pwsh.
+    Single(f32),
     Decimal(Decimal),
     Char(char),
     String(Rc<str>),
@@ -160,6 +163,7 @@ impl HashKey {
             Value::Int(i) => HashKey::Int(*i as i64),
             Value::Long(i) => HashKey::Int(*i),
             Value::Double(d) => HashKey::Float(d.to_bits()),
+            Value::Single(f) => HashKey::Float(f64::from(*f).to_bits()),
             Value::String(s) => HashKey::Str(s.to_lowercase().into_boxed_str()),
             Value::Char(c) => HashKey::Str(c.to_lowercase().collect::<String>().into_boxed_str()),
             Value::Enum(e) => HashKey::Str(e.name.to_lowercase().into_boxed_str()),
@@ -228,6 +232,9 @@ pub enum PropKind {
     /// A method added by Add-Member -MemberType ScriptMethod (`value` holds
     /// the script block); not shown as a property.
     Method,
+    /// A PSVariable's `Value`: reads and writes the variable whose key
+    /// `value` holds, as visible where it is used, so the object stays live.
+    Variable,
 }
 
 #[derive(Clone, Debug)]
@@ -358,7 +365,11 @@ impl Value {
     pub fn is_numeric(&self) -> bool {
         matches!(
             self,
-            Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Decimal(_)
+            Value::Int(_)
+                | Value::Long(_)
+                | Value::Double(_)
+                | Value::Single(_)
+                | Value::Decimal(_)
         )
     }
 
@@ -370,6 +381,7 @@ impl Value {
             Value::Int(i) => *i != 0,
             Value::Long(i) => *i != 0,
             Value::Double(d) => *d != 0.0,
+            Value::Single(f) => *f != 0.0,
             Value::Decimal(d) => !d.is_zero(),
             Value::Char(c) => *c != '\0',
             Value::String(s) => !s.is_empty(),
@@ -397,6 +409,7 @@ impl Value {
             Value::Long(i) => Some(*i),
             Value::Bool(b) => Some(*b as i64),
             Value::Double(d) if d.fract() == 0.0 && d.abs() < 9.2e18 => Some(*d as i64),
+            Value::Single(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(*f as i64),
             Value::Decimal(d) if d.fract().is_zero() => i64::try_from(*d).ok(),
             Value::Enum(e) => Some(e.value),
             _ => None,
@@ -443,6 +456,7 @@ impl Value {
             Value::Int(_) => "System.Int32",
             Value::Long(_) => "System.Int64",
             Value::Double(_) => "System.Double",
+            Value::Single(_) => "System.Single",
             Value::Decimal(_) => "System.Decimal",
             Value::Char(_) => "System.Char",
             Value::String(_) => "System.String",
@@ -598,7 +612,8 @@ impl fmt::Display for Inner<'_> {
             Value::Bool(b) => f.write_str(if *b { "True" } else { "False" }),
             Value::Int(i) => write!(f, "{i}"),
             Value::Long(i) => write!(f, "{i}"),
-            Value::Double(d) => f.write_str(&format_double(*d)),
+            Value::Double(d) => f.write_str(&display_double(*d)),
+            Value::Single(x) => f.write_str(&display_single(*x)),
             Value::Decimal(d) => write!(f, "{d}"),
             Value::Char(c) => write!(f, "{c}"),
             Value::String(s) => f.write_str(s),
@@ -674,9 +689,41 @@ impl Value {
     }
 }
 
-/// .NET Core's shortest round-trip form: positional between 1E-05 and 1E+15,
-/// scientific (`1E+15`, `1.5E-07`) outside.
+/// A double as .NET's `ToString()` writes it: the shortest text that reads
+/// back as the same number. The `-f` operator and ConvertTo-Json show
+/// doubles this way.
 pub fn format_double(d: f64) -> String {
+    general(d, None, 15)
+}
+
+/// A double as PowerShell turns it into text (output, `"$x"`, `[string]`):
+/// at most 15 significant digits, the precision pwsh kept when .NET moved
+/// to shortest round-trip strings, so `0.1 + 0.2` shows as 0.3.
+pub fn display_double(d: f64) -> String {
+    general(d, Some(15), 15)
+}
+
+/// A `[float]` as PowerShell turns it into text: 7 significant digits.
+pub fn display_single(f: f32) -> String {
+    general(f64::from(f), Some(7), 7)
+}
+
+/// A `[float]` as .NET's `ToString()` writes it: the shortest text that
+/// reads back as the same single-precision number.
+pub fn format_single(f: f32) -> String {
+    if !f.is_finite() || f == 0.0 {
+        return general(f64::from(f), None, 7);
+    }
+    let shortest = format!("{f:e}");
+    shortest
+        .parse::<f64>()
+        .map_or(shortest, |d| general(d, None, 7))
+}
+
+/// .NET's general number format: `digits` significant digits at most
+/// (`None`: the shortest round trip), fixed notation for exponents from
+/// -5 up to `sci_from`, else `1.5E+20`.
+fn general(d: f64, digits: Option<usize>, sci_from: i32) -> String {
     if d.is_nan() {
         return "NaN".into();
     }
@@ -686,15 +733,42 @@ pub fn format_double(d: f64) -> String {
     if d == 0.0 {
         return if d.is_sign_negative() { "-0" } else { "0" }.into();
     }
-    let sci = format!("{d:e}");
+    let sci = match digits {
+        Some(n) => format!("{:.*e}", n.saturating_sub(1), d),
+        None => format!("{d:e}"),
+    };
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    if (-4..15).contains(&exp) {
-        let s = format!("{d}");
-        return s;
+    let mant = if mant.contains('.') {
+        mant.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        mant
+    };
+    if exp <= -5 || exp >= sci_from {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mant}E{sign}{:02}", exp.abs());
     }
-    let sign = if exp < 0 { '-' } else { '+' };
-    format!("{mant}E{sign}{:02}", exp.abs())
+    let mut out = String::new();
+    if mant.starts_with('-') {
+        out.push('-');
+    }
+    let ds: String = mant.chars().filter(char::is_ascii_digit).collect();
+    if exp < 0 {
+        out.push_str("0.");
+        out.push_str(&"0".repeat(exp.unsigned_abs() as usize - 1));
+        out.push_str(&ds);
+    } else {
+        let whole = exp as usize + 1;
+        if ds.len() <= whole {
+            out.push_str(&ds);
+            out.push_str(&"0".repeat(whole - ds.len()));
+        } else {
+            out.push_str(&ds[..whole]);
+            out.push('.');
+            out.push_str(&ds[whole..]);
+        }
+    }
+    out
 }
 
 fn format_timespan(t: chrono::TimeDelta) -> String {
@@ -739,11 +813,30 @@ mod tests {
     fn doubles_format_like_dotnet() {
         assert_eq!(format_double(1.5), "1.5");
         assert_eq!(format_double(1.0 / 3.0), "0.3333333333333333");
+        assert_eq!(format_double(-0.25), "-0.25");
+        assert_eq!(format_double(1234.5), "1234.5");
         assert_eq!(format_double(1e15), "1E+15");
         assert_eq!(format_double(123456789012345.0), "123456789012345");
         assert_eq!(format_double(0.0001), "0.0001");
         assert_eq!(format_double(0.00001), "1E-05");
         assert_eq!(format_double(2.0), "2");
+    }
+
+    #[test]
+    fn pwsh_shows_doubles_with_15_digits_and_floats_with_7() {
+        assert_eq!(display_double(0.1 + 0.2), "0.3");
+        assert_eq!(display_double(1.0 / 3.0), "0.333333333333333");
+        assert_eq!(display_double(11111.11 - 11110.01), "1.10000000000036");
+        assert_eq!(display_double(-2.0 / 3.0), "-0.666666666666667");
+        assert_eq!(display_double(f64::MAX), "1.79769313486232E+308");
+        assert_eq!(display_double(1e15), "1E+15");
+        assert_eq!(display_double(999999999999999.9), "1E+15");
+        assert_eq!(display_double(0.0001), "0.0001");
+        assert_eq!(display_single(0.1), "0.1");
+        assert_eq!(display_single(std::f32::consts::PI), "3.141593");
+        assert_eq!(display_single(16777216.0), "1.677722E+07");
+        assert_eq!(format_single(0.1), "0.1");
+        assert_eq!(format_single(std::f32::consts::PI), "3.1415927");
     }
 
     #[test]

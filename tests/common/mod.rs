@@ -21,30 +21,23 @@ pub fn bin() -> &'static str {
 }
 
 /// A directory under the system's temp dir, removed when dropped.
-pub struct TempDir(pub PathBuf);
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
-        let base = std::env::temp_dir().join(format!(
-            "lyncsh-{tag}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0)
-        ));
-        std::fs::create_dir_all(&base).expect("temp dir");
-        TempDir(base)
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("lyncsh-{tag}-"))
+            .tempdir()
+            .expect("temp dir");
+        TempDir(dir)
+    }
+
+    pub fn root(&self) -> &Path {
+        self.0.path()
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path().join(name)
     }
 }
 

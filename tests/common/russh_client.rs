@@ -267,6 +267,29 @@ impl Lines {
         self.until_state(id).await
     }
 
+    /// Asks for completions at the end of `line`; the reply's lines are
+    /// the `completion` line and the state.
+    pub async fn complete(&mut self, id: u64, line: &str) -> R<Reply> {
+        let cursor = line.chars().count();
+        let mut req =
+            serde_json::json!({"id": id, "op": "complete", "line": line, "cursor": cursor})
+                .to_string();
+        req.push('\n');
+        self.send(req.as_bytes()).await?;
+        self.until_state(id).await
+    }
+
+    /// The texts a `complete` request was offered.
+    pub fn offered(reply: &Reply) -> Vec<String> {
+        reply
+            .lines
+            .iter()
+            .filter(|l| l["op"] == "completion")
+            .flat_map(|l| l["matches"].as_array().cloned().unwrap_or_default())
+            .filter_map(|m| m["text"].as_str().map(str::to_string))
+            .collect()
+    }
+
     pub async fn send_invoke(&self, id: u64, script: &str) -> R<()> {
         let mut line = serde_json::json!({"id": id, "op": "invoke", "script": script}).to_string();
         line.push('\n');

@@ -99,7 +99,7 @@ impl Server {
             .args(
                 extra
                     .iter()
-                    .map(|a| a.replace("{dir}", &dir.0.to_string_lossy())),
+                    .map(|a| a.replace("{dir}", &dir.root().to_string_lossy())),
             )
             // Visible to the server, never to its sessions.
             .env("LYNCSH_STORE", &store)

@@ -19,6 +19,10 @@ impl Interp {
                 return Ok(Value::from(match v {
                     Value::DateTime(d) => crate::runtime::dotnet_format::format_datetime(d, "G"),
                     Value::Array(_) => v.type_name().to_string(),
+                    // .NET's own ToString: the shortest round trip, unlike
+                    // PowerShell's conversion to text.
+                    Value::Double(d) => crate::runtime::value::format_double(*d),
+                    Value::Single(f) => crate::runtime::value::format_single(*f),
                     other => other.to_string(),
                 }));
             }
@@ -253,18 +257,20 @@ impl Interp {
             Value::DateTime(d) => {
                 datetime_method(d, &lower, &args).unwrap_or_else(|| Err(no_method(v, name)))
             }
-            Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Decimal(_) => {
-                match lower.as_str() {
-                    "compareto" => Ok(Value::Int(
-                        match crate::runtime::ops::compare(v, &arg(&args, 0), false) {
-                            Ok(std::cmp::Ordering::Less) => -1,
-                            Ok(std::cmp::Ordering::Greater) => 1,
-                            _ => 0,
-                        },
-                    )),
-                    _ => Err(no_method(v, name)),
-                }
-            }
+            Value::Int(_)
+            | Value::Long(_)
+            | Value::Double(_)
+            | Value::Single(_)
+            | Value::Decimal(_) => match lower.as_str() {
+                "compareto" => Ok(Value::Int(
+                    match crate::runtime::ops::compare(v, &arg(&args, 0), false) {
+                        Ok(std::cmp::Ordering::Less) => -1,
+                        Ok(std::cmp::Ordering::Greater) => 1,
+                        _ => 0,
+                    },
+                )),
+                _ => Err(no_method(v, name)),
+            },
             Value::ScriptBlock(sb) => match lower.as_str() {
                 "invoke" | "invokereturnasis" => {
                     let mut c = Collect::default();

@@ -124,6 +124,10 @@ impl Interp {
                         return self.get_member(v, &target);
                     }
                     Some(p) if p.kind == super::value::PropKind::Method => Value::Null,
+                    Some(p) if p.kind == super::value::PropKind::Variable => self
+                        .get_var(&p.value.to_string())
+                        .cloned()
+                        .unwrap_or_default(),
                     Some(p) => p.value,
                     None => match lower.as_str() {
                         "count" | "length" => Value::Int(1),
@@ -198,7 +202,7 @@ impl Interp {
         let computed = o.borrow().props.iter().any(|p| {
             matches!(
                 p.kind,
-                PropKind::Script | PropKind::Alias | PropKind::Method
+                PropKind::Script | PropKind::Alias | PropKind::Method | PropKind::Variable
             )
         });
         if !computed {
@@ -207,7 +211,10 @@ impl Interp {
         let mut copy = o.borrow().clone();
         copy.props.retain(|p| p.kind != PropKind::Method);
         for p in &mut copy.props {
-            if matches!(p.kind, PropKind::Script | PropKind::Alias) {
+            if matches!(
+                p.kind,
+                PropKind::Script | PropKind::Alias | PropKind::Variable
+            ) {
                 p.value = self.get_member(&v, &p.name).unwrap_or_default();
                 p.kind = PropKind::Note;
             }
@@ -358,6 +365,27 @@ impl Interp {
                 {
                     return self.set_member(&Value::Object(o.clone()), &target, value);
                 }
+                let variable = o
+                    .borrow()
+                    .prop(name)
+                    .filter(|p| p.kind == super::value::PropKind::Variable)
+                    .map(|p| p.value.to_string());
+                if let Some(key) = variable {
+                    let name = o.borrow().get("Name").unwrap_or_default().to_string();
+                    let scope = self.scopes.lookup_scope(&key).unwrap_or(self.scopes.cur);
+                    // The variable refuses as a .NET setter would, and the
+                    // error is wrapped as pwsh wraps a setter's exception.
+                    return self
+                        .set_in(scope, &Rc::from(key), &Rc::from(name), value)
+                        .map_err(|f| {
+                            let e = flow_to_record(f);
+                            ErrorRecord::new(
+                                format!("Exception setting \"Value\": \"{}\"", e.message),
+                                "ExceptionWhenSetting",
+                                ErrorCategory::InvalidOperation,
+                            )
+                        });
+                }
                 let mut o = o.borrow_mut();
                 match o.prop_mut(name) {
                     Some(p) => {
@@ -401,7 +429,7 @@ pub(super) fn property_not_found(name: &str) -> ErrorRecord {
 pub(super) fn member_type(k: super::value::PropKind) -> &'static str {
     match k {
         super::value::PropKind::Note => "NoteProperty",
-        super::value::PropKind::Property => "Property",
+        super::value::PropKind::Property | super::value::PropKind::Variable => "Property",
         super::value::PropKind::Script => "ScriptProperty",
         super::value::PropKind::Alias => "AliasProperty",
         super::value::PropKind::Method => "ScriptMethod",
@@ -426,6 +454,7 @@ pub fn type_of(v: &Value) -> PsType {
         Value::Int(_) => PsType::Int,
         Value::Long(_) => PsType::Long,
         Value::Double(_) => PsType::Double,
+        Value::Single(_) => PsType::Single,
         Value::Decimal(_) => PsType::Decimal,
         Value::Char(_) => PsType::Char,
         Value::String(_) => PsType::String,

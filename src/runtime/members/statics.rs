@@ -16,6 +16,8 @@ impl Interp {
             (PsType::Double, "nan") => Value::Double(f64::NAN),
             (PsType::Double, "positiveinfinity") => Value::Double(f64::INFINITY),
             (PsType::Double, "negativeinfinity") => Value::Double(f64::NEG_INFINITY),
+            (PsType::Single, "maxvalue") => Value::Single(f32::MAX),
+            (PsType::Single, "minvalue") => Value::Single(f32::MIN),
             (PsType::String, "empty") => Value::from(""),
             (PsType::DateTime, "now") => Value::DateTime(chrono::Local::now().naive_local()),
             (PsType::DateTime, "today") => Value::DateTime(
@@ -165,6 +167,7 @@ impl Interp {
             PsType::Int
             | PsType::Long
             | PsType::Double
+            | PsType::Single
             | PsType::Decimal
             | PsType::Bool
             | PsType::DateTime

@@ -24,6 +24,10 @@ pub fn infos() -> Vec<CommandInfo> {
                 .positional(0)
                 .switch("Descending", "Sorts from highest to lowest.")
                 .switch("Unique", "Keeps one object for each distinct key.")
+                .switch(
+                    "Stable",
+                    "Keeps objects with equal keys in their input order (the sort always does).",
+                )
                 .switch("CaseSensitive", "Distinguishes upper and lower case.")
                 .named(
                     "Top",

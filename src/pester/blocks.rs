@@ -6,7 +6,9 @@
 use std::rc::Rc;
 use std::time::Instant;
 
-use super::{Group, Outcome, Run, TestResult, guarded, in_child_scope, results};
+use super::{
+    Group, Outcome, Run, TestResult, guarded, in_child_scope, need_group, results, set_vars,
+};
 use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
 use crate::runtime::Interp;
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
@@ -86,10 +88,20 @@ pub fn infos() -> Vec<CommandInfo> {
                     "Hashtables: the test runs once for each, with its keys as variables.",
                 )
                 .alias("ForEach")
+                .named(
+                    "Tag",
+                    PsType::Array(None),
+                    "Tags that -Tag and -ExcludeTag of Invoke-Pester select on.",
+                )
+                .alias("Tags")
                 .switch("Skip", "Reports the test as skipped without running it.")
                 .switch("Pending", "Reports the test as pending without running it."),
         )
         .module(PESTER),
+        setup(
+            "BeforeDiscovery",
+            "Runs at once, where it stands: Pester 5 runs it before the tests are found.",
+        ),
         setup("BeforeAll", "Runs once before the tests of its group."),
         setup("AfterAll", "Runs once after the tests of its group."),
         setup(
@@ -198,9 +210,34 @@ fn tags_of(args: &Args) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn selected(run: &Run, tags: &[String]) -> bool {
-    let has = |t: &String| tags.iter().any(|x| x.eq_ignore_ascii_case(t));
-    (run.tags.is_empty() || run.tags.iter().any(has)) && !run.exclude_tags.iter().any(has)
+fn has_tag(list: &[String], tags: &[String]) -> bool {
+    tags.iter()
+        .any(|t| list.iter().any(|x| x.eq_ignore_ascii_case(t)))
+}
+
+/// The tags of the groups running, which their tests inherit.
+fn inherited(run: &Run) -> Vec<String> {
+    run.groups.iter().flat_map(|g| g.tags.clone()).collect()
+}
+
+/// Whether a group with these tags runs. An excluded tag leaves it out;
+/// with `-Tag` given, an untagged group runs only when something in it is
+/// tagged, as one of its tests may be selected.
+fn group_selected(run: &Run, tags: &[String], fixture: &ScriptBlockAst) -> bool {
+    if has_tag(&run.exclude_tags, tags) {
+        return false;
+    }
+    if run.tags.is_empty() || has_tag(&run.tags, tags) || has_tag(&run.tags, &inherited(run)) {
+        return true;
+    }
+    fixture.body_text().to_ascii_lowercase().contains("-tag")
+}
+
+/// Whether a test with these tags (and its groups') runs.
+fn test_selected(run: &Run, tags: &[String]) -> bool {
+    let mut all = inherited(run);
+    all.extend(tags.iter().cloned());
+    !has_tag(&run.exclude_tags, &all) && (run.tags.is_empty() || has_tag(&run.tags, &all))
 }
 
 #[derive(Default)]
@@ -262,7 +299,7 @@ fn run_group(
     let Some(run) = it.pester.as_mut() else {
         return Ok(());
     };
-    if run.groups.is_empty() && !selected(run, tags) {
+    if !group_selected(run, tags, fixture) {
         return Ok(());
     }
     let level = run.groups.len() + 1;
@@ -273,6 +310,7 @@ fn run_group(
         id,
         name: name.to_string(),
         context,
+        tags: tags.to_vec(),
         before_each: h.before_each,
         after_each: h.after_each,
         hoisted: h.at,
@@ -296,7 +334,7 @@ fn run_group(
         if let Some(d) = &drive {
             it.set_local("TestDrive", Value::from(d.path.display().to_string()));
         }
-        set_case_vars(it, case);
+        set_vars(it, case);
         guarded(it, |it| {
             let mut r = run_blocks(it, &h.before_all);
             if r.is_ok() {
@@ -323,6 +361,7 @@ fn run_group(
     let (message, stack) = failure(run, &rec);
     let (describe, ctx) = run.names();
     let result = TestResult {
+        file: run.file.clone(),
         name: format!(
             "Error occurred in {} block",
             if context { "Context" } else { "Describe" }
@@ -352,6 +391,12 @@ impl Processor for Setup {
         };
         let at = cx.rt.position.as_ref().map(|p| p.span.start);
         let kind = cx.rt.name.to_ascii_lowercase();
+        if kind == "beforediscovery" {
+            // Pester 5 runs it while it finds the tests, before any runs;
+            // here the tests are found as they run, so it runs where it
+            // stands, in the caller's scope, to set up -ForEach data.
+            return cx.it.dot_invoke(&block, Value::Null, &mut Discard);
+        }
         let Some(group) = cx.it.pester.as_mut().and_then(|r| r.groups.last_mut()) else {
             return Err(cx.fail_msg(
                 format!(
@@ -382,17 +427,24 @@ struct ItCmd;
 impl Processor for ItCmd {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let name = args.string("Name").unwrap_or_default();
-        if cx.it.pester.as_ref().is_none_or(|r| r.groups.is_empty()) {
-            return Err(cx.fail_msg(
-                "The It command may only be used inside a Describe block.",
-                "PesterItOutsideDescribe",
-                ErrorCategory::InvalidOperation,
-            ));
-        }
+        need_group(
+            cx,
+            "The It command may only be used inside a Describe block.",
+            "PesterItOutsideDescribe",
+        )?;
         let body = match args.get("Test") {
             Some(Value::ScriptBlock(b)) => Some(b.clone()),
             _ => None,
         };
+        let tags = tags_of(args);
+        if cx
+            .it
+            .pester
+            .as_ref()
+            .is_some_and(|run| !test_selected(run, &tags))
+        {
+            return Ok(());
+        }
         let cases = match args.get("TestCases") {
             Some(v) if !v.is_null() => v.enumerate().into_iter().map(Some).collect(),
             _ => vec![None],
@@ -409,20 +461,6 @@ impl Processor for ItCmd {
             run_test(cx.it, &title, body.as_ref(), case.as_ref(), outcome)?;
         }
         Ok(())
-    }
-}
-
-/// A test case's keys become variables of the block's scope.
-fn set_case_vars(it: &mut Interp, case: Option<&Value>) {
-    if let Some(Value::Hashtable(h)) = case {
-        let pairs: Vec<(String, Value)> = h
-            .borrow()
-            .entries()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        for (k, v) in pairs {
-            it.set_local(&k, v);
-        }
     }
 }
 
@@ -494,7 +532,7 @@ fn run_test(
                 run.current_test = Some(run.serial);
             }
             let r = in_child_scope(it, |it| {
-                set_case_vars(it, case);
+                set_vars(it, case);
                 guarded(it, |it| {
                     let mut r = run_blocks(it, &before);
                     if r.is_ok() {
@@ -533,6 +571,7 @@ fn run_test(
     let (describe, context) = run.names();
     let level = run.groups.len();
     let result = TestResult {
+        file: run.file.clone(),
         name: title.to_string(),
         describe,
         context,

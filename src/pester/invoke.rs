@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::scratch::ScratchStore;
-use super::{Outcome, Run, TestResult, guarded, in_child_scope, results};
+use super::{Outcome, Run, Show, TestResult, guarded, in_child_scope, nunit, results};
 use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
 use crate::runtime::error::{ErrorCategory, Flow, Res};
 use crate::runtime::interp::Discard;
@@ -40,8 +40,26 @@ pub fn infos() -> Vec<CommandInfo> {
                     PsType::Array(None),
                     "Skips the Describe blocks with one of these tags.",
                 )
-                .named("Show", PsType::String, "Pester 4: None prints nothing.")
-                .named("Output", PsType::String, "Pester 5: None prints nothing.")
+                .named(
+                    "Show",
+                    PsType::Array(None),
+                    "Pester 4: the parts of the report to print (None, Failed, Summary, All, ...).",
+                )
+                .named(
+                    "Output",
+                    PsType::String,
+                    "Pester 5: how much to print (None, Minimal, Normal, Detailed, Diagnostic).",
+                )
+                .named(
+                    "OutputFile",
+                    PsType::String,
+                    "Writes the results to this file as NUnit 2.5 XML.",
+                )
+                .named(
+                    "OutputFormat",
+                    PsType::String,
+                    "The format of -OutputFile: NUnitXml (the only one).",
+                )
                 .named("CodeCoverage", PsType::Object, "Not supported: refused with a message.")
                 .switch(
                     "FreshStore",
@@ -90,6 +108,19 @@ impl Processor for InvokePester {
                 ErrorCategory::InvalidOperation,
             ));
         }
+        if let Some(format) = args.string("OutputFormat")
+            && !["NUnitXml", "NUnit2.5"]
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case(&format))
+        {
+            return Err(cx.fail_msg(
+                format!(
+                    "Invoke-Pester -OutputFormat {format} is not supported by lyncsh; use NUnitXml."
+                ),
+                "PesterOutputFormatNotSupported",
+                ErrorCategory::InvalidArgument,
+            ));
+        }
         if cx.it.pester.is_some() {
             return Err(cx.fail_msg(
                 "Invoke-Pester cannot run inside a test.",
@@ -119,16 +150,18 @@ impl Processor for InvokePester {
         let mut run = Run::new(cx.it);
         run.tags = strings(args, "Tag");
         run.exclude_tags = strings(args, "ExcludeTag");
-        // -Show None (Pester 4) or -Output None (Pester 5): results only
-        // through -PassThru and -EnableExit.
-        run.quiet = ["Show", "Output"]
-            .iter()
-            .filter_map(|n| args.string(n))
-            .any(|v| v.eq_ignore_ascii_case("None"));
-        let quiet = run.quiet;
-        if !quiet {
-            results::say(
+        run.show = shown_parts(args).map_err(|m| {
+            cx.fail_msg(
+                m,
+                "ParameterArgumentValidationError",
+                ErrorCategory::InvalidData,
+            )
+        })?;
+        if run.show.has(Show::HEADER) {
+            // Not yet the session's run: say_part would not see its -Show.
+            results::say_part(
                 cx.it,
+                Show::HEADER,
                 &format!("Executing all tests in '{}'", given.join("', '")),
                 "Magenta",
             );
@@ -140,14 +173,13 @@ impl Processor for InvokePester {
         } else {
             "a scratch copy of the configuration store"
         };
-        if !quiet {
-            results::say(
-                cx.it,
-                &format!("Tests run on {what}; their changes are discarded."),
-                "Magenta",
-            );
-        }
         cx.it.pester = Some(Box::new(run));
+        results::say_part(
+            cx.it,
+            Show::HEADER,
+            &format!("Tests run on {what}; their changes are discarded."),
+            "Magenta",
+        );
         let fatal = run_files(cx, files);
         store.restore(cx.it);
         let Some(run) = cx.it.pester.take() else {
@@ -156,8 +188,17 @@ impl Processor for InvokePester {
         if let Some(f) = fatal {
             return Err(f);
         }
-        if !quiet {
-            results::summary(cx.it, &run);
+        results::summary(cx.it, &run);
+        if let Some(path) = args.string("OutputFile") {
+            let target = cx.it.resolve_path(&path);
+            let xml = nunit::report(&run, &cx.it.cwd);
+            std::fs::write(&target, xml).map_err(|e| {
+                cx.fail_msg(
+                    format!("Cannot write the test results to '{path}': {e}"),
+                    "PesterOutputFile",
+                    ErrorCategory::WriteError,
+                )
+            })?;
         }
         if args.switch("PassThru") {
             cx.emit(results::pass_thru(&run))?;
@@ -167,6 +208,17 @@ impl Processor for InvokePester {
             return Err(Flow::Exit(i32::try_from(failed).unwrap_or(i32::MAX)));
         }
         Ok(())
+    }
+}
+
+/// The parts of the report `-Show` or `-Output` ask for (all by default).
+fn shown_parts(args: &Args) -> Result<Show, String> {
+    let show = strings(args, "Show");
+    let output = strings(args, "Output");
+    match (show.is_empty(), output.is_empty()) {
+        (true, true) => Ok(Show::ALL),
+        (false, _) => Show::parse_show(&show),
+        (true, false) => Show::parse_output(&output),
     }
 }
 
@@ -180,8 +232,16 @@ fn run_files(cx: &mut Cx, files: Vec<PathBuf>) -> Option<Flow> {
             .as_ref()
             .map(|r| r.show_path(&file))
             .unwrap_or_default();
-        results::say(cx.it, "", "Gray");
-        results::say(cx.it, &format!("Executing script {shown}"), "Magenta");
+        results::say_part(cx.it, Show::HEADER, "", "Gray");
+        results::say_part(
+            cx.it,
+            Show::HEADER,
+            &format!("Executing script {shown}"),
+            "Magenta",
+        );
+        if let Some(run) = cx.it.pester.as_mut() {
+            run.file = shown.clone();
+        }
         let dir = file
             .parent()
             .map(|d| d.display().to_string())
@@ -204,6 +264,7 @@ fn run_files(cx: &mut Cx, files: Vec<PathBuf>) -> Option<Flow> {
                     break;
                 };
                 let result = TestResult {
+                    file: shown.clone(),
                     name: format!("Error occurred in test script '{shown}'"),
                     describe: String::new(),
                     context: String::new(),

@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use super::{Call, in_child_scope};
+use super::{Call, Verifiable, in_child_scope, need_group, set_vars};
 use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
 use crate::runtime::Interp;
 use crate::runtime::error::{ErrorCategory, Res};
@@ -39,7 +39,7 @@ pub fn infos() -> Vec<CommandInfo> {
                 )
                 .switch(
                     "Verifiable",
-                    "Accepted; Assert-VerifiableMock is not yet built in.",
+                    "Assert-VerifiableMock fails unless this mock is called.",
                 ),
         )
         .module("Pester"),
@@ -87,6 +87,12 @@ pub fn infos() -> Vec<CommandInfo> {
                 .values(&["It", "Context", "Describe"]),
         )
         .module("Pester"),
+        CommandInfo::new::<AssertVerifiableMock>(
+            "Assert-VerifiableMock",
+            "Fails the test unless every mock made with -Verifiable was called.",
+            Signature::new(),
+        )
+        .module("Pester"),
     ]
 }
 
@@ -100,13 +106,11 @@ struct MockCmd;
 impl Processor for MockCmd {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let name = args.string("CommandName").unwrap_or_default();
-        if cx.it.pester.as_ref().is_none_or(|r| r.groups.is_empty()) {
-            return Err(cx.fail_msg(
-                "Mock may only be used inside a Describe, Context or It block.",
-                "PesterMockOutsideGroup",
-                ErrorCategory::InvalidOperation,
-            ));
-        }
+        need_group(
+            cx,
+            "Mock may only be used inside a Describe, Context or It block.",
+            "PesterMockOutsideGroup",
+        )?;
         let params = if let Some(info) = cx.it.registry.get(&name) {
             let mut ps: Vec<_> = info.signature.params.iter().collect();
             ps.sort_by_key(|p| p.position.unwrap_or(usize::MAX));
@@ -121,8 +125,23 @@ impl Processor for MockCmd {
                 })
                 .collect();
             format!("param({})", decl.join(", "))
-        } else if cx.it.scopes.function(&name.to_ascii_lowercase()).is_some() {
-            String::new()
+        } else if let Some(f) = cx.it.scopes.function(&name.to_ascii_lowercase()) {
+            // The function's own parameters, so that filters see them bound.
+            let decl: Vec<String> = f
+                .body
+                .params
+                .iter()
+                .flatten()
+                .map(|p| {
+                    let switch = p
+                        .type_name
+                        .as_ref()
+                        .is_some_and(|t| t.name.eq_ignore_ascii_case("switch"));
+                    let ty = if switch { "[switch]" } else { "" };
+                    format!("{ty}${}", p.name.name)
+                })
+                .collect();
+            format!("param({})", decl.join(", "))
         } else {
             return Err(cx.fail_msg(
                 format!("Could not find Command {name}"),
@@ -155,6 +174,21 @@ impl Processor for MockCmd {
             behaviour("MockWith"),
         ]));
         cx.it.set_local(&key, Value::array(list));
+        if args.switch("Verifiable")
+            && let Some(run) = cx.it.pester.as_mut()
+        {
+            let filter = match args.get("ParameterFilter") {
+                Some(Value::ScriptBlock(f)) => Some(f.clone()),
+                _ => None,
+            };
+            run.verifiable.push(Verifiable {
+                command: name.to_ascii_lowercase(),
+                filter,
+                groups: run.groups.iter().map(|g| g.id).collect(),
+                test: run.current_test,
+                first_call: run.calls.len(),
+            });
+        }
         Ok(())
     }
 }
@@ -162,22 +196,9 @@ impl Processor for MockCmd {
 /// Runs `filter` with the call's parameters as variables.
 fn accepts(it: &mut Interp, filter: &Rc<ScriptBlockAst>, bound: &Value) -> Res<bool> {
     in_child_scope(it, |it| {
-        set_params(it, bound);
+        set_vars(it, Some(bound));
         it.invoke_predicate(filter, Value::Null)
     })
-}
-
-fn set_params(it: &mut Interp, bound: &Value) {
-    if let Value::Hashtable(h) = bound {
-        let pairs: Vec<(String, Value)> = h
-            .borrow()
-            .entries()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        for (k, v) in pairs {
-            it.set_local(&k, v);
-        }
-    }
 }
 
 #[derive(Default)]
@@ -223,7 +244,7 @@ impl Processor for InvokeMock {
         if let Some(Value::ScriptBlock(body)) = chosen {
             let out = &mut *cx.out;
             in_child_scope(cx.it, |it| {
-                set_params(it, &bound);
+                set_vars(it, Some(&bound));
                 it.dot_invoke(&body, Value::Null, out)
             })?;
         }
@@ -324,6 +345,83 @@ impl Processor for AssertMockCalled {
             false,
         )?;
         match verdict {
+            None => Ok(()),
+            Some(m) => {
+                Err(cx.fail_msg(m, "PesterAssertionFailed", ErrorCategory::InvalidOperation))
+            }
+        }
+    }
+}
+
+/// The verifiable mocks still in force that no call has used; `None` when
+/// there are none, else Pester's message naming each.
+pub fn check_verifiable(cx: &mut Cx) -> Res<Option<String>> {
+    let Some(run) = cx.it.pester.as_ref() else {
+        return Ok(None);
+    };
+    let active: Vec<usize> = run.groups.iter().map(|g| g.id).collect();
+    let mocks: Vec<(String, Option<Rc<ScriptBlockAst>>, Vec<Value>)> = run
+        .verifiable
+        .iter()
+        .filter(|v| active.starts_with(&v.groups))
+        .filter(|v| v.test.is_none() || v.test == run.current_test)
+        .map(|v| {
+            let calls = run.calls[v.first_call.min(run.calls.len())..]
+                .iter()
+                .filter(|c| c.command == v.command)
+                .map(|c| c.bound.clone())
+                .collect();
+            (v.command.clone(), v.filter.clone(), calls)
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for (command, filter, calls) in mocks {
+        let mut called = false;
+        for bound in &calls {
+            called = match &filter {
+                Some(f) => accepts(cx.it, f, bound)?,
+                None => true,
+            };
+            if called {
+                break;
+            }
+        }
+        if !called {
+            let shown = display_name(cx, &command);
+            missing.push(match &filter {
+                Some(f) => format!(" Command {shown} with {{ {} }}", f.body_text().trim()),
+                None => format!(" Command {shown}"),
+            });
+        }
+    }
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "Expected all verifiable mocks to be called, but these were not:\n{}",
+        missing.join("\n")
+    )))
+}
+
+/// A command's name as it is spelled where it is defined.
+fn display_name(cx: &Cx, key: &str) -> String {
+    match cx.it.registry.get(key) {
+        Some(info) => info.name.to_string(),
+        None => cx
+            .it
+            .scopes
+            .function(key)
+            .map(|f| f.name.to_string())
+            .unwrap_or_else(|| key.to_string()),
+    }
+}
+
+#[derive(Default)]
+struct AssertVerifiableMock;
+
+impl Processor for AssertVerifiableMock {
+    fn process(&mut self, cx: &mut Cx, _: &Args) -> Res<()> {
+        match check_verifiable(cx)? {
             None => Ok(()),
             Some(m) => {
                 Err(cx.fail_msg(m, "PesterAssertionFailed", ErrorCategory::InvalidOperation))

@@ -9,18 +9,25 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::commands::CommandInfo;
+use crate::commands::{CommandInfo, Cx};
 use crate::runtime::Interp;
+use crate::runtime::error::{ErrorCategory, Res};
 use crate::runtime::value::Value;
 use crate::syntax::ast::ScriptBlockAst;
 
 mod blocks;
 mod invoke;
 pub(crate) mod mock;
+mod module_scope;
 mod nicely;
+mod nunit;
+mod parameter;
 mod results;
 mod scratch;
 mod should;
+mod show;
+
+pub use show::Show;
 
 pub fn infos() -> Vec<CommandInfo> {
     [
@@ -28,6 +35,7 @@ pub fn infos() -> Vec<CommandInfo> {
         should::infos(),
         invoke::infos(),
         mock::infos(),
+        module_scope::infos(),
     ]
     .into_iter()
     .flatten()
@@ -57,6 +65,8 @@ impl Outcome {
 }
 
 pub struct TestResult {
+    /// The test file, as shown in the report.
+    pub file: String,
     pub name: String,
     pub describe: String,
     pub context: String,
@@ -72,6 +82,8 @@ pub struct Group {
     pub id: usize,
     pub name: String,
     pub context: bool,
+    /// Its own `-Tag`s; a test inherits those of its groups.
+    pub tags: Vec<String>,
     pub before_each: Vec<Rc<ScriptBlockAst>>,
     pub after_each: Vec<Rc<ScriptBlockAst>>,
     /// Where the hoisted setup commands stand, so that running them in
@@ -97,8 +109,24 @@ pub struct Run {
     pub current_test: Option<usize>,
     /// Numbers handed out to groups and tests.
     pub serial: usize,
-    /// Nothing is printed (`-Show None`).
-    pub quiet: bool,
+    /// What the report prints (`-Show`, `-Output`).
+    pub show: Show,
+    /// The test file running, as shown in the report.
+    pub file: String,
+    /// Mocks made with `-Verifiable`, for `Assert-VerifiableMock`.
+    pub verifiable: Vec<Verifiable>,
+}
+
+/// A `Mock -Verifiable`: it must be called (through its filter, if it has
+/// one) while it is in force.
+pub struct Verifiable {
+    pub command: String,
+    pub filter: Option<Rc<ScriptBlockAst>>,
+    /// The groups and test it was made in: it lasts as long as they do.
+    pub groups: Vec<usize>,
+    pub test: Option<usize>,
+    /// Calls before this one were made before the mock existed.
+    pub first_call: usize,
 }
 
 /// One call of a mocked command.
@@ -127,7 +155,9 @@ impl Run {
             calls: Vec::new(),
             current_test: None,
             serial: 0,
-            quiet: false,
+            show: Show::ALL,
+            file: String::new(),
+            verifiable: Vec::new(),
         }
     }
 
@@ -164,6 +194,15 @@ impl Run {
     }
 }
 
+/// `$TestRegistry` is refused: lyncsh has no Windows registry to test on.
+pub fn no_test_registry() -> crate::runtime::error::ErrorRecord {
+    crate::runtime::error::ErrorRecord::new(
+        "$TestRegistry is not supported by lyncsh: it has no Windows registry to test against. Use $TestDrive for temporary files.",
+        "PesterTestRegistryNotSupported",
+        ErrorCategory::InvalidOperation,
+    )
+}
+
 /// Runs `f` in a new scope under the current one, as `& { }` would.
 pub(crate) fn in_child_scope<T>(it: &mut Interp, f: impl FnOnce(&mut Interp) -> T) -> T {
     let parent = it.scopes.cur;
@@ -173,6 +212,29 @@ pub(crate) fn in_child_scope<T>(it: &mut Interp, f: impl FnOnce(&mut Interp) -> 
     it.scopes.cur = parent;
     it.scopes.release(id);
     r
+}
+
+/// Refuses a command met outside any `Describe` with `message`.
+pub(crate) fn need_group(cx: &Cx, message: &str, error_id: &str) -> Res<()> {
+    if cx.it.pester.as_ref().is_none_or(|r| r.groups.is_empty()) {
+        return Err(cx.fail_msg(message, error_id, ErrorCategory::InvalidOperation));
+    }
+    Ok(())
+}
+
+/// The keys of a hashtable (a test case, a mocked call's parameters)
+/// become variables of the current scope.
+pub(crate) fn set_vars(it: &mut Interp, table: Option<&Value>) {
+    if let Some(Value::Hashtable(h)) = table {
+        let pairs: Vec<(String, Value)> = h
+            .borrow()
+            .entries()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        for (k, v) in pairs {
+            it.set_local(&k, v);
+        }
+    }
 }
 
 /// Runs `f` as if inside a `try`, the way Pester wraps every test: an

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Outcome, Run, TestResult};
+use super::{Outcome, Run, Show, TestResult};
 use crate::host::Color;
 use crate::runtime::Interp;
 use crate::runtime::value::Value;
@@ -21,16 +21,33 @@ pub fn human_time(d: Duration) -> String {
     }
 }
 
-pub fn say(it: &mut Interp, text: &str, color: &str) {
-    if it.pester.as_ref().is_some_and(|r| r.quiet) {
-        return;
+/// Whether the report of the run (if any) prints `part`.
+pub fn shows(it: &Interp, part: Show) -> bool {
+    it.pester.as_ref().is_none_or(|r| r.show.has(part))
+}
+
+/// Prints a line of the report's `part`, if it is shown.
+pub fn say_part(it: &mut Interp, part: Show, text: &str, color: &str) {
+    if shows(it, part) {
+        say(it, text, color);
     }
+}
+
+fn say(it: &mut Interp, text: &str, color: &str) {
     it.flush_output();
     it.host.write_host(text, Color::parse(color), None, true);
 }
 
 /// `Describing X` / `Context Y`, after a blank line, indented by depth.
 pub fn header(it: &mut Interp, level: usize, context: bool, name: &str) {
+    let part = if context {
+        Show::CONTEXT
+    } else {
+        Show::DESCRIBE
+    };
+    if !shows(it, part) {
+        return;
+    }
     say(it, "", "Gray");
     let (word, color) = if context {
         ("Context", "Cyan")
@@ -43,12 +60,16 @@ pub fn header(it: &mut Interp, level: usize, context: bool, name: &str) {
 /// One test's line, and for a failure its message and where it failed.
 pub fn test_line(it: &mut Interp, level: usize, r: &TestResult) {
     let margin = "  ".repeat(level + 1);
-    let (mark, color) = match r.outcome {
-        Outcome::Passed => ("[+]", "DarkGreen"),
-        Outcome::Failed => ("[-]", "Red"),
-        Outcome::Skipped => ("[!]", "Yellow"),
-        Outcome::Pending | Outcome::Inconclusive => ("[?]", "Gray"),
+    let (mark, color, part) = match r.outcome {
+        Outcome::Passed => ("[+]", "DarkGreen", Show::PASSED),
+        Outcome::Failed => ("[-]", "Red", Show::FAILED),
+        Outcome::Skipped => ("[!]", "Yellow", Show::SKIPPED),
+        Outcome::Pending => ("[?]", "Gray", Show::PENDING),
+        Outcome::Inconclusive => ("[?]", "Gray", Show::INCONCLUSIVE),
     };
+    if !shows(it, part) {
+        return;
+    }
     let mut name = r.name.clone();
     if r.outcome != Outcome::Failed && !r.message.is_empty() {
         name = format!("{name}, {}", r.message);
@@ -70,6 +91,9 @@ pub fn count(run: &Run, o: Outcome) -> usize {
 }
 
 pub fn summary(it: &mut Interp, run: &Run) {
+    if !run.show.has(Show::SUMMARY) {
+        return;
+    }
     let total = run.duration(run.started.elapsed());
     say(
         it,

@@ -10,7 +10,7 @@ use super::{guarded, in_child_scope};
 use crate::commands::{Args, CommandInfo, Cx, Processor, Signature};
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use crate::runtime::interp::Discard;
-use crate::runtime::types::PsType;
+use crate::runtime::types::{PsType, exception_is};
 use crate::runtime::value::Value;
 use crate::runtime::{ops, regex_cache, wildcard};
 
@@ -49,10 +49,22 @@ const OPERATORS: &[(&str, &str)] = &[
     ("BeLessThan", "Less than the expected value."),
     ("BeLessOrEqual", "Less than or equal to the expected value."),
     ("Exist", "A path that exists."),
+    (
+        "FileContentMatch",
+        "A file with a line matching the regular expression, case-insensitive.",
+    ),
+    (
+        "HaveParameter",
+        "A command (from Get-Command) with the parameter (-Type, -DefaultValue, -Mandatory, -Alias).",
+    ),
     ("Throw", "A script block that throws when run."),
     (
         "Invoke",
         "A mocked command was called (-Times, -Exactly, -ParameterFilter, -Scope).",
+    ),
+    (
+        "InvokeVerifiable",
+        "Every mock made with -Verifiable was called.",
     ),
 ];
 
@@ -110,7 +122,28 @@ pub fn infos() -> Vec<CommandInfo> {
             PsType::ScriptBlock,
             "-Invoke: counts only the calls this accepts.",
         )
-        .named("Scope", PsType::String, "-Invoke: It, Context or Describe.");
+        .named("Scope", PsType::String, "-Invoke: It, Context or Describe.")
+        .named(
+            "ParameterName",
+            PsType::String,
+            "-HaveParameter: the parameter.",
+        )
+        .named(
+            "Type",
+            PsType::Object,
+            "-HaveParameter: the parameter's type.",
+        )
+        .named(
+            "DefaultValue",
+            PsType::String,
+            "-HaveParameter: the parameter's default value, as written.",
+        )
+        .switch("Mandatory", "-HaveParameter: the parameter is mandatory.")
+        .named(
+            "Alias",
+            PsType::String,
+            "-HaveParameter: an alias of the parameter.",
+        );
     for (name, help) in OPERATORS {
         sig = sig.switch(name, help);
     }
@@ -159,6 +192,9 @@ impl Processor for Should {
         };
         let values: Vec<Value> = if let Some(v) = self.named.take() {
             vec![v]
+        } else if self.input.is_empty() && op == "HaveCount" {
+            // `@() | Should -HaveCount 0`: nothing piped is an empty collection.
+            vec![Value::array(Vec::new())]
         } else if self.input.is_empty() {
             vec![Value::Null]
         } else if ARRAY_INPUT.contains(&op) {
@@ -279,6 +315,30 @@ fn escape(s: &str) -> String {
         .replace('\t', "\\t")
 }
 
+/// Pester's "Expected X to [not ]verb Y, but it did[ not] verb." message.
+fn but_it_did(not: bool, subject: &str, how: &str, verb: &str, object: &str, b: &str) -> String {
+    let (neg, did) = if not {
+        ("not ", "did")
+    } else {
+        ("", "did not")
+    };
+    let object = if object.is_empty() {
+        String::new()
+    } else {
+        format!(" {object}")
+    };
+    format!("Expected {subject} to {neg}{how}{verb}{object},{b} but it {did} {verb}.")
+}
+
+/// The words of a "to be found" message, negated or not.
+fn found(not: bool) -> (&'static str, &'static str) {
+    if not {
+        ("not ", "it was found")
+    } else {
+        ("", "it was not found")
+    }
+}
+
 fn order(cx: &Cx, actual: &Value, expected: &Value) -> Res<Ordering> {
     ops::compare(actual, expected, false).map_err(|e| cx.fail(e))
 }
@@ -375,47 +435,26 @@ fn check(cx: &mut Cx, op: &str, actual: &Value, args: &Args) -> Res<Option<Strin
             let pattern = expected(args, "RegularExpression").to_string();
             let re = regex_cache::get(&pattern, cs).map_err(|e| cx.fail(e))?;
             let ok = re.is_match(&actual.to_string());
+            let subject = format!(
+                "regular expression {}",
+                nicely(&Value::from(pattern.as_str()))
+            );
             let how = if cs { "case sensitively " } else { "" };
-            let (neg, did) = if not {
-                ("not ", "did")
-            } else {
-                ("", "did not")
-            };
-            (
-                ok,
-                format!(
-                    "Expected regular expression {} to {neg}{how}match {},{b} but it {did} match.",
-                    nicely(&Value::from(pattern.as_str())),
-                    nicely(actual)
-                ),
-            )
+            let msg = but_it_did(not, &subject, how, "match", &nicely(actual), &b);
+            (ok, msg)
         }
         "BeLike" | "BeLikeExactly" => {
             let cs = op == "BeLikeExactly";
             let pattern = exp.to_string();
             let ok = wildcard::like(&actual.to_string(), &pattern, cs);
             let how = if cs { "case sensitive " } else { "" };
-            let (neg, did) = if not {
-                ("not ", "did")
-            } else {
-                ("", "did not")
-            };
-            (
-                ok,
-                format!(
-                    "Expected {how}like wildcard {} to {neg}match {},{b} but it {did} match.",
-                    nicely(&exp),
-                    nicely(actual)
-                ),
-            )
+            let subject = format!("{how}like wildcard {}", nicely(&exp));
+            let msg = but_it_did(not, &subject, "", "match", &nicely(actual), &b);
+            (ok, msg)
         }
         "Contain" => {
             let ok = items(actual).iter().any(|x| ops::equals(x, &exp, false));
-            let (neg, was) = if not {
-                ("not ", "it was found")
-            } else {
-                ("", "it was not found")
-            };
+            let (neg, was) = found(not);
             (
                 ok,
                 format!(
@@ -427,11 +466,7 @@ fn check(cx: &mut Cx, op: &str, actual: &Value, args: &Args) -> Res<Option<Strin
         }
         "BeIn" => {
             let ok = items(&exp).iter().any(|x| ops::equals(x, actual, false));
-            let (neg, was) = if not {
-                ("not ", "it was found")
-            } else {
-                ("", "it was not found")
-            };
+            let (neg, was) = found(not);
             (
                 ok,
                 format!(
@@ -468,18 +503,39 @@ fn check(cx: &mut Cx, op: &str, actual: &Value, args: &Args) -> Res<Option<Strin
         "Exist" => {
             let path = actual.to_string();
             let ok = !path.is_empty() && cx.it.resolve_path(&path).exists();
-            let (neg, did) = if not {
-                ("not ", "did")
-            } else {
-                ("", "did not")
-            };
+            let subject = format!("path {}", nicely(actual));
+            (ok, but_it_did(not, &subject, "", "exist", "", &b))
+        }
+        "FileContentMatch" => {
+            let path = actual.to_string();
+            let text = std::fs::read_to_string(cx.it.resolve_path(&path)).map_err(|_| {
+                cx.fail_msg(
+                    format!("Cannot find path '{path}' because it does not exist."),
+                    "PathNotFound",
+                    ErrorCategory::ObjectNotFound,
+                )
+            })?;
+            let re = regex_cache::get(&exp.to_string(), false).map_err(|e| cx.fail(e))?;
+            let ok = text.lines().any(|l| re.is_match(l));
+            let (neg, was) = found(not);
             (
                 ok,
                 format!(
-                    "Expected path {} to {neg}exist,{b} but it {did} exist.",
-                    nicely(actual)
+                    "Expected {} to {neg}be found in file '{path}',{b} but {was}.",
+                    nicely(&exp)
                 ),
             )
+        }
+        "HaveParameter" => return super::parameter::check(cx, actual, args, not, &b),
+        "InvokeVerifiable" => {
+            if not {
+                return Err(cx.fail_msg(
+                    "Should -Not -InvokeVerifiable is not supported by lyncsh.",
+                    "PesterNotInvokeVerifiable",
+                    ErrorCategory::InvalidArgument,
+                ));
+            }
+            return super::mock::check_verifiable(cx);
         }
         "Invoke" => {
             let name = expected(args, "CommandName").to_string();
@@ -539,11 +595,13 @@ fn throws(cx: &mut Cx, actual: &Value, args: &Args, not: bool, b: &str) -> Res<O
         let ty = type_arg(cx, t)?;
         filters.push(format!("type {}", type_name(&ty)));
         if let Some(rec) = &rec {
+            // The type thrown or one derived from it, as Pester's `-is`.
             let actual_ty = PsType::resolve(&rec.exception_type);
             let ok = actual_ty
                 .as_ref()
                 .is_some_and(|a| a == &ty || ty.short_name().eq_ignore_ascii_case("Exception"))
-                || rec.exception_type.eq_ignore_ascii_case(&ty.short_name());
+                || rec.exception_type.eq_ignore_ascii_case(&ty.short_name())
+                || exception_is(&rec.exception_type, &ty.full_name());
             if !ok {
                 buts.push(format!("the exception type was [{}]", rec.exception_type));
             }
@@ -591,26 +649,32 @@ fn throws(cx: &mut Cx, actual: &Value, args: &Args, not: bool, b: &str) -> Res<O
     Ok(None)
 }
 
-fn join_and(parts: &[String]) -> String {
-    parts.join(" and ")
+/// Pester's Join-And: `a, b and c` from `threshold` items on, else `a, b`.
+pub(super) fn join_and(parts: &[String], threshold: usize) -> String {
+    match parts.split_last() {
+        Some((last, rest)) if parts.len() >= threshold && !rest.is_empty() => {
+            format!("{} and {last}", rest.join(", "))
+        }
+        _ => parts.join(", "),
+    }
 }
 
 fn failed_throw(filters: &[String], buts: &[String], b: &str, from: &str) -> String {
     let with = if filters.is_empty() {
         String::new()
     } else {
-        format!(" with {}", join_and(filters))
+        format!(" with {}", join_and(filters, 2))
     };
     format!(
         "Expected an exception{with} to be thrown,{b} but {}. {from}",
-        join_and(buts)
+        join_and(buts, 2)
     )
     .trim()
     .to_string()
 }
 
 /// A type given as `[string]`, which reaches a command as text.
-fn type_arg(cx: &Cx, v: &Value) -> Res<PsType> {
+pub(super) fn type_arg(cx: &Cx, v: &Value) -> Res<PsType> {
     let v = match v {
         Value::String(s) if s.starts_with('[') && s.ends_with(']') => {
             Value::from(&s[1..s.len() - 1])

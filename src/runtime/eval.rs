@@ -703,6 +703,10 @@ impl Interp {
             ExprKind::Const(v) => Ok(v.clone()),
             ExprKind::Var(v) => Ok(match v.special {
                 Some(Special::Null) => Value::Null,
+                // Pester's $TestRegistry: refused inside a test run.
+                _ if self.pester.is_some() && &*v.key == "testregistry" => {
+                    return Err(self.at(crate::pester::no_test_registry(), e.span));
+                }
                 _ => self.read_var(v),
             }),
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, e.span),

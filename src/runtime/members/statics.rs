@@ -67,6 +67,10 @@ impl Interp {
         if lower == "new" {
             return e(construct(t, &args));
         }
+        if lower == "referenceequals" && argc == 2 {
+            // Every type inherits Object's: the same object, not equal values.
+            return Ok(Value::Bool(same_object(&args[0], &args[1])));
+        }
         match t {
             PsType::Static(n) if &**n == "System.Math" => {
                 let v = match lower.as_str() {
@@ -555,4 +559,18 @@ pub(super) fn dotnet_to_chrono(f: &str) -> String {
         .replace("HH", "%H")
         .replace("mm", "%M")
         .replace("ss", "%S")
+}
+
+/// `[object]::ReferenceEquals`: both `$null`, or one collection, object or
+/// block; values such as numbers and strings are never the same object.
+fn same_object(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Array(x), Value::Array(y)) => Rc::ptr_eq(x, y),
+        (Value::Hashtable(x), Value::Hashtable(y)) => Rc::ptr_eq(x, y),
+        (Value::Object(x), Value::Object(y)) => Rc::ptr_eq(x, y),
+        (Value::ScriptBlock(x), Value::ScriptBlock(y)) => Rc::ptr_eq(x, y),
+        (Value::Error(x), Value::Error(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    }
 }

@@ -374,3 +374,30 @@ fn hostile_psrp_input_gets_an_error_and_the_next_client_is_served() {
     assert_eq!(ok(&r)[0]["output"], json!(["fine"]));
     let _ = std::io::stderr().flush();
 }
+
+#[test]
+fn pypsrp_reaches_serve_over_its_own_ssh_connection() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let mut cmd = Command::new(python());
+    cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/psrp/pypsrp_client.py"))
+        .arg(s.port.to_string())
+        .arg("admin")
+        .arg(s.dir.path("key"))
+        .args(["Get-CsAccessEdgeConfiguration", "'a', 2"]);
+    let r = run_bounded(cmd, b"", LIMIT);
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?} {}", r.stdout, r.stderr));
+    assert_eq!(v[0]["output"], json!(["Global"]), "{v:#}");
+    let local_type = local(
+        &s.store(),
+        "(Get-CsAccessEdgeConfiguration).PSObject.TypeNames[0]",
+    );
+    assert_eq!(
+        v[0]["types"][0][0],
+        format!("Deserialized.{}", local_type.stdout.trim()).as_str()
+    );
+    assert_eq!(v[1]["output"], json!(["a", "2"]));
+}

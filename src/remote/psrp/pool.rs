@@ -144,10 +144,18 @@ impl Pool {
                 Ok(Next::Go)
             }
             packets::Packet::Close(g) => {
-                send(run, packets::ack("CloseAck", g));
                 if g.is_nil() {
+                    // pypsrp waits for the pool's Closed state; pwsh takes it.
+                    message(
+                        run,
+                        message::RUNSPACEPOOL_STATE,
+                        Uuid::nil(),
+                        &records::pool_state(3),
+                    );
+                    send(run, packets::ack("CloseAck", g));
                     return Ok(Next::Closed);
                 }
+                send(run, packets::ack("CloseAck", g));
                 self.streams.remove(&(g, false));
                 self.streams.remove(&(g, true));
                 self.waiting.remove(&g);

@@ -401,3 +401,128 @@ fn pypsrp_reaches_serve_over_its_own_ssh_connection() {
     );
     assert_eq!(v[1]["output"], json!(["a", "2"]));
 }
+
+/// OpenSSH's sshd on loopback hosting `lyncsh -sshs` with the line
+/// PowerShell's docs give for pwsh, killed when dropped. sshd logs users
+/// in only when it runs as root, so the account is root's.
+struct Sshd {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sshd(dir: &common::TempDir, store: &std::path::Path) -> Option<Sshd> {
+    let sshd = PathBuf::from("/usr/sbin/sshd");
+    if !sshd.exists() || !nix_is_root() {
+        eprintln!(
+            "sshd is missing or we are not root: test skipped (.ci/run installs openssh-server)"
+        );
+        return None;
+    }
+    common::server::keygen(&dir.path("hostkey"));
+    common::server::keygen(&dir.path("key"));
+    std::fs::copy(dir.path("key.pub"), dir.path("authorized_keys")).expect("authorized_keys");
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let d = dir.0.display();
+    let config = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\nPidFile {d}/sshd.pid\n\
+         AuthorizedKeysFile {d}/authorized_keys\nPubkeyAuthentication yes\nPasswordAuthentication no\n\
+         KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n\
+         Subsystem powershell {} --store {} -sshs\n",
+        bin(),
+        store.display()
+    );
+    std::fs::write(dir.path("sshd_config"), config).expect("sshd_config");
+    let child = Command::new(sshd)
+        .arg("-D")
+        .arg("-f")
+        .arg(dir.path("sshd_config"))
+        .arg("-E")
+        .arg(dir.path("sshd.log"))
+        .spawn()
+        .expect("sshd");
+    let until = std::time::Instant::now() + LIMIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < until, "sshd did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Some(Sshd { child, port })
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+#[test]
+fn openssh_sshd_hosts_lyncsh_sshs_for_psrp() {
+    if !have_ssh() {
+        return;
+    }
+    let dir = common::TempDir::new("psrp-sshd");
+    let store = dir.path("s.db");
+    let seeded = local(
+        &store,
+        "Add-CsAdminRoleMember -Role CsAdministrator -Member root",
+    );
+    assert_eq!(seeded.code, Some(0), "{}", seeded.stderr);
+    let Some(d) = sshd(&dir, &store) else {
+        return;
+    };
+    let argv: Vec<String> = [
+        "ssh",
+        "-p",
+        &d.port.to_string(),
+        "-i",
+        &dir.path("key").to_string_lossy(),
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "LogLevel=ERROR",
+        "-F",
+        "/dev/null",
+        "-l",
+        "root",
+        "-s",
+        "127.0.0.1",
+        "powershell",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let r = play(
+        json!({"host": true, "pipelines": [
+            {"script": "Get-CsAccessEdgeConfiguration"},
+            {"script": "Write-Error -Message boom -ErrorId E1"},
+            {"metadata": ["Out-Default", "Exit-PSSession"]},
+            {"commands": [["Exit-PSSession"]], "out_default": true},
+        ]}),
+        &argv,
+    );
+    let p = ok(&r);
+    assert_eq!(
+        p[0]["output"][0]["props"]["Identity"], "Global",
+        "{:#}",
+        p[0]
+    );
+    assert_eq!(p[1]["errors"][0]["fqid"], "E1");
+    assert_eq!(p[2]["output"].as_array().map(Vec::len), Some(3));
+    assert_eq!(p[3]["host_calls"][0]["mi"], "PopRunspace");
+    assert_eq!(r["exit"], 0);
+}

@@ -2,6 +2,7 @@
 //! configuration store. See `src/README.md` for the map of this crate.
 
 pub mod cli;
+pub mod clixml;
 pub mod commands;
 pub mod complete;
 pub mod config;

@@ -1051,7 +1051,8 @@ fn sshs_holds_the_account_to_its_roles_and_the_remote_limits() {
     assert_eq!(r.stdout, "False\n");
 
     // No role: refused, with the reason and a failing exit status, even
-    // while the client keeps its input open.
+    // while the client keeps its input open (once it has spoken: until
+    // then `-sshs` is silent, as a PSRP client needs).
     let mut child = Command::new(bin())
         .arg("--store")
         .arg(&store)
@@ -1062,6 +1063,10 @@ fn sshs_holds_the_account_to_its_roles_and_the_remote_limits() {
         .stderr(Stdio::null())
         .spawn()
         .expect("lyncsh -sshs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"{\"id\":1,\"op\":\"invoke\",\"script\":\"1\"}\n")
+        .expect("write");
     let status = wait_bounded(&mut child, LIMIT);
     let mut out = String::new();
     child

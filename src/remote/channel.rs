@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::line_editor::{Event, LineEditor};
 use super::protocol;
+use super::psrp;
 use super::server::{Login, ServeOptions, SessionGuard, SessionSlot, Shared};
 use super::worker::{self, Ev, Input, Mode, RemoteLimits, SessionConfig, Worker};
 
@@ -37,6 +38,11 @@ enum Feed {
     None,
     Lines(LineEditor),
     Protocol {
+        buf: Vec<u8>,
+        skipping: bool,
+    },
+    /// PSRP packet lines (the `powershell` subsystem).
+    Psrp {
         buf: Vec<u8>,
         skipping: bool,
     },
@@ -170,6 +176,13 @@ pub(super) async fn run_channel(
             ChannelMsg::RequestShell { .. } if wr.is_some() => {
                 feed = Feed::Lines(LineEditor::new(pty));
                 Mode::Shell { pty }
+            }
+            ChannelMsg::RequestSubsystem { name, .. } if wr.is_some() && name == "powershell" => {
+                feed = Feed::Psrp {
+                    buf: Vec::new(),
+                    skipping: false,
+                };
+                Mode::Psrp
             }
             ChannelMsg::RequestSubsystem { name, .. } if wr.is_some() => {
                 if name != "lyncsh" {
@@ -415,6 +428,37 @@ fn on_data(feed: &mut Feed, data: &[u8], live: &mut Live, pending: &mut Pending)
                 }
             }
         }
+        Feed::Psrp { buf, skipping } => {
+            if pending.dropped {
+                return;
+            }
+            for chunk in data.split_inclusive(|&b| b == b'\n') {
+                let ends = chunk.last() == Some(&b'\n');
+                if !*skipping {
+                    if buf.len() + chunk.len() > psrp::packets::MAX_LINE {
+                        *skipping = true;
+                        buf.clear();
+                    } else {
+                        buf.extend_from_slice(chunk);
+                    }
+                }
+                if ends {
+                    let input = if *skipping {
+                        Some(Input::TooLong)
+                    } else {
+                        psrp_line(&live.worker, protocol::trim_eol(buf))
+                    };
+                    buf.clear();
+                    *skipping = false;
+                    if let Some(input) = input
+                        && !pending.push(input)
+                    {
+                        overflow(live, pending, psrp::packets::fatal(&too_much()));
+                        return;
+                    }
+                }
+            }
+        }
         Feed::Lines(edit) => {
             let mut echo = Vec::new();
             for &b in data {
@@ -428,6 +472,38 @@ fn on_data(feed: &mut Feed, data: &[u8], live: &mut Live, pending: &mut Pending)
             }
         }
     }
+}
+
+/// A PSRP packet line as session input; a `Signal` also stops its
+/// pipeline at once, as the session cannot read it while it runs.
+pub(super) fn psrp_line(worker: &Worker, line: &[u8]) -> Option<Input> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let text = String::from_utf8_lossy(line).into_owned();
+    if text.trim_start().starts_with("<Signal")
+        && let Ok(psrp::packets::Packet::Signal(g)) = psrp::packets::parse(&text)
+    {
+        worker.cancel_request(Some(psrp::pool::signal_id(g)));
+    }
+    Some(Input::Line(text))
+}
+
+fn too_much() -> String {
+    format!(
+        "The input arrived faster than the session ran it and more than {} MiB of it is waiting; the rest of the input is dropped and the session ends.",
+        MAX_PENDING >> 20
+    )
+}
+
+/// The client sent more than the session may hold: it is told why and the
+/// session ends.
+fn overflow(live: &mut Live, pending: &mut Pending, said: Vec<u8>) {
+    pending.dropped = true;
+    pending.clear();
+    let _ = live.tx.try_send(Ev::Stdout(said));
+    let _ = live.tx.try_send(Ev::Exit(1));
+    live.worker.stopper().stop();
 }
 
 fn request_id(input: &Input) -> u64 {

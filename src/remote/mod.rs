@@ -13,5 +13,6 @@ pub mod line_editor;
 pub mod passwords;
 mod process;
 pub mod protocol;
+pub mod psrp;
 pub mod server;
 pub mod worker;

@@ -238,12 +238,14 @@ fn keep_tail(mut stderr: std::process::ChildStderr) -> Vec<u8> {
 enum Style {
     Text { pty: bool },
     Json,
+    Psrp,
 }
 
 impl Style {
     fn of(mode: &Mode) -> Style {
         match mode {
             Mode::Protocol => Style::Json,
+            Mode::Psrp => Style::Psrp,
             Mode::Shell { pty } => Style::Text { pty: *pty },
             Mode::Exec(_) => Style::Text { pty: false },
         }
@@ -305,6 +307,9 @@ impl Relay {
                 if id != 0 {
                     (self.emit)(Ev::Stdout(protocol::state_line(id, "failed", Some(code))));
                 }
+            }
+            Style::Psrp => {
+                (self.emit)(Ev::Stdout(super::psrp::packets::fatal(&msg)));
             }
             Style::Text { pty } => {
                 let eol = if pty { "\r\n" } else { "\n" };

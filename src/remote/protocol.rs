@@ -45,7 +45,10 @@
 //! not use the file system.
 //!
 //! Also `lyncsh -sshs`: the same protocol over standard input and output,
-//! for OpenSSH's sshd (`Subsystem lyncsh /usr/bin/lyncsh -sshs`).
+//! for OpenSSH's sshd (`Subsystem lyncsh /usr/bin/lyncsh -sshs`), and
+//! PowerShell remoting too (`Subsystem powershell /usr/bin/lyncsh -sshs`):
+//! it says nothing until the client has, and the client's first byte
+//! picks the protocol (`<` PSRP, else JSON).
 
 use std::cell::RefCell;
 use std::io::{BufRead, Write};
@@ -381,6 +384,11 @@ pub fn serve_stdio(
     } else {
         super::directories::for_account(directories, &account)
     };
+    // Silent until the client speaks: a PSRP client must not see a hello.
+    let psrp = match first_byte() {
+        Some(b) => b == b'<',
+        None => return 0,
+    };
     let cfg = SessionConfig {
         store,
         account,
@@ -406,7 +414,8 @@ pub fn serve_stdio(
             true
         }
     });
-    let worker = match worker::spawn(cfg, Mode::Protocol, emit) {
+    let mode = if psrp { Mode::Psrp } else { Mode::Protocol };
+    let worker = match worker::spawn(cfg, mode, emit) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("lyncsh: cannot start the session: {e}");
@@ -417,7 +426,7 @@ pub fn serve_stdio(
     // ends (refused, or gone) ends the process without waiting for input.
     let reader = std::thread::Builder::new()
         .name("lyncsh-sshs-input".into())
-        .spawn(move || read_requests(worker));
+        .spawn(move || read_requests(worker, psrp));
     if let Err(e) = reader {
         eprintln!("lyncsh: cannot start the session: {e}");
         return 70;
@@ -427,17 +436,24 @@ pub fn serve_stdio(
 
 /// Feeds standard input's request lines to the session until EOF, then
 /// lets it finish what is queued.
-fn read_requests(worker: Worker) {
+fn read_requests(worker: Worker, psrp: bool) {
     let mut stdin = std::io::stdin().lock();
     let mut line = Vec::new();
+    let max = if psrp {
+        super::psrp::packets::MAX_LINE
+    } else {
+        MAX_LINE
+    };
     loop {
         line.clear();
-        let input = match read_bounded_line(&mut stdin, &mut line, MAX_LINE) {
+        let input = match read_bounded_line(&mut stdin, &mut line, max) {
             Ok(LineRead::Eof) | Err(_) => break,
+            Ok(LineRead::TooLong) if psrp => Some(Input::TooLong),
             Ok(LineRead::TooLong) => Some(Input::Bad {
                 id: None,
                 message: "The request line is longer than this session accepts.".into(),
             }),
+            Ok(LineRead::Line) if psrp => super::channel::psrp_line(&worker, trim_eol(&line)),
             Ok(LineRead::Line) => {
                 let l = trim_eol(&line);
                 if l.iter().all(u8::is_ascii_whitespace) {
@@ -455,6 +471,29 @@ fn read_requests(worker: Worker) {
         }
     }
     worker.wait();
+}
+
+/// The first byte the client sends that is not white space, left unread;
+/// `None` at the end of input.
+fn first_byte() -> Option<u8> {
+    let mut stdin = std::io::stdin().lock();
+    loop {
+        let buf = stdin.fill_buf().ok()?;
+        if buf.is_empty() {
+            return None;
+        }
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                let b = buf[i];
+                stdin.consume(i);
+                return Some(b);
+            }
+            None => {
+                let n = buf.len();
+                stdin.consume(n);
+            }
+        }
+    }
 }
 
 /// The SSH user of a `-sshs` session.

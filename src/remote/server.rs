@@ -419,7 +419,7 @@ impl russh::server::Handler for Conn {
         name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if name == "lyncsh" {
+        if name == "lyncsh" || name == "powershell" {
             session.channel_success(channel)
         } else {
             session.channel_failure(channel)

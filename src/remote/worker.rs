@@ -105,8 +105,13 @@ pub enum Render {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Mode {
     Exec(String),
-    Shell { pty: bool },
+    Shell {
+        pty: bool,
+    },
     Protocol,
+    /// PowerShell remoting (the `powershell` subsystem): packet lines in
+    /// as [`Input::Line`], packet lines out.
+    Psrp,
 }
 
 /// Bounds of a remote session.
@@ -377,7 +382,7 @@ pub(super) struct Shared {
     /// Stops the running command (Ctrl-C, `cancel`, channel close).
     pub(super) cancel: Arc<AtomicBool>,
     /// Id of the protocol request now running (0: none).
-    running: AtomicU64,
+    pub(super) running: AtomicU64,
     /// Protocol requests cancelled before they started.
     cancelled: Mutex<HashSet<u64>>,
     /// Whether a command is running (a shell's Ctrl-C then cancels it).
@@ -429,7 +434,7 @@ pub(super) struct Inbox {
 }
 
 impl Inbox {
-    fn next(&mut self) -> Input {
+    pub(super) fn next(&mut self) -> Input {
         if let Ok(input) = self.rx.try_recv() {
             return input;
         }
@@ -452,6 +457,8 @@ pub struct Out {
     cap: usize,
     over: bool,
     cancel: Arc<AtomicBool>,
+    /// A PSRP session's output: streams become messages.
+    pub(super) psrp: Option<super::psrp::out::Target>,
 }
 
 impl Out {
@@ -478,7 +485,9 @@ impl Out {
                 "The output of this command is larger than this session allows ({} bytes); the command was stopped.",
                 self.cap
             );
-            if self.json {
+            if self.psrp.is_some() {
+                // The pipeline's failed state says so.
+            } else if self.json {
                 let line = protocol::error_line(self.id, &msg, "OutputLimitExceeded");
                 self.send(Ev::Stdout(line));
             } else {
@@ -527,6 +536,13 @@ impl Out {
 
     fn write(&mut self, stream: Stream, text: &str) {
         if text.is_empty() {
+            return;
+        }
+        if let Some(t) = &mut self.psrp {
+            let bytes = t.stream_text(stream, text);
+            if !bytes.is_empty() {
+                self.line(bytes);
+            }
             return;
         }
         if self.json {
@@ -579,7 +595,12 @@ impl Host for ChannelHost {
     /// A protocol client gets the record's fields; a shell gets the text.
     fn write_error(&mut self, rec: &ErrorRecord) {
         let mut out = self.out.borrow_mut();
-        if out.json {
+        if let Some(t) = &mut out.psrp {
+            let bytes = t.error(rec);
+            if !bytes.is_empty() {
+                out.line(bytes);
+            }
+        } else if out.json {
             let line = protocol::error_record_line(out.id, rec);
             out.line(line);
         } else {
@@ -605,7 +626,7 @@ pub(super) fn session_main(
     let (pty, json) = match &mode {
         Mode::Shell { pty } => (*pty, false),
         Mode::Protocol => (false, true),
-        Mode::Exec(_) => (false, false),
+        Mode::Exec(_) | Mode::Psrp => (false, false),
     };
     let out = Rc::new(RefCell::new(Out {
         emit,
@@ -617,6 +638,7 @@ pub(super) fn session_main(
         cap: cfg.limits.as_ref().map_or(usize::MAX, |l| l.max_output),
         over: false,
         cancel: shared.cancel.clone(),
+        psrp: None,
     }));
     let width = Rc::new(Cell::new(DEFAULT_WIDTH));
     let host = ChannelHost {
@@ -657,13 +679,13 @@ pub(super) fn session_main(
             match held {
                 Ok(r) => r,
                 Err(e) => {
-                    fail(&out, json, &format!("The role store cannot be read: {e}"));
+                    fail(&out, &mode, &format!("The role store cannot be read: {e}"));
                     return;
                 }
             }
         }
         Err(e) => {
-            fail(&out, json, &e.message);
+            fail(&out, &mode, &e.message);
             return;
         }
     };
@@ -671,7 +693,7 @@ pub(super) fn session_main(
         if roles.is_empty() {
             fail(
                 &out,
-                json,
+                &mode,
                 &format!("The account '{}' holds no administrator role.", cfg.account),
             );
             return;
@@ -691,13 +713,16 @@ pub(super) fn session_main(
         Mode::Exec(script) => run.exec(script),
         Mode::Shell { .. } => run.shell(&mut inbox),
         Mode::Protocol => run.protocol(&mut inbox, &cfg.account, &roles),
+        Mode::Psrp => super::psrp::pool::serve(&mut run, &mut inbox, &cfg.account),
     };
     run.out.borrow_mut().send(Ev::Exit(code));
 }
 
-fn fail(out: &Rc<RefCell<Out>>, json: bool, msg: &str) {
+fn fail(out: &Rc<RefCell<Out>>, mode: &Mode, msg: &str) {
     let mut o = out.borrow_mut();
-    if json {
+    if matches!(mode, Mode::Psrp) {
+        o.control(super::psrp::packets::fatal(msg));
+    } else if matches!(mode, Mode::Protocol) {
         let line = protocol::error_line(0, msg, "SessionRefused");
         o.control(line);
     } else {
@@ -708,12 +733,12 @@ fn fail(out: &Rc<RefCell<Out>>, json: bool, msg: &str) {
     o.send(Ev::Exit(1));
 }
 
-struct Runner {
-    it: Interp,
-    out: Rc<RefCell<Out>>,
+pub(super) struct Runner {
+    pub(super) it: Interp,
+    pub(super) out: Rc<RefCell<Out>>,
     width: Rc<Cell<usize>>,
-    limits: Option<RemoteLimits>,
-    shared: Arc<Shared>,
+    pub(super) limits: Option<RemoteLimits>,
+    pub(super) shared: Arc<Shared>,
     /// What completion offers, built at the first `complete` request,
     /// with the roles its cmdlet list was built for.
     snapshot: Option<(Option<Rc<[String]>>, Snapshot)>,
@@ -725,7 +750,7 @@ impl Runner {
     /// Prepares a command: fresh cancel flag, deadline and output budget.
     /// After a hang-up the flag stays set, so a command that was queued
     /// before it stops at its first check.
-    fn start(&mut self) {
+    pub(super) fn start(&mut self) {
         let stop = self.shared.hung_up.load(Ordering::SeqCst);
         self.shared.cancel.store(stop, Ordering::SeqCst);
         self.shared.busy.store(true, Ordering::SeqCst);
@@ -744,11 +769,11 @@ impl Runner {
     }
 
     /// No more input will be run: the client is gone or hung up.
-    fn ended(&self) -> bool {
+    pub(super) fn ended(&self) -> bool {
         self.out.borrow().gone() || self.shared.hung_up.load(Ordering::SeqCst)
     }
 
-    fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         self.shared.busy.store(false, Ordering::SeqCst);
         self.it.limits.deadline = None;
         self.it.limits.yield_cpu_at = None;
@@ -760,6 +785,20 @@ impl Runner {
         let outcome = self.it.run_text(src, Vec::new());
         self.stop();
         outcome
+    }
+
+    /// Whether request `id` was cancelled before it started (and forgets it).
+    pub(super) fn take_cancelled(&self, id: u64) -> bool {
+        self.shared
+            .cancelled
+            .lock()
+            .map(|mut s| s.remove(&id))
+            .unwrap_or(false)
+    }
+
+    /// Forgets a cancel for a request that will not run.
+    pub(super) fn forget_cancel(&self, id: u64) {
+        self.take_cancelled(id);
     }
 
     fn exec(&mut self, script: String) -> i32 {

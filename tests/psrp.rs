@@ -1,0 +1,528 @@
+//! PowerShell remoting (PSRP) end to end, with a client no one here
+//! wrote: psrpcore 0.3.1 (the sans-IO PSRP library pypsrp is built on),
+//! driven by `tests/psrp/client.py` over OpenSSH's `ssh -s … powershell`
+//! exactly as pwsh spawns it, against `lyncsh serve`; and over standard
+//! input and output against `lyncsh -sshs`, as sshd's `Subsystem` line
+//! runs it. The client's virtualenv is made once under the target
+//! directory (`.ci/run` makes it ahead of time).
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use common::server::{Server, have_ssh};
+use common::{LIMIT, bin, local, run_bounded};
+use serde_json::{Value, json};
+
+/// The virtualenv's python with psrpcore and pypsrp, made on first use.
+fn python() -> PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/psrp-venv");
+        let py = dir.join("bin/python");
+        let ready = Command::new(&py)
+            .args(["-c", "import psrpcore, psrp"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ready {
+            let st = Command::new("sh")
+                .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/psrp/venv.sh"))
+                .arg(&dir)
+                .status()
+                .expect("tests/psrp/venv.sh");
+            assert!(
+                st.success(),
+                "the PSRP client's virtualenv could not be made"
+            );
+        }
+        py
+    })
+    .clone()
+}
+
+/// Plays `scenario` with the client against the program `argv`.
+fn play(scenario: Value, argv: &[String]) -> Value {
+    let mut cmd = Command::new(python());
+    cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/psrp/client.py"))
+        .arg(scenario.to_string())
+        .arg("--")
+        .args(argv);
+    let r = run_bounded(cmd, b"", LIMIT * 2);
+    serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("client said {:?} ({e}); stderr {}", r.stdout, r.stderr))
+}
+
+/// The argv pwsh runs for `-HostName 127.0.0.1 -UserName user`.
+fn ssh_argv(s: &Server, user: &str) -> Vec<String> {
+    let cmd = s.ssh_command("key", user);
+    let mut argv = vec![cmd.get_program().to_string_lossy().into_owned()];
+    argv.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    argv.extend(["-s".into(), "127.0.0.1".into(), "powershell".into()]);
+    argv
+}
+
+fn ok(r: &Value) -> &Vec<Value> {
+    assert!(r.get("error").is_none(), "{r:#}");
+    assert_eq!(r["opened"], "Opened", "{r:#}");
+    r["pipelines"].as_array().expect("pipelines")
+}
+
+#[test]
+fn invoke_command_returns_objects_errors_input_and_stops() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let big = format!("'{}'.Length", "x".repeat(40_000));
+    let r = play(
+        json!({"pipelines": [
+            {"script": "Get-CsAccessEdgeConfiguration"},
+            {"commands": [["Get-CsAccessEdgeConfiguration", {"Identity": "Global"}]]},
+            {"commands": [["Sort-Object", {}, [], ["Descending"]], ["Select-Object", {"First": 2}]],
+             "input": [3, 1, 2]},
+            {"script": "Write-Error -Message boom -Category InvalidData -ErrorId MyErr; 'after'"},
+            {"script": "throw 'bad'"},
+            {"script": big},
+            {"script": "$x = 21"},
+            {"script": "$x * 2"},
+            {"script": "while ($true) {}", "signal_after": 1},
+            {"script": "'still here'"},
+        ]}),
+        &ssh_argv(&s, "admin"),
+    );
+    let p = ok(&r);
+    let local_type = local(
+        &s.store(),
+        "(Get-CsAccessEdgeConfiguration).PSObject.TypeNames[0]",
+    );
+    let expected_type = format!("Deserialized.{}", local_type.stdout.trim());
+    for i in [0, 1] {
+        let o = &p[i]["output"][0];
+        assert_eq!(o["types"][0], expected_type.as_str(), "{o:#}");
+        assert_eq!(o["props"]["Identity"], "Global");
+        assert_eq!(o["props"]["AllowAnonymousUsers"], false);
+        assert_eq!(o["str"], "Global");
+        assert_eq!(p[i]["state"], "Completed");
+    }
+    assert_eq!(p[2]["output"], json!([3, 2]));
+    let err = &p[3]["errors"][0];
+    assert_eq!(err["message"], "boom");
+    assert_eq!(err["category"], "InvalidData");
+    assert_eq!(err["fqid"], "MyErr");
+    assert_eq!(p[3]["output"], json!(["after"]));
+    assert_eq!(p[3]["state"], "Completed");
+    assert_eq!(p[4]["state"], "Failed");
+    assert_eq!(p[4]["reason"]["message"], "bad");
+    assert_eq!(p[5]["output"], json!([40_000]));
+    assert_eq!(p[7]["output"], json!([42]));
+    assert_eq!(p[8]["state"], "Stopped");
+    assert_eq!(p[9]["output"], json!(["still here"]));
+    assert_eq!(r["exit"], 0);
+}
+
+#[test]
+fn enter_pssession_sequence_renders_on_the_server() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let line = "Get-CsAccessEdgeConfiguration | Select-Object Identity,AllowOutsideUsers";
+    let r = play(
+        json!({"host": true, "pipelines": [
+            {"metadata": ["Out-Default", "Exit-PSSession"]},
+            {"commands": [["prompt"]]},
+            {"script": line, "out_default": true},
+            {"script": "Write-Error nope", "out_default": true},
+            {"commands": [["Exit-PSSession"]], "out_default": true},
+        ]}),
+        &ssh_argv(&s, "admin"),
+    );
+    let p = ok(&r);
+    assert!(
+        p[0]["output"].as_array().expect("metadata").len() >= 3,
+        "{:#}",
+        p[0]
+    );
+    assert_eq!(p[0]["output"][1]["props"]["Name"], "Out-Default");
+    assert_eq!(p[0]["output"][2]["props"]["Name"], "Exit-PSSession");
+    assert_eq!(p[1]["output"], json!(["PS lyncsh> "]));
+    // What the console prints is what the local shell prints.
+    assert_eq!(p[2]["output"], json!([]));
+    let text: String = p[2]["host_calls"]
+        .as_array()
+        .expect("host calls")
+        .iter()
+        .map(|c| {
+            assert_eq!(c["mi"], "WriteLine2");
+            format!("{}\n", c["mp"][0].as_str().expect("text"))
+        })
+        .collect();
+    assert_eq!(text, local(&s.store(), line).stdout);
+    assert_eq!(p[3]["host_calls"][0]["mi"], "WriteErrorLine");
+    assert_eq!(p[3]["host_calls"][0]["mp"][0], "Write-Error: nope");
+    assert_eq!(p[4]["host_calls"], json!([{"mi": "PopRunspace", "mp": []}]));
+}
+
+#[test]
+fn a_view_only_account_cannot_change_the_store() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let r = play(
+        json!({"pipelines": [
+            {"script": "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $true"},
+            {"commands": [["Set-CsAccessEdgeConfiguration", {"AllowAnonymousUsers": true}]]},
+            {"script": "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers"},
+        ]}),
+        &ssh_argv(&s, "viewer"),
+    );
+    let p = ok(&r);
+    for i in [0, 1] {
+        let e = &p[i]["errors"][0];
+        assert_eq!(e["fqid"], "CommandNotFoundException", "{:#}", p[i]);
+        assert!(
+            e["message"]
+                .as_str()
+                .expect("message")
+                .starts_with("The term 'Set-CsAccessEdgeConfiguration' is not recognized"),
+            "{e:#}"
+        );
+    }
+    assert_eq!(p[2]["output"], json!([false]));
+    let after = local(
+        &s.store(),
+        "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers",
+    );
+    assert_eq!(after.stdout, "False\n");
+}
+
+fn sshs_argv(store: &std::path::Path, user: &str) -> Vec<String> {
+    vec![
+        "env".into(),
+        format!("USER={user}"),
+        bin().into(),
+        "--store".into(),
+        store.to_string_lossy().into_owned(),
+        "-sshs".into(),
+    ]
+}
+
+#[test]
+fn sshs_serves_psrp_and_json_from_the_first_byte() {
+    let dir = common::TempDir::new("psrp-sshs");
+    let store = dir.path("s.db");
+    let seeded = local(
+        &store,
+        "Add-CsAdminRoleMember -Role CsAdministrator -Member admin",
+    );
+    assert_eq!(seeded.code, Some(0), "{}", seeded.stderr);
+    let r = play(
+        json!({"pipelines": [{"script": "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $true; 'done'"}]}),
+        &sshs_argv(&store, "admin"),
+    );
+    assert_eq!(ok(&r)[0]["output"], json!(["done"]));
+    assert_eq!(r["exit"], 0);
+    let after = local(
+        &store,
+        "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers",
+    );
+    assert_eq!(after.stdout, "True\n");
+    // A JSON client on the same command line still gets its hello.
+    let mut cmd = Command::new(bin());
+    cmd.arg("--store")
+        .arg(&store)
+        .arg("-sshs")
+        .env("USER", "admin");
+    let j = run_bounded(
+        cmd,
+        b"{\"id\":1,\"op\":\"invoke\",\"script\":\"7\"}\n",
+        LIMIT,
+    );
+    let lines = common::json_lines(&j.stdout);
+    assert_eq!(lines[0]["op"], "hello");
+    assert_eq!(lines[1]["object"], 7);
+}
+
+// ---- hostile input --------------------------------------------------------
+
+const NIL: &str = "00000000-0000-0000-0000-000000000000";
+
+fn fragment(object: u64, flags: u8, blob: &[u8], claimed: Option<u32>) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&object.to_be_bytes());
+    f.extend_from_slice(&0u64.to_be_bytes());
+    f.push(flags);
+    f.extend_from_slice(&claimed.unwrap_or(blob.len() as u32).to_be_bytes());
+    f.extend_from_slice(blob);
+    f
+}
+
+fn message(kind: u32, data: &[u8]) -> Vec<u8> {
+    let mut m = Vec::new();
+    m.extend_from_slice(&2u32.to_le_bytes());
+    m.extend_from_slice(&kind.to_le_bytes());
+    m.extend_from_slice(&[7u8; 16]);
+    m.extend_from_slice(&[0u8; 16]);
+    m.extend_from_slice(data);
+    m
+}
+
+fn data_line(guid: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    format!("<Data Stream='Default' PSGuid='{guid}'>{b64}</Data>\n")
+}
+
+/// What `lyncsh -sshs` answers to these lines.
+fn sshs_raw(store: &std::path::Path, input: &str) -> common::Run {
+    let mut cmd = Command::new(bin());
+    cmd.arg("--store")
+        .arg(store)
+        .arg("-sshs")
+        .env("USER", "admin");
+    run_bounded(cmd, input.as_bytes(), LIMIT)
+}
+
+#[test]
+fn hostile_psrp_input_gets_an_error_and_the_next_client_is_served() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let deep = format!(
+        "<Obj RefId=\"0\"><MS>{}</MS></Obj>",
+        "<Obj><LST>".repeat(200) + &"</LST></Obj>".repeat(200)
+    );
+    let bomb = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><S>&b;</S>";
+    let fatal: Vec<(&str, String)> = vec![
+        (
+            "bad base64",
+            format!("<Data Stream='Default' PSGuid='{NIL}'>!!!not base64</Data>\n"),
+        ),
+        ("not a packet", "hello there\n".to_string()),
+        ("unknown packet", format!("<Bogus PSGuid='{NIL}' />\n")),
+        (
+            "gigabyte claim",
+            data_line(NIL, &fragment(1, 3, b"x", Some(1 << 30))),
+        ),
+        (
+            "no start fragment",
+            data_line(NIL, &fragment(1, 2, b"x", None)),
+        ),
+        (
+            "short message",
+            data_line(NIL, &fragment(1, 3, b"short", None)),
+        ),
+        (
+            "unknown message type",
+            data_line(NIL, &fragment(1, 3, &message(0x0BAD_0001, b"<S/>"), None)),
+        ),
+        (
+            "long line",
+            format!(
+                "<Data Stream='Default' PSGuid='{NIL}'>{}</Data>\n",
+                "A".repeat(2 << 20)
+            ),
+        ),
+    ];
+    for (what, line) in &fatal {
+        let mut cmd = s.ssh_command("key", "admin");
+        cmd.args(["-s", "127.0.0.1", "powershell"]);
+        let r = run_bounded(cmd, line.as_bytes(), LIMIT);
+        let last = r.stdout.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("__NamedPipeError__:"),
+            "{what}: {:?}",
+            r.stdout
+        );
+    }
+    // Bad CLIXML in a pipeline fails that pipeline, not the session.
+    for (what, xml) in [("deep nesting", deep.as_str()), ("XML bomb", bomb)] {
+        let pid = "11111111-2222-3333-4444-555555555555";
+        let input = data_line(
+            pid,
+            &fragment(1, 3, &message(0x0002_1006, xml.as_bytes()), None),
+        );
+        let r = sshs_raw(&s.store(), &input);
+        assert!(
+            r.stdout.contains(&format!("<DataAck PSGuid='{pid}' />")),
+            "{what}: {}",
+            r.stdout
+        );
+        assert!(
+            !r.stdout.contains("__NamedPipeError__"),
+            "{what}: {}",
+            r.stdout
+        );
+        assert_eq!(r.code, Some(0), "{what}");
+    }
+    // A truncated fragment, then the client goes: nothing is answered but
+    // the ack, and the session ends cleanly.
+    let half = fragment(1, 3, &message(0x0001_0002, b"<Obj/>"), None);
+    let r = sshs_raw(&s.store(), &data_line(NIL, &half[..30]));
+    assert_eq!(r.stdout, format!("<DataAck PSGuid='{NIL}' />\n"));
+    // And the server still serves.
+    let r = play(
+        json!({"pipelines": [{"script": "'fine'"}]}),
+        &ssh_argv(&s, "admin"),
+    );
+    assert_eq!(ok(&r)[0]["output"], json!(["fine"]));
+    let _ = std::io::stderr().flush();
+}
+
+#[test]
+fn pypsrp_reaches_serve_over_its_own_ssh_connection() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let mut cmd = Command::new(python());
+    cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/psrp/pypsrp_client.py"))
+        .arg(s.port.to_string())
+        .arg("admin")
+        .arg(s.dir.path("key"))
+        .args(["Get-CsAccessEdgeConfiguration", "'a', 2"]);
+    let r = run_bounded(cmd, b"", LIMIT);
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?} {}", r.stdout, r.stderr));
+    assert_eq!(v[0]["output"], json!(["Global"]), "{v:#}");
+    let local_type = local(
+        &s.store(),
+        "(Get-CsAccessEdgeConfiguration).PSObject.TypeNames[0]",
+    );
+    assert_eq!(
+        v[0]["types"][0][0],
+        format!("Deserialized.{}", local_type.stdout.trim()).as_str()
+    );
+    assert_eq!(v[1]["output"], json!(["a", "2"]));
+}
+
+/// OpenSSH's sshd on loopback hosting `lyncsh -sshs` with the line
+/// PowerShell's docs give for pwsh, killed when dropped. sshd logs users
+/// in only when it runs as root, so the account is root's.
+struct Sshd {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sshd(dir: &common::TempDir, store: &std::path::Path) -> Option<Sshd> {
+    let sshd = PathBuf::from("/usr/sbin/sshd");
+    if !sshd.exists() || !nix_is_root() {
+        eprintln!(
+            "sshd is missing or we are not root: test skipped (.ci/run installs openssh-server)"
+        );
+        return None;
+    }
+    common::server::keygen(&dir.path("hostkey"));
+    common::server::keygen(&dir.path("key"));
+    std::fs::copy(dir.path("key.pub"), dir.path("authorized_keys")).expect("authorized_keys");
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let d = dir.root().display();
+    let config = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\nPidFile {d}/sshd.pid\n\
+         AuthorizedKeysFile {d}/authorized_keys\nPubkeyAuthentication yes\nPasswordAuthentication no\n\
+         KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n\
+         Subsystem powershell {} --store {} -sshs\n",
+        bin(),
+        store.display()
+    );
+    std::fs::write(dir.path("sshd_config"), config).expect("sshd_config");
+    let child = Command::new(sshd)
+        .arg("-D")
+        .arg("-f")
+        .arg(dir.path("sshd_config"))
+        .arg("-E")
+        .arg(dir.path("sshd.log"))
+        .spawn()
+        .expect("sshd");
+    let until = std::time::Instant::now() + LIMIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < until, "sshd did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Some(Sshd { child, port })
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+#[test]
+fn openssh_sshd_hosts_lyncsh_sshs_for_psrp() {
+    if !have_ssh() {
+        return;
+    }
+    let dir = common::TempDir::new("psrp-sshd");
+    let store = dir.path("s.db");
+    let seeded = local(
+        &store,
+        "Add-CsAdminRoleMember -Role CsAdministrator -Member root",
+    );
+    assert_eq!(seeded.code, Some(0), "{}", seeded.stderr);
+    let Some(d) = sshd(&dir, &store) else {
+        return;
+    };
+    let argv: Vec<String> = [
+        "ssh",
+        "-p",
+        &d.port.to_string(),
+        "-i",
+        &dir.path("key").to_string_lossy(),
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "LogLevel=ERROR",
+        "-F",
+        "/dev/null",
+        "-l",
+        "root",
+        "-s",
+        "127.0.0.1",
+        "powershell",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let r = play(
+        json!({"host": true, "pipelines": [
+            {"script": "Get-CsAccessEdgeConfiguration"},
+            {"script": "Write-Error -Message boom -ErrorId E1"},
+            {"metadata": ["Out-Default", "Exit-PSSession"]},
+            {"commands": [["Exit-PSSession"]], "out_default": true},
+        ]}),
+        &argv,
+    );
+    let p = ok(&r);
+    assert_eq!(
+        p[0]["output"][0]["props"]["Identity"], "Global",
+        "{:#}",
+        p[0]
+    );
+    assert_eq!(p[1]["errors"][0]["fqid"], "E1");
+    assert_eq!(p[2]["output"].as_array().map(Vec::len), Some(3));
+    assert_eq!(p[3]["host_calls"][0]["mi"], "PopRunspace");
+    assert_eq!(r["exit"], 0);
+}

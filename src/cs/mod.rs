@@ -3,6 +3,7 @@
 
 use crate::commands::CommandInfo;
 
+pub mod anonymous;
 mod changelog;
 mod family;
 mod grant;
@@ -19,5 +20,6 @@ pub fn infos() -> Vec<CommandInfo> {
     all.extend(rbac::infos());
     all.extend(changelog::infos());
     all.extend(transfer::infos());
+    all.extend(anonymous::infos());
     all
 }

@@ -12,3 +12,4 @@ pub mod pester;
 pub mod remote;
 pub mod runtime;
 pub mod syntax;
+pub mod web;

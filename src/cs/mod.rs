@@ -6,7 +6,7 @@ use crate::commands::CommandInfo;
 pub mod anonymous;
 mod changelog;
 mod family;
-mod grant;
+pub mod grant;
 mod rbac;
 mod transfer;
 mod user_filter;

@@ -48,12 +48,16 @@ fn the_seed_procedure_by_clicking_the_labels() {
     let store = dir.path("store.db");
     let r = local(
         &store,
-        "Add-CsAdminRoleMember -Role CsAdministrator -Member alice",
+        "Add-CsAdminRoleMember -Role CsAdministrator -Member alice; \
+         Add-CsAdminRoleMember -Role CsViewOnlyAdministrator -Member victor; \
+         $null = New-CsAdUser -DisplayName 'Ken Myer' -SamAccountName kenmyer; \
+         Get-CsAdUser | Enable-CsUser -RegistrarPool pool01.contoso.com -SipAddressType SamAccountName -SipDomain contoso.com; \
+         Set-CsConferencingPolicy Global -AllowAnonymousParticipantsInMeetings $False",
     );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let hash = lyncsh::remote::passwords::hash("s3cret").expect("hash");
     let passwords = dir.path("passwords");
-    std::fs::write(&passwords, format!("alice:{hash}\n")).expect("passwords");
+    std::fs::write(&passwords, format!("alice:{hash}\nvictor:{hash}\n")).expect("passwords");
     let shots =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/control-panel-screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot dir");
@@ -125,6 +129,57 @@ fn the_seed_procedure_by_clicking_the_labels() {
         for (link, name) in [("Conferencing Policy", "conferencing-policy"), ("Users", "users"), ("Federated Domains", "domains"), ("Change Log", "log")] {
             c.find(Locator::LinkText(link)).await.expect("nav").click().await.expect("click");
             shot(name).await;
+        }
+        // A conferencing policy that allows anonymous participants, given
+        // to Ken: the Home answer turns from No to Yes.
+        let answer = |c: fantoccini::Client| async move {
+            c.find(Locator::LinkText("Home")).await.expect("nav").click().await.expect("click");
+            c.find(Locator::Id("anonymous-answer")).await.expect("answer").text().await.expect("text")
+        };
+        assert!(answer(c.clone()).await.starts_with("No"));
+        c.find(Locator::LinkText("Conferencing Policy")).await.expect("nav").click().await.expect("click");
+        c.find(Locator::XPath("//button[text()='New']")).await.expect("New").click().await.expect("click");
+        c.find(Locator::Id("f-name")).await.expect("name").send_keys("Anon").await.expect("type");
+        // A new policy starts from the defaults, where the box is ticked.
+        let boxed = c.find(Locator::Id("f-AllowAnonymousParticipantsInMeetings")).await.expect("box");
+        if !boxed.is_selected().await.expect("state") {
+            c.find(Locator::XPath("//label[text()='Allow participants to invite anonymous users']")).await.expect("label").click().await.expect("tick");
+        }
+        shot("new-conferencing-policy").await;
+        c.find(Locator::XPath("//button[text()='Commit']")).await.expect("Commit").click().await.expect("click");
+        c.find(Locator::Id("committed")).await.expect("committed");
+        c.find(Locator::LinkText("Users")).await.expect("nav").click().await.expect("click");
+        c.find(Locator::LinkText("Assign policies")).await.expect("assign").click().await.expect("click");
+        c.find(Locator::XPath("//select[@id='f-ConferencingPolicy']/option[text()='Anon']")).await.expect("option").click().await.expect("select");
+        c.find(Locator::XPath("//button[text()='Commit']")).await.expect("Commit").click().await.expect("click");
+        let cmd = c.find(Locator::Id("command")).await.expect("command").text().await.expect("text");
+        assert_eq!(cmd.trim(), "Grant-CsConferencingPolicy -Identity 'sip:kenmyer@contoso.com' -PolicyName Anon");
+        let yes = answer(c.clone()).await;
+        assert!(yes.starts_with("Yes"), "{yes}");
+        shot("home-after").await;
+        c.find(Locator::XPath("//button[text()='Sign out']")).await.expect("sign out").click().await.expect("click");
+        // A wrong password is refused.
+        c.find(Locator::Id("account")).await.expect("account").send_keys("victor").await.expect("type");
+        c.find(Locator::Id("password")).await.expect("password").send_keys("wrong").await.expect("type");
+        c.find(Locator::Id("signin")).await.expect("button").click().await.expect("click");
+        let err = c.find(Locator::Id("error")).await.expect("error").text().await.expect("text");
+        assert_eq!(err, "The user name or password is incorrect.");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        c.find(Locator::Id("account")).await.expect("account").send_keys("victor").await.expect("type");
+        c.find(Locator::Id("password")).await.expect("password").send_keys("s3cret").await.expect("type");
+        c.find(Locator::Id("signin")).await.expect("button").click().await.expect("click");
+        assert_eq!(c.find(Locator::Id("me")).await.expect("home").text().await.expect("text"), "victor");
+        // View-only: every page read-only, no edit controls.
+        c.find(Locator::LinkText("Access Edge Configuration")).await.expect("nav").click().await.expect("click");
+        c.find(Locator::LinkText("Global")).await.expect("Global").click().await.expect("click");
+        c.find(Locator::LinkText("Show details...")).await.expect("Show details").click().await.expect("click");
+        shot("view-only-access-edge").await;
+        for link in ["Access Edge Configuration", "Conferencing Policy", "External Access Policy", "Meeting Configuration", "Users", "Federated Domains"] {
+            c.find(Locator::LinkText(link)).await.expect("nav").click().await.expect("click");
+            for control in ["//button[text()='Commit']", "//button[text()='New']", "//button[text()='Delete']", "//summary[text()='Edit']", "//a[text()='Assign policies']"] {
+                let found = c.find_all(Locator::XPath(control)).await.expect("find");
+                assert!(found.is_empty(), "{control} on {link}");
+            }
         }
         let _ = c.close().await;
         running.shutdown().await;

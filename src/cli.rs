@@ -136,6 +136,24 @@ pub struct ServeArgs {
     /// account without an entry of its own).
     #[arg(long, value_name = "ACCOUNT=DIR")]
     pub allow_directory: Vec<String>,
+    /// Also serves the Control Panel (web pages) on this IP:port, over
+    /// HTTPS; accounts sign in with --passwords.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// The Control Panel's certificate (PEM); without it a self-signed one
+    /// is made on first start and kept beside the host key.
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serves the Control Panel over plain HTTP, without TLS: allowed only
+    /// on a loopback address (127.0.0.1, ::1), for a local browser.
+    #[arg(long)]
+    pub http_insecure: bool,
+    /// Seconds after which an unused Control Panel session signs out.
+    #[arg(long, default_value_t = 1800)]
+    pub http_session_timeout: u64,
 }
 
 /// Rewrites pwsh-style options (`-File`, `-c`, `-NoProfile`) for clap, and

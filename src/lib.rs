@@ -13,3 +13,4 @@ pub mod pester;
 pub mod remote;
 pub mod runtime;
 pub mod syntax;
+pub mod web;

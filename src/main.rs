@@ -248,7 +248,81 @@ fn serve(a: ServeArgs) -> i32 {
         idle_timeout: std::time::Duration::from_secs(a.idle_timeout.max(1)),
         session_lifetime: std::time::Duration::from_secs(a.session_lifetime.max(1)),
     };
+    if let Some(listen) = a.http {
+        let tls = match (a.tls_cert, a.tls_key, a.http_insecure) {
+            (_, _, true) => lyncsh::web::Tls::Off,
+            (Some(cert), Some(key), false) => lyncsh::web::Tls::Files { cert, key },
+            _ => lyncsh::web::Tls::SelfSigned {
+                dir: opts
+                    .host_key
+                    .parent()
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            },
+        };
+        let Some(passwords) = opts.passwords.clone() else {
+            eprintln!("lyncsh serve: {}", lyncsh::web::WebError::NoPasswords);
+            return 64;
+        };
+        let web = lyncsh::web::WebOptions {
+            listen,
+            store: opts.store.clone(),
+            passwords,
+            tls,
+            session_idle: std::time::Duration::from_secs(a.http_session_timeout.max(1)),
+        };
+        if let Err(e) = control_panel(web) {
+            eprintln!("lyncsh serve: {e}");
+            return 1;
+        }
+    }
     serve(opts)
+}
+
+/// Starts the Control Panel on a runtime of its own, beside the SSH
+/// server, and says where it listens; it ends with the process.
+fn control_panel(opts: lyncsh::web::WebOptions) -> Result<(), lyncsh::web::WebError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let started = std::thread::Builder::new()
+        .name("control-panel".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(lyncsh::web::WebError::Listen(String::new(), e)));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match lyncsh::web::start(opts).await {
+                    Ok(running) => {
+                        let _ = tx.send(Ok(running.url()));
+                        std::future::pending::<()>().await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        });
+    if let Err(e) = started {
+        return Err(lyncsh::web::WebError::Listen(String::new(), e));
+    }
+    match rx.recv() {
+        Ok(Ok(url)) => {
+            println!("control panel on {url}");
+            Ok(())
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(lyncsh::web::WebError::Listen(
+            String::new(),
+            std::io::Error::other("the Control Panel thread ended"),
+        )),
+    }
 }
 
 /// `lyncsh hash-password`: reads a password (without echo at a terminal,

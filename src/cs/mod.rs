@@ -3,9 +3,10 @@
 
 use crate::commands::CommandInfo;
 
+pub mod anonymous;
 mod changelog;
 mod family;
-mod grant;
+pub mod grant;
 mod rbac;
 mod transfer;
 mod user_filter;
@@ -19,5 +20,6 @@ pub fn infos() -> Vec<CommandInfo> {
     all.extend(rbac::infos());
     all.extend(changelog::infos());
     all.extend(transfer::infos());
+    all.extend(anonymous::infos());
     all
 }

@@ -1,0 +1,187 @@
+//! The Control Panel in a real headless Chromium, driven over WebDriver
+//! (chromedriver): the seed's procedure clicked through with Lync's
+//! labels, then a new `lyncsh` process sees the change. Screenshots of
+//! each page go to target/control-panel-screenshots/.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{TempDir, local};
+use fantoccini::{ClientBuilder, Locator};
+use lyncsh::web::{Tls, WebOptions};
+
+/// chromedriver on a free port, ended when dropped.
+struct Driver(Child, u16);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (apt-get install chromium chromium-driver)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Driver(child, port)
+}
+
+#[test]
+fn the_seed_procedure_by_clicking_the_labels() {
+    let dir = TempDir::new("browser");
+    let store = dir.path("store.db");
+    let r = local(
+        &store,
+        "Add-CsAdminRoleMember -Role CsAdministrator -Member alice; \
+         Add-CsAdminRoleMember -Role CsViewOnlyAdministrator -Member victor; \
+         $null = New-CsAdUser -DisplayName 'Ken Myer' -SamAccountName kenmyer; \
+         Get-CsAdUser | Enable-CsUser -RegistrarPool pool01.contoso.com -SipAddressType SamAccountName -SipDomain contoso.com; \
+         Set-CsConferencingPolicy Global -AllowAnonymousParticipantsInMeetings $False",
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let hash = lyncsh::remote::passwords::hash("s3cret").expect("hash");
+    let passwords = dir.path("passwords");
+    std::fs::write(&passwords, format!("alice:{hash}\nvictor:{hash}\n")).expect("passwords");
+    let shots =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/control-panel-screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let d = driver();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let running = lyncsh::web::start(WebOptions {
+            listen: "127.0.0.1:0".into(),
+            store: store.clone(),
+            passwords,
+            tls: Tls::SelfSigned { dir: dir.root().to_path_buf() },
+            session_idle: Duration::from_secs(600),
+        })
+        .await
+        .expect("start");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors", "--window-size=1200,900"]}),
+        );
+        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", d.1))
+            .await
+            .expect("webdriver session");
+        let shot = |name: &'static str| {
+            let c = c.clone();
+            let path = shots.join(format!("{name}.png"));
+            async move {
+                let png = c.screenshot().await.expect("screenshot");
+                std::fs::write(path, png).expect("write screenshot");
+            }
+        };
+        let url = running.url();
+        c.goto(&format!("{url}/signin")).await.expect("goto");
+        shot("signin").await;
+        c.find(Locator::Id("account")).await.expect("account").send_keys("alice").await.expect("type");
+        c.find(Locator::Id("password")).await.expect("password").send_keys("s3cret").await.expect("type");
+        c.find(Locator::Id("signin")).await.expect("button").click().await.expect("click");
+        let me = c.find(Locator::Id("me")).await.expect("home").text().await.expect("text");
+        assert_eq!(me, "alice");
+        shot("home").await;
+        c.find(Locator::LinkText("Access Edge Configuration")).await.expect("nav").click().await.expect("click");
+        c.find(Locator::LinkText("Global")).await.expect("Global").click().await.expect("click");
+        shot("access-edge").await;
+        c.find(Locator::XPath("//summary[text()='Edit']")).await.expect("Edit").click().await.expect("click");
+        c.find(Locator::LinkText("Show details...")).await.expect("Show details").click().await.expect("click");
+        shot("edit-access-edge").await;
+        c.find(Locator::XPath("//label[text()='Enable communications with anonymous users']"))
+            .await
+            .expect("label")
+            .click()
+            .await
+            .expect("tick");
+        c.find(Locator::XPath("//button[text()='Commit']")).await.expect("Commit").click().await.expect("click");
+        let cmd = c.find(Locator::Id("command")).await.expect("command shown").text().await.expect("text");
+        assert_eq!(cmd.trim(), "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $True");
+        shot("committed").await;
+        let r = local(&store, "Get-CsAccessEdgeConfiguration");
+        assert!(
+            r.stdout.lines().any(|l| l.starts_with("AllowAnonymousUsers ") && l.trim_end().ends_with(": True")),
+            "{}",
+            r.stdout
+        );
+        for (link, name) in [("Conferencing Policy", "conferencing-policy"), ("Users", "users"), ("Federated Domains", "domains"), ("Change Log", "log")] {
+            c.find(Locator::LinkText(link)).await.expect("nav").click().await.expect("click");
+            shot(name).await;
+        }
+        // A conferencing policy that allows anonymous participants, given
+        // to Ken: the Home answer turns from No to Yes.
+        let answer = |c: fantoccini::Client| async move {
+            c.find(Locator::LinkText("Home")).await.expect("nav").click().await.expect("click");
+            c.find(Locator::Id("anonymous-answer")).await.expect("answer").text().await.expect("text")
+        };
+        assert!(answer(c.clone()).await.starts_with("No"));
+        c.find(Locator::LinkText("Conferencing Policy")).await.expect("nav").click().await.expect("click");
+        c.find(Locator::XPath("//button[text()='New']")).await.expect("New").click().await.expect("click");
+        c.find(Locator::Id("f-name")).await.expect("name").send_keys("Anon").await.expect("type");
+        // A new policy starts from the defaults, where the box is ticked.
+        let boxed = c.find(Locator::Id("f-AllowAnonymousParticipantsInMeetings")).await.expect("box");
+        if !boxed.is_selected().await.expect("state") {
+            c.find(Locator::XPath("//label[text()='Allow participants to invite anonymous users']")).await.expect("label").click().await.expect("tick");
+        }
+        shot("new-conferencing-policy").await;
+        c.find(Locator::XPath("//button[text()='Commit']")).await.expect("Commit").click().await.expect("click");
+        c.find(Locator::Id("committed")).await.expect("committed");
+        c.find(Locator::LinkText("Users")).await.expect("nav").click().await.expect("click");
+        c.find(Locator::LinkText("Assign policies")).await.expect("assign").click().await.expect("click");
+        c.find(Locator::XPath("//select[@id='f-ConferencingPolicy']/option[text()='Anon']")).await.expect("option").click().await.expect("select");
+        c.find(Locator::XPath("//button[text()='Commit']")).await.expect("Commit").click().await.expect("click");
+        let cmd = c.find(Locator::Id("command")).await.expect("command").text().await.expect("text");
+        assert_eq!(cmd.trim(), "Grant-CsConferencingPolicy -Identity 'sip:kenmyer@contoso.com' -PolicyName Anon");
+        let yes = answer(c.clone()).await;
+        assert!(yes.starts_with("Yes"), "{yes}");
+        shot("home-after").await;
+        c.find(Locator::XPath("//button[text()='Sign out']")).await.expect("sign out").click().await.expect("click");
+        // A wrong password is refused.
+        c.find(Locator::Id("account")).await.expect("account").send_keys("victor").await.expect("type");
+        c.find(Locator::Id("password")).await.expect("password").send_keys("wrong").await.expect("type");
+        c.find(Locator::Id("signin")).await.expect("button").click().await.expect("click");
+        let err = c.find(Locator::Id("error")).await.expect("error").text().await.expect("text");
+        assert_eq!(err, "The user name or password is incorrect.");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        c.find(Locator::Id("account")).await.expect("account").send_keys("victor").await.expect("type");
+        c.find(Locator::Id("password")).await.expect("password").send_keys("s3cret").await.expect("type");
+        c.find(Locator::Id("signin")).await.expect("button").click().await.expect("click");
+        assert_eq!(c.find(Locator::Id("me")).await.expect("home").text().await.expect("text"), "victor");
+        // View-only: every page read-only, no edit controls.
+        c.find(Locator::LinkText("Access Edge Configuration")).await.expect("nav").click().await.expect("click");
+        c.find(Locator::LinkText("Global")).await.expect("Global").click().await.expect("click");
+        c.find(Locator::LinkText("Show details...")).await.expect("Show details").click().await.expect("click");
+        shot("view-only-access-edge").await;
+        for link in ["Access Edge Configuration", "Conferencing Policy", "External Access Policy", "Meeting Configuration", "Users", "Federated Domains"] {
+            c.find(Locator::LinkText(link)).await.expect("nav").click().await.expect("click");
+            for control in ["//button[text()='Commit']", "//button[text()='New']", "//button[text()='Delete']", "//summary[text()='Edit']", "//a[text()='Assign policies']"] {
+                let found = c.find_all(Locator::XPath(control)).await.expect("find");
+                assert!(found.is_empty(), "{control} on {link}");
+            }
+        }
+        let _ = c.close().await;
+        running.shutdown().await;
+    });
+}

@@ -8,6 +8,16 @@
 //! * `$s=0; foreach ($i in 1..1000000) { $s += $i }; $s` against the same
 //!   loop in `python3 -c` (whole processes, median of runs);
 //! * `lyncsh -Command 1` start-up against `/bin/true` (mean of many runs).
+//!
+//! Side by side in one run (2 shared cores, 2026-12-04, commit 853f9bc):
+//!
+//!   parse (pest grammar):  1.20 MB in 200.1 ms =  6.0 MB/s  (a second run: 5.5)
+//!   parse (hand-written):  1.20 MB in  35.2 ms = 34.1 MB/s  (a second run: 31.0)
+//!   loop 1..1000000: lyncsh 146.4 ms, python3 233.8 ms (0.63x)
+//!   start-up: lyncsh -Command 1 2.53 ms, /bin/true 1.97 ms (1.28x)
+//!
+//! The pest parse alone (no tree building), callgrind instructions per
+//! byte of this script: 1827 before 853f9bc, 1274 after.
 
 use std::process::Command;
 use std::rc::Rc;

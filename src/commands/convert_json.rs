@@ -175,7 +175,7 @@ impl ToJson {
             Value::Object(o) => {
                 let names: Vec<String> = o
                     .borrow()
-                    .props
+                    .props()
                     .iter()
                     .map(|p| p.name.to_string())
                     .collect();
@@ -718,7 +718,7 @@ impl Parser<'_> {
                     existing.name
                 ));
             }
-            o.props
+            o.props_mut()
                 .push(crate::runtime::value::Prop::note(k.as_str(), v));
         }
         Ok(Value::object(o))

@@ -104,9 +104,9 @@ fn var_object(name: &str, value: Value, options: Options) -> Value {
         kind: PropKind::Property,
         ..Prop::note(name, value)
     };
-    o.props.push(property("Name", Value::from(name)));
-    o.props.push(property("Value", value));
-    o.props.push(property(
+    o.props_mut().push(property("Name", Value::from(name)));
+    o.props_mut().push(property("Value", value));
+    o.props_mut().push(property(
         "Options",
         Value::Enum(Rc::new(EnumValue {
             type_name: Rc::from("System.Management.Automation.ScopedItemOptions"),

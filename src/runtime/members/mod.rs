@@ -63,7 +63,7 @@ pub(super) fn obj(pairs: Vec<(&str, Value)>, type_name: &str) -> Value {
         Rc::from("System.Object"),
     ]));
     for (k, v) in pairs {
-        o.props.push(super::value::Prop {
+        o.props_mut().push(super::value::Prop {
             kind: super::value::PropKind::Property,
             ..super::value::Prop::note(k, v)
         });
@@ -195,7 +195,7 @@ impl Interp {
     pub fn display_snapshot(&mut self, v: Value) -> Value {
         use super::value::PropKind;
         let Value::Object(o) = &v else { return v };
-        let computed = o.borrow().props.iter().any(|p| {
+        let computed = o.borrow().props().iter().any(|p| {
             matches!(
                 p.kind,
                 PropKind::Script | PropKind::Alias | PropKind::Method
@@ -205,8 +205,8 @@ impl Interp {
             return v;
         }
         let mut copy = o.borrow().clone();
-        copy.props.retain(|p| p.kind != PropKind::Method);
-        for p in &mut copy.props {
+        copy.props_mut().retain(|p| p.kind != PropKind::Method);
+        for p in copy.props_mut() {
             if matches!(p.kind, PropKind::Script | PropKind::Alias) {
                 p.value = self.get_member(&v, &p.name).unwrap_or_default();
                 p.kind = PropKind::Note;
@@ -221,7 +221,7 @@ impl Interp {
         };
         let o = o.borrow();
         let props: Vec<Value> = o
-            .props
+            .props()
             .iter()
             .map(|p| {
                 obj(

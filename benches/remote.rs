@@ -11,6 +11,11 @@
 //!   so the counter must end exactly
 //!   10,000 higher, and the change log must hold every one of the 10,000
 //!   own writes. Reported: p50/p99 latency per round trip and throughput.
+//! * The same sessions then make 100 read-only round trips each (read the
+//!   own policy), twice in the same run: in statements that also name a
+//!   writing cmdlet, so each takes the write lock before it reads (what
+//!   every statement did before snapshot reads), and as plain reads from
+//!   the statement's snapshot. p50/p90/p99 and throughput of both.
 //! * One exec round trip (connect, authenticate, exec `1`, exit status,
 //!   disconnect) against OpenSSH's sshd doing the same with `/bin/true`,
 //!   both driven by the same russh client, when /usr/sbin/sshd exists;
@@ -98,7 +103,7 @@ async fn run() {
     bounded("shutdown", STEP_LIMIT, threads.shutdown())
         .await
         .expect("shutdown");
-    let load = bounded("load", LOAD_LIMIT, load(addr, key.clone())).await;
+    let load = bounded("load", LOAD_LIMIT, run_load(addr, key.clone(), mixed)).await;
 
     let check = "(Get-CsConferencingPolicy -Identity counter).MaxMeetingSize; \
          (Get-CsConferencingPolicy | Where-Object { $_.Identity -like 'Tag:load*' -and $_.MaxMeetingSize -eq ROUNDS } | Measure-Object).Count; \
@@ -116,6 +121,16 @@ async fn run() {
     ];
     drop(control);
     let _ = admin.close().await;
+
+    // Read-only load, every policy now at ROUNDS: statements that take the
+    // write lock first (as all did before snapshot reads), then snapshots.
+    let locked = bounded(
+        "locked reads",
+        LOAD_LIMIT,
+        run_load(addr, key.clone(), read_locked),
+    )
+    .await;
+    let snapshot = bounded("reads", LOAD_LIMIT, run_load(addr, key.clone(), read_only)).await;
 
     let exec_loaded = exec_samples(addr, "admin", &key, "1", b"1\n").await;
     let user = current_user();
@@ -182,6 +197,38 @@ async fn run() {
         want[2]
     );
     println!();
+    println!("read-only load: {SESSIONS} sessions x {ROUNDS} reads of their own policy, same run");
+    println!(
+        "  {:<28} {:>12} {:>12} {:>12} {:>14} {:>7}",
+        "", "p50", "p90", "p99", "throughput", "errors"
+    );
+    for (what, l) in [
+        ("write lock first (before)", &locked),
+        ("snapshot reads (after)", &snapshot),
+    ] {
+        let mut lat = l.latencies.clone();
+        lat.sort();
+        let at = |p: usize| {
+            lat.get((lat.len() * p / 100).min(lat.len().saturating_sub(1)))
+                .copied()
+        };
+        println!(
+            "  {:<28} {:>12} {:>12} {:>12} {:>10.0} rt/s {:>7}",
+            what,
+            ms(at(50)),
+            ms(at(90)),
+            ms(at(99)),
+            lat.len() as f64 / l.wall.as_secs_f64(),
+            l.errors.len() as u64 + l.mismatches
+        );
+    }
+    println!(
+        "  {:<28} {:.2}x",
+        "throughput after / before",
+        (snapshot.latencies.len() as f64 / snapshot.wall.as_secs_f64())
+            / (locked.latencies.len() as f64 / locked.wall.as_secs_f64())
+    );
+    println!();
     println!(
         "exec round trip: connect + authenticate + exec + exit status, {EXEC_SAMPLES} in a row, p50"
     );
@@ -225,6 +272,13 @@ async fn run() {
         load.errors.len()
     );
     assert_eq!(load.mismatches, 0, "a read did not see its own write");
+    for (what, l) in [("locked reads", &locked), ("snapshot reads", &snapshot)] {
+        if let Some(e) = l.errors.first() {
+            println!("first error ({what}): {e}");
+        }
+        assert!(l.errors.is_empty(), "{what}: {} failed", l.errors.len());
+        assert_eq!(l.mismatches, 0, "{what}: a read saw another value");
+    }
     assert_eq!(got, want, "lost or missing writes");
 }
 
@@ -236,7 +290,44 @@ struct Load {
 }
 
 /// Every session logs in first; the round trips start together.
-async fn load(addr: std::net::SocketAddr, key: Arc<PrivateKey>) -> Load {
+/// What one round trip of session `i` sends in round `j`, and the one
+/// object its reply must hold.
+type Round = fn(u64, u64) -> (String, serde_json::Value);
+
+/// The mixed load: write, read back, increment the shared counter.
+fn mixed(i: u64, j: u64) -> (String, serde_json::Value) {
+    (
+        format!(
+            "Set-CsConferencingPolicy -Identity load{i} -MaxMeetingSize {j}; \
+             (Get-CsConferencingPolicy -Identity load{i}).MaxMeetingSize; \
+             Set-CsConferencingPolicy -Identity counter -MaxMeetingSize ((Get-CsConferencingPolicy -Identity counter).MaxMeetingSize + 1)"
+        ),
+        json!(j),
+    )
+}
+
+/// Read-only: the session's own policy, from the statement's snapshot.
+fn read_only(i: u64, _: u64) -> (String, serde_json::Value) {
+    (
+        format!("(Get-CsConferencingPolicy -Identity load{i}).MaxMeetingSize"),
+        json!(ROUNDS),
+    )
+}
+
+/// The same read in a statement that also names a writing cmdlet (which
+/// never runs: nothing reaches it), so the statement takes the write lock
+/// before it reads, as every statement did before snapshot reads.
+fn read_locked(i: u64, _: u64) -> (String, serde_json::Value) {
+    (
+        format!(
+            "@(Get-CsConferencingPolicy -Identity load{i} | Where-Object {{ $false }} | Set-CsConferencingPolicy) + \
+             (Get-CsConferencingPolicy -Identity load{i}).MaxMeetingSize"
+        ),
+        json!(ROUNDS),
+    )
+}
+
+async fn run_load(addr: std::net::SocketAddr, key: Arc<PrivateKey>, round: Round) -> Load {
     let barrier = Arc::new(tokio::sync::Barrier::new(SESSIONS as usize + 1));
     let mut set = tokio::task::JoinSet::new();
     for i in 1..=SESSIONS {
@@ -259,16 +350,12 @@ async fn load(addr: std::net::SocketAddr, key: Arc<PrivateKey>) -> Load {
             let mut errors = Vec::new();
             let mut mismatches = 0;
             for j in 1..=ROUNDS {
-                let script = format!(
-                    "Set-CsConferencingPolicy -Identity load{i} -MaxMeetingSize {j}; \
-                     (Get-CsConferencingPolicy -Identity load{i}).MaxMeetingSize; \
-                     Set-CsConferencingPolicy -Identity counter -MaxMeetingSize ((Get-CsConferencingPolicy -Identity counter).MaxMeetingSize + 1)"
-                );
+                let (script, want) = round(i, j);
                 let t = Instant::now();
                 match tokio::time::timeout(STEP_LIMIT, s.invoke(j, &script)).await {
                     Ok(Ok(r)) if r.state == "completed" && r.errors().is_empty() => {
                         lat.push(t.elapsed());
-                        if r.objects() != [&json!(j)] {
+                        if r.objects() != [&want] {
                             mismatches += 1;
                         }
                     }

@@ -8,8 +8,13 @@
 //!   it returns) — floor: one transaction updating each user by id and
 //!   logging the change;
 //! * `Get-CsUser -Filter {ConferencingPolicy -eq 'X'} | Measure-Object` —
-//!   floor: `SELECT COUNT(*)` on the indexed column.
+//!   floor: `SELECT COUNT(*)` on the indexed column;
+//! * `@(Get-CsUser -Filter {ConferencingPolicy -eq 'X'}).Count` — against
+//!   the same COUNT, and against reading every matching row's columns;
+//! * `Get-CsUser | Select-Object -First 10` — floor: the first ten rows;
+//! * `1` — a process's start-up on the same store, for scale.
 //!
+//! Each figure also says how it grew from 10,000 to 100,000 users.
 //! lyncsh runs as a separate process (start-up included), timed with its
 //! peak memory by /usr/bin/time.
 
@@ -121,52 +126,170 @@ fn floor_count(store: &Path, policy: &str) -> (Duration, i64) {
     (t.elapsed(), n)
 }
 
+fn floor_rows(store: &Path, policy: &str, limit: Option<i64>) -> (Duration, usize) {
+    let t = Instant::now();
+    let conn = rusqlite::Connection::open(store).expect("open");
+    let mut st = conn
+        .prepare(
+            "SELECT id, sam, upn, display_name, sip, lync_enabled, conferencing_policy, \
+             external_access_policy, client_policy, data FROM users \
+             WHERE lync_enabled = 1 AND (?1 IS NULL OR conferencing_policy = ?1) \
+             ORDER BY id LIMIT ?2",
+        )
+        .expect("select");
+    let mut n = 0;
+    let mut rows = st
+        .query(rusqlite::params![policy, limit.unwrap_or(-1)])
+        .expect("query");
+    while let Some(r) = rows.next().expect("row") {
+        let row: (i64, String, Option<String>, String, Option<String>, i64) = (
+            r.get(0).expect("id"),
+            r.get(1).expect("sam"),
+            r.get(2).expect("upn"),
+            r.get(3).expect("name"),
+            r.get(4).expect("sip"),
+            r.get(5).expect("enabled"),
+        );
+        let policies: [Option<String>; 3] = [
+            r.get(6).expect("policy"),
+            r.get(7).expect("policy"),
+            r.get(8).expect("policy"),
+        ];
+        let data: String = r.get(9).expect("data");
+        std::hint::black_box((row, policies, data));
+        n += 1;
+    }
+    (t.elapsed(), n)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn size(n: usize) {
+/// One measured command: lyncsh's time and memory against its floor.
+struct Figure {
+    what: &'static str,
+    lyncsh: Duration,
+    rss_kb: u64,
+    floor: Duration,
+}
+
+fn size(n: usize) -> Vec<Figure> {
     let dir: PathBuf =
         std::env::temp_dir().join(format!("lyncsh-bench-store-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
     let store = dir.join("store.db");
     populate(&store, n);
+    let mut out = Vec::new();
+
+    let (start, start_rss, _) = run_lyncsh(&store, "1");
+    out.push(Figure {
+        what: "start-up (`1`)",
+        lyncsh: start,
+        rss_kb: start_rss,
+        floor: Duration::ZERO,
+    });
 
     let floor = floor_grant(&store, "Y");
     let (grant, grant_rss, _) = run_lyncsh(
         &store,
         "Get-CsUser | Grant-CsConferencingPolicy -PolicyName X",
     );
+    out.push(Figure {
+        what: "pipeline grant",
+        lyncsh: grant,
+        rss_kb: grant_rss,
+        floor,
+    });
+
     let (cfloor, counted) = floor_count(&store, "X");
     assert_eq!(counted as usize, n, "every user holds X after the grant");
-    let (count, count_rss, out) = run_lyncsh(
+    let (count, count_rss, text) = run_lyncsh(
         &store,
         "(Get-CsUser -Filter {ConferencingPolicy -eq 'X'} | Measure-Object).Count",
     );
-    assert_eq!(out.trim(), n.to_string());
-    println!(
-        "{n:>7} users  grant: lyncsh {:8.1} ms ({} MB peak) | floor {:7.1} ms | ratio {:5.2}x",
-        ms(grant),
-        grant_rss / 1024,
-        ms(floor),
-        ms(grant) / ms(floor)
+    assert_eq!(text.trim(), n.to_string());
+    out.push(Figure {
+        what: "-Filter | Measure-Object",
+        lyncsh: count,
+        rss_kb: count_rss,
+        floor: cfloor,
+    });
+
+    let (array, array_rss, text) = run_lyncsh(
+        &store,
+        "@(Get-CsUser -Filter {ConferencingPolicy -eq 'X'}).Count",
     );
-    println!(
-        "{n:>7} users  filter+count: lyncsh {:8.1} ms ({} MB peak) | floor {:7.2} ms | ratio {:5.1}x",
-        ms(count),
-        count_rss / 1024,
-        ms(cfloor),
-        ms(count) / ms(cfloor)
+    assert_eq!(text.trim(), n.to_string());
+    out.push(Figure {
+        what: "@(-Filter).Count vs COUNT",
+        lyncsh: array,
+        rss_kb: array_rss,
+        floor: cfloor,
+    });
+    let (rfloor, read) = floor_rows(&store, "X", None);
+    assert_eq!(read, n);
+    out.push(Figure {
+        what: "@(-Filter).Count vs rows",
+        lyncsh: array,
+        rss_kb: array_rss,
+        floor: rfloor,
+    });
+
+    let (first, first_rss, text) = run_lyncsh(
+        &store,
+        "(Get-CsUser | Select-Object -First 10).SamAccountName -join ','",
     );
+    assert_eq!(
+        text.trim(),
+        (0..10)
+            .map(|i| format!("user{i:06}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let (ffloor, _) = floor_rows(&store, "X", Some(10));
+    out.push(Figure {
+        what: "Select-Object -First 10",
+        lyncsh: first,
+        rss_kb: first_rss,
+        floor: ffloor,
+    });
     let _ = std::fs::remove_dir_all(&dir);
+    out
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    println!("targets at 100,000 users: grant < 2000 ms, filter+count < 500 ms, memory < 200 MB");
-    size(10_000);
-    size(100_000);
+    println!(
+        "targets: grant <= 2.5x, -Filter | Measure-Object <= 10x, @(-Filter).Count <= 20x, \
+         -First 10 < 50 ms at 100k, peak RSS < 100 MB, 10k -> 100k growth <= 11x"
+    );
+    let small = size(10_000);
+    let large = size(100_000);
+    for (n, figures) in [(10_000, &small), (100_000, &large)] {
+        for f in figures {
+            let ratio = if f.floor > Duration::ZERO {
+                format!("{:6.2}x", ms(f.lyncsh) / ms(f.floor))
+            } else {
+                "      -".into()
+            };
+            println!(
+                "{n:>7} users  {:<28} lyncsh {:8.1} ms ({:>3} MB peak) | floor {:7.2} ms | ratio {ratio}",
+                f.what,
+                ms(f.lyncsh),
+                f.rss_kb / 1024,
+                ms(f.floor),
+            );
+        }
+    }
+    for (s, l) in small.iter().zip(&large) {
+        println!(
+            "growth 10k -> 100k  {:<28} {:5.2}x",
+            s.what,
+            ms(l.lyncsh) / ms(s.lyncsh)
+        );
+    }
 }

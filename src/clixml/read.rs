@@ -321,7 +321,7 @@ impl Cx {
             let Some(name) = m.name() else { continue };
             let mut p = Prop::note(unescape(name).as_str(), self.value(m)?);
             p.kind = PropKind::Note;
-            o.props.push(p);
+            o.props_mut().push(p);
         }
         o.display = to_string.map(|s| Rc::from(s.as_str()));
         Ok(Value::object(o))

@@ -195,7 +195,7 @@ impl Writer {
                 let types: Vec<&str> = o.type_names.iter().map(|t| &**t).collect();
                 self.start_obj(name, &types, Some(&text));
                 self.raw("<MS>");
-                for p in &o.props {
+                for p in o.props() {
                     if matches!(
                         p.kind,
                         PropKind::Method | PropKind::Alias | PropKind::Script
@@ -349,8 +349,9 @@ mod tests {
             Rc::from("Microsoft.Rtc.Management.WritableConfig.Policy.Edge.AccessEdgeConfiguration"),
             Rc::from("System.Object"),
         ]));
-        o.props.push(Prop::note("Identity", Value::from("Global")));
-        o.props.push(Prop::note("Max", Value::Int(5)));
+        o.props_mut()
+            .push(Prop::note("Identity", Value::from("Global")));
+        o.props_mut().push(Prop::note("Max", Value::Int(5)));
         o.display = Some(Rc::from("Global"));
         let mut h = Hashtable::new(true);
         h.insert(Value::from("k"), Value::from("line\nbreak"));
@@ -385,7 +386,7 @@ mod tests {
     fn repeated_type_names_are_referred_to() {
         let mk = || {
             let mut o = PsObject::custom();
-            o.props.push(Prop::note("a", Value::Int(1)));
+            o.props_mut().push(Prop::note("a", Value::Int(1)));
             Value::object(o)
         };
         let mut w = Writer::default();

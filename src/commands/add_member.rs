@@ -204,8 +204,9 @@ impl Processor for AddMember {
                 continue;
             }
             let mut obj = o.borrow_mut();
-            obj.props.retain(|p| !p.name.eq_ignore_ascii_case(&name));
-            obj.props.push(Prop {
+            obj.props_mut()
+                .retain(|p| !p.name.eq_ignore_ascii_case(&name));
+            obj.props_mut().push(Prop {
                 kind,
                 ..Prop::note(name.as_str(), value)
             });

@@ -120,13 +120,14 @@ impl CompareObject {
         }
         let mut o = PsObject::custom();
         if self.props.is_empty() {
-            o.props.push(Prop::note("InputObject", e.item));
+            o.props_mut().push(Prop::note("InputObject", e.item));
         } else {
             for (k, v) in self.props.iter().zip(e.keys) {
                 o.set(&key_name(k), v);
             }
         }
-        o.props.push(Prop::note("SideIndicator", Value::from(side)));
+        o.props_mut()
+            .push(Prop::note("SideIndicator", Value::from(side)));
         cx.emit(Value::object(o))
     }
 

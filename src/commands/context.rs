@@ -125,13 +125,22 @@ impl Cx<'_> {
     }
 
     /// ShouldProcess: `-WhatIf` describes and skips; `-Confirm` asks.
-    pub fn should_process(&mut self, target: &str, action: &str) -> Res<bool> {
-        let what_if = self.rt.common.what_if.unwrap_or_else(|| {
+    /// Whether [`Cx::should_process`] would do more than say yes: report
+    /// (-WhatIf) or ask (-Confirm).
+    pub fn may_decline(&self) -> bool {
+        self.what_if() || self.rt.common.confirm == Some(true)
+    }
+
+    fn what_if(&self) -> bool {
+        self.rt.common.what_if.unwrap_or_else(|| {
             self.it
                 .get_var("whatifpreference")
                 .is_some_and(Value::is_true)
-        });
-        if what_if {
+        })
+    }
+
+    pub fn should_process(&mut self, target: &str, action: &str) -> Res<bool> {
+        if self.what_if() {
             self.it.write_stream(
                 Stream::Information,
                 &format!(

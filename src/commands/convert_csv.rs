@@ -387,7 +387,7 @@ fn import_text(
                 .get(i)
                 .map(|s| Value::from(s.as_str()))
                 .unwrap_or_default();
-            o.props
+            o.props_mut()
                 .push(crate::runtime::value::Prop::note(name.as_str(), v));
         }
         if unnamed > 1 && !*warned {
@@ -655,7 +655,7 @@ fn column_names(v: &Value) -> Vec<String> {
     match v {
         Value::Object(o) => o
             .borrow()
-            .props
+            .props()
             .iter()
             .map(|p| p.name.to_string())
             .collect(),

@@ -182,7 +182,7 @@ impl ToJson {
             Value::Object(o) => {
                 let names: Vec<String> = o
                     .borrow()
-                    .props
+                    .props()
                     .iter()
                     .map(|p| p.name.to_string())
                     .collect();
@@ -725,7 +725,7 @@ impl Parser<'_> {
                     existing.name
                 ));
             }
-            o.props
+            o.props_mut()
                 .push(crate::runtime::value::Prop::note(k.as_str(), v));
         }
         Ok(Value::object(o))

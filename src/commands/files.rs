@@ -456,7 +456,7 @@ fn to_local(t: std::io::Result<std::time::SystemTime>) -> Value {
 }
 
 fn prop(o: &mut PsObject, name: &str, v: Value) {
-    o.props.push(Prop {
+    o.props_mut().push(Prop {
         kind: PropKind::Property,
         ..Prop::note(name, v)
     });

@@ -256,7 +256,7 @@ impl AllInput for FormatWide {
                 None => match it {
                     Value::Object(o) => o
                         .borrow()
-                        .props
+                        .props()
                         .first()
                         .map(|p| p.value.clone())
                         .unwrap_or_default(),

@@ -99,7 +99,7 @@ pub fn command_object(
         ("Definition", definition),
         ("DisplayName", display),
     ] {
-        o.props.push(Prop {
+        o.props_mut().push(Prop {
             kind: PropKind::Property,
             read_only: true,
             ..Prop::note(k, Value::from(v))

@@ -462,7 +462,7 @@ fn members_of(v: &Value) -> Vec<Member> {
         Value::Object(o) => {
             let o = o.borrow();
             let mut out = common_methods();
-            out.extend(o.props.iter().map(prop_member));
+            out.extend(o.props().iter().map(prop_member));
             out
         }
         Value::String(_) => string_members(),
@@ -506,10 +506,11 @@ fn definition_object(type_name: &str, mb: Member) -> Value {
         read_only: true,
         ..Prop::note(name, v)
     };
-    o.props.push(prop("TypeName", Value::from(type_name)));
-    o.props.push(prop("Name", Value::from(mb.name)));
-    o.props.push(prop("MemberType", Value::from(mb.kind)));
-    o.props.push(prop("Definition", Value::from(mb.definition)));
+    o.props_mut().push(prop("TypeName", Value::from(type_name)));
+    o.props_mut().push(prop("Name", Value::from(mb.name)));
+    o.props_mut().push(prop("MemberType", Value::from(mb.kind)));
+    o.props_mut()
+        .push(prop("Definition", Value::from(mb.definition)));
     Value::object(o)
 }
 

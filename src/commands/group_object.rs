@@ -160,9 +160,11 @@ fn group_info(g: Group, no_element: bool) -> Value {
         read_only: true,
         ..Prop::note(name, v)
     };
-    o.props.push(prop("Name", Value::from(group_name(&g.keys))));
-    o.props.push(prop("Count", Value::from(g.items.len())));
-    o.props.push(prop(
+    o.props_mut()
+        .push(prop("Name", Value::from(group_name(&g.keys))));
+    o.props_mut()
+        .push(prop("Count", Value::from(g.items.len())));
+    o.props_mut().push(prop(
         "Group",
         if no_element {
             Value::Null
@@ -170,7 +172,7 @@ fn group_info(g: Group, no_element: bool) -> Value {
             Value::array(g.items)
         },
     ));
-    o.props.push(prop("Values", Value::list(g.keys)));
+    o.props_mut().push(prop("Values", Value::list(g.keys)));
     Value::object(o)
 }
 

@@ -74,7 +74,7 @@ fn object(type_name: &str, pairs: Vec<(&str, Value)>) -> Value {
         Rc::from("System.Object"),
     ]));
     for (k, v) in pairs {
-        o.props.push(Prop {
+        o.props_mut().push(Prop {
             kind: PropKind::Property,
             ..Prop::note(k, v)
         });
@@ -83,6 +83,16 @@ fn object(type_name: &str, pairs: Vec<(&str, Value)>) -> Value {
 }
 
 impl Processor for MeasureObject {
+    fn counts_only(&self, args: &Args) -> bool {
+        count_only(args) && !args.has("InputObject")
+    }
+
+    fn add_count(&mut self, n: u64) {
+        self.counted = self
+            .counted
+            .saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+    }
+
     fn process(&mut self, _: &mut Cx, args: &Args) -> Res<()> {
         if let Some(v) = args.get("InputObject") {
             if count_only(args) {

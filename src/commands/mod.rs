@@ -245,6 +245,15 @@ pub trait Processor {
         let _ = (cx, args);
         Ok(())
     }
+    /// Whether, with these arguments, the command only counts its input
+    /// (then upstream may hand it a number through [`Processor::add_count`]).
+    fn counts_only(&self, args: &Args) -> bool {
+        let _ = args;
+        false
+    }
+    fn add_count(&mut self, n: u64) {
+        let _ = n;
+    }
 }
 
 pub struct Example {

@@ -210,7 +210,7 @@ fn prop_names(v: &Value) -> Vec<String> {
     match v {
         Value::Object(o) => o
             .borrow()
-            .props
+            .props()
             .iter()
             .map(|p| p.name.to_string())
             .collect(),

@@ -107,15 +107,15 @@ fn var_object(name: &str, value: Value, options: Options, live: Option<Rc<str>>)
         kind: PropKind::Property,
         ..Prop::note(name, value)
     };
-    o.props.push(property("Name", Value::from(name)));
-    o.props.push(match live {
+    o.props_mut().push(property("Name", Value::from(name)));
+    o.props_mut().push(match live {
         Some(key) => Prop {
             kind: PropKind::Variable,
             ..Prop::note("Value", Value::String(key))
         },
         None => property("Value", value),
     });
-    o.props.push(property(
+    o.props_mut().push(property(
         "Options",
         Value::Enum(Rc::new(EnumValue {
             type_name: Rc::from("System.Management.Automation.ScopedItemOptions"),

@@ -164,7 +164,7 @@ pub fn members(v: &Value) -> Vec<String> {
     match v {
         Value::Object(o) => {
             if let Ok(o) = o.try_borrow() {
-                out.extend(o.props.iter().map(|p| p.name.to_string()));
+                out.extend(o.props().iter().map(|p| p.name.to_string()));
             }
         }
         Value::Hashtable(h) => {

@@ -61,6 +61,11 @@ pub fn column(user_property: &str) -> Option<&'static str> {
         .map(|(_, c)| *c)
 }
 
+/// The distinguished name of a user stored without one.
+pub fn default_dn(display_name: &str) -> String {
+    format!("CN={display_name},OU=Users,DC=contoso,DC=com")
+}
+
 /// One directory user.
 #[derive(Clone, Debug, Default)]
 pub struct User {
@@ -79,7 +84,7 @@ impl User {
     /// The distinguished name (the Identity both cmdlet families show).
     pub fn dn(&self) -> String {
         self.text("Identity")
-            .unwrap_or_else(|| format!("CN={},OU=Users,DC=contoso,DC=com", self.display_name))
+            .unwrap_or_else(|| default_dn(&self.display_name))
     }
 
     pub fn text(&self, key: &str) -> Option<String> {
@@ -109,13 +114,41 @@ impl User {
 
 const COLS: &str = "id, sam, upn, display_name, sip, lync_enabled, conferencing_policy, external_access_policy, client_policy, data";
 
-fn row_user(r: &rusqlite::Row) -> rusqlite::Result<User> {
-    let data: String = r.get(9)?;
-    let data = match serde_json::from_str(&data) {
-        Ok(Json::Object(m)) => m,
-        _ => serde_json::Map::new(),
-    };
-    Ok(User {
+/// A user row as stored: `data` still JSON text, parsed only when some
+/// attribute of it is wanted ([`Row::user`]).
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub id: i64,
+    pub sam: String,
+    pub upn: Option<String>,
+    pub display_name: String,
+    pub sip: Option<String>,
+    pub lync_enabled: bool,
+    pub policies: [Option<String>; 3],
+    pub data: String,
+}
+
+impl Row {
+    pub fn user(&self) -> User {
+        let data = match serde_json::from_str(&self.data) {
+            Ok(Json::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        User {
+            id: self.id,
+            sam: self.sam.clone(),
+            upn: self.upn.clone(),
+            display_name: self.display_name.clone(),
+            sip: self.sip.clone(),
+            lync_enabled: self.lync_enabled,
+            policies: self.policies.clone(),
+            data,
+        }
+    }
+}
+
+fn row_of(r: &rusqlite::Row) -> rusqlite::Result<Row> {
+    Ok(Row {
         id: r.get(0)?,
         sam: r.get(1)?,
         upn: r.get(2)?,
@@ -123,7 +156,7 @@ fn row_user(r: &rusqlite::Row) -> rusqlite::Result<User> {
         sip: r.get(4)?,
         lync_enabled: r.get::<_, i64>(5)? != 0,
         policies: [r.get(6)?, r.get(7)?, r.get(8)?],
-        data,
+        data: r.get(9)?,
     })
 }
 
@@ -159,8 +192,8 @@ impl Where {
     }
 }
 
-/// Up to `limit` users after row `after` that match, in row order.
-pub fn page(engine: &Engine, w: &Where, after: i64, limit: i64) -> R<Vec<User>> {
+/// Up to `limit` rows after row `after` that match, in row order.
+pub fn rows(engine: &Engine, w: &Where, after: i64, limit: i64) -> R<Vec<Row>> {
     let sql = format!(
         "SELECT {COLS} FROM users WHERE id > ? AND ({}) ORDER BY id LIMIT {limit}",
         w.sql
@@ -171,7 +204,7 @@ pub fn page(engine: &Engine, w: &Where, after: i64, limit: i64) -> R<Vec<User>> 
         for p in &w.params {
             params.push(p);
         }
-        let rows = st.query_map(params.as_slice(), row_user)?;
+        let rows = st.query_map(params.as_slice(), row_of)?;
         let mut out = Vec::new();
         for r in rows {
             out.push(r?);
@@ -180,17 +213,42 @@ pub fn page(engine: &Engine, w: &Where, after: i64, limit: i64) -> R<Vec<User>> 
     })
 }
 
+/// How many users match.
+pub fn count(engine: &Engine, w: &Where) -> R<i64> {
+    let sql = format!("SELECT COUNT(*) FROM users WHERE {}", w.sql);
+    engine.with_store(|s| {
+        let mut st = s.conn().prepare_cached(&sql)?;
+        let params: Vec<&dyn rusqlite::ToSql> =
+            w.params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
+        Ok(st.query_row(params.as_slice(), |r| r.get(0))?)
+    })
+}
+
+/// Up to `limit` users after row `after` that match, in row order.
+pub fn page(engine: &Engine, w: &Where, after: i64, limit: i64) -> R<Vec<User>> {
+    Ok(rows(engine, w, after, limit)?
+        .iter()
+        .map(Row::user)
+        .collect())
+}
+
 /// Every matching user (for identities, which match few).
 pub fn find(engine: &Engine, w: &Where) -> R<Vec<User>> {
+    const FIND_PAGE: i64 = 500;
     let mut out = Vec::new();
     let mut after = 0;
     loop {
-        let batch = page(engine, w, after, 500)?;
+        let batch = page(engine, w, after, FIND_PAGE)?;
+        let full = batch.len() as i64 == FIND_PAGE;
         let Some(last) = batch.last() else {
             return Ok(out);
         };
         after = last.id;
         out.extend(batch);
+        // A short page was the last: no second query to learn that.
+        if !full {
+            return Ok(out);
+        }
     }
 }
 
@@ -307,6 +365,42 @@ pub fn set_policy(
         )
     })?;
     Ok(())
+}
+
+/// [`set_policy`] for a row as it was read, by id, when the row still is
+/// exactly that (same names, attributes and Lync flag), without reading it
+/// again; `false` when it changed, and nothing was written: the caller
+/// then resolves the user afresh. `dn` is the row's distinguished name.
+pub fn set_policy_on_row(
+    engine: &Engine,
+    row: &Row,
+    dn: &str,
+    user_property: &str,
+    policy: Option<&str>,
+    command: &str,
+) -> R<bool> {
+    let Some(col) = column(user_property) else {
+        return Ok(false);
+    };
+    let sql = format!(
+        "UPDATE users SET {col} = ?1 WHERE id = ?2 AND lync_enabled = 1 AND sam = ?3 COLLATE BINARY
+           AND display_name = ?4 COLLATE BINARY AND data = ?5"
+    );
+    engine.with_store(|s| {
+        let n = s.write(
+            &sql,
+            rusqlite::params![policy, row.id, row.sam, row.display_name, row.data],
+        )?;
+        if n == 1 {
+            s.log(
+                &engine.account,
+                command,
+                &format!("CsUser:{dn}"),
+                &format!("{user_property}={}", policy.unwrap_or("$null")),
+            )?;
+        }
+        Ok(n == 1)
+    })
 }
 
 pub fn delete(engine: &Engine, u: &User, command: &str) -> R<()> {

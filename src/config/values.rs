@@ -263,7 +263,7 @@ pub fn to_object(family: &Family, obj: &StoredObject) -> Value {
                 .map(|j| to_value(p, j))
                 .unwrap_or_default()
         };
-        o.props.push(Prop {
+        o.props_mut().push(Prop {
             name: Rc::from(p.name.as_str()),
             value,
             kind: PropKind::Property,

@@ -74,13 +74,15 @@ fn entry(c: &Change) -> Value {
         Rc::from(ENTRY_TYPE),
         Rc::from("System.Object"),
     ]));
-    o.props.push(prop("Time", time_value(&c.time)));
-    o.props
+    o.props_mut().push(prop("Time", time_value(&c.time)));
+    o.props_mut()
         .push(prop("Account", Value::from(c.account.as_str())));
-    o.props
+    o.props_mut()
         .push(prop("Command", Value::from(c.command.as_str())));
-    o.props.push(prop("Target", Value::from(c.target.as_str())));
-    o.props.push(prop("Detail", Value::from(c.detail.as_str())));
+    o.props_mut()
+        .push(prop("Target", Value::from(c.target.as_str())));
+    o.props_mut()
+        .push(prop("Detail", Value::from(c.detail.as_str())));
     Value::object(o)
 }
 

@@ -18,7 +18,7 @@ use crate::runtime::types::PsType;
 use crate::runtime::value::{PsObject, Value};
 
 use super::family::engine_error;
-use super::users::{cs_user_object, identity_sig, resolve};
+use super::users::{cs_user_object, identity_sig, resolve, with_stored_row};
 
 pub const EFFECTIVE_TYPE: &str = "Lyncsh.EffectivePolicy";
 
@@ -171,6 +171,25 @@ impl Grant {
     fn run(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let engine = cx.it.engine().map_err(|e| cx.fail(e))?;
         let id = args.get("Identity").cloned().unwrap_or_default();
+        // A user straight from Get-CsUser is granted by its row, unread
+        // again, while that row is still as it was read.
+        if !args.switch("PassThru") && !cx.may_decline() {
+            let done = with_stored_row(&id, |row, dn| {
+                users::set_policy_on_row(
+                    &engine,
+                    row,
+                    dn,
+                    self.property,
+                    self.policy.as_deref(),
+                    &self.line,
+                )
+            });
+            match done {
+                Some(Ok(true)) => return Ok(()),
+                Some(Err(e)) => return Err(cx.fail(engine_error(e))),
+                Some(Ok(false)) | None => {}
+            }
+        }
         let action = cx.rt.name.to_string();
         for mut u in resolve(cx, &engine, &id, false)? {
             if !u.lync_enabled {

@@ -183,16 +183,19 @@ fn role_object(cx: &Cx, role: &Role) -> Value {
         Rc::from(ROLE_TYPE),
         Rc::from("System.Object"),
     ]));
-    o.props.push(prop("Identity", Value::from(role.name)));
-    o.props.push(prop("SID", Value::from(roles::sid(role))));
-    o.props.push(prop(
+    o.props_mut().push(prop("Identity", Value::from(role.name)));
+    o.props_mut()
+        .push(prop("SID", Value::from(roles::sid(role))));
+    o.props_mut().push(prop(
         "Cmdlets",
         Value::array(cmdlets.into_iter().map(Value::from).collect()),
     ));
-    o.props.push(prop("ScriptModules", strings(&[])));
-    o.props.push(prop("ConfigScopes", strings(&["Global"])));
-    o.props.push(prop("UserScopes", strings(&["Global"])));
-    o.props.push(prop("IsStandardRole", Value::Bool(true)));
+    o.props_mut().push(prop("ScriptModules", strings(&[])));
+    o.props_mut()
+        .push(prop("ConfigScopes", strings(&["Global"])));
+    o.props_mut().push(prop("UserScopes", strings(&["Global"])));
+    o.props_mut()
+        .push(prop("IsStandardRole", Value::Bool(true)));
     o.display = Some(Rc::from(role.name));
     Value::object(o)
 }

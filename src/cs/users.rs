@@ -4,6 +4,7 @@
 //! emit each user as it is read, so a pipeline over 100,000 users never
 //! holds them all.
 
+use std::any::Any;
 use std::rc::Rc;
 
 use rusqlite::types::Value as Sql;
@@ -14,7 +15,7 @@ use crate::config::Engine;
 use crate::config::users::{self, LYNC_DATA, User, Where};
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::types::PsType;
-use crate::runtime::value::{Prop, PropKind, PsObject, Value};
+use crate::runtime::value::{Fill, Prop, PropKind, PsObject, Value};
 use crate::syntax::ast::ScriptBlockAst;
 
 use super::family::engine_error;
@@ -331,8 +332,11 @@ fn prop_name(name: &str) -> Rc<str> {
     })
 }
 
-fn push(o: &mut PsObject, name: &str, value: Value) {
-    o.props.push(Prop {
+/// Properties being made, in order.
+struct Props(Vec<Prop>);
+
+fn push(o: &mut Props, name: &str, value: Value) {
+    o.0.push(Prop {
         name: prop_name(name),
         value,
         kind: PropKind::Property,
@@ -350,14 +354,20 @@ fn opt(s: Option<String>) -> Value {
 /// no family for ([`users::OTHER_POLICIES`]) are always `$null`: no per-user
 /// policy, as on a server where none was granted.
 pub fn cs_user_object(u: &User) -> Value {
+    let dn: Rc<str> = Rc::from(u.dn());
     let mut o = PsObject::with_type(CS_NAMES.with(|n| n.clone()));
-    o.props.reserve(40);
-    let dn = u.dn();
+    *o.props_mut() = cs_props(u, &dn);
+    o.display = Some(dn);
+    Value::object(o)
+}
+
+fn cs_props(u: &User, dn: &Rc<str>) -> Vec<Prop> {
+    let mut o = Props(Vec::with_capacity(40));
     let policy = |name: &str| match u.policy(name) {
         Some(p) => Value::from(p),
         None => opt(u.text(name)),
     };
-    push(&mut o, "Identity", Value::from(dn.as_str()));
+    push(&mut o, "Identity", Value::String(dn.clone()));
     for p in [
         "VoicePolicy",
         "VoiceRoutingPolicy",
@@ -419,15 +429,21 @@ pub fn cs_user_object(u: &User) -> Value {
     for t in ["Department", "Office", "Title", "City", "Company", "Site"] {
         push(&mut o, t, opt(u.text(t)));
     }
-    o.display = Some(Rc::from(dn.as_str()));
-    Value::object(o)
+    o.0
 }
 
 /// The object Get-CsAdUser and New-CsAdUser write.
 pub fn ad_user_object(u: &User) -> Value {
+    let dn: Rc<str> = Rc::from(u.dn());
     let mut o = PsObject::with_type(AD_NAMES.with(|n| n.clone()));
-    let dn = u.dn();
-    push(&mut o, "Identity", Value::from(dn.as_str()));
+    *o.props_mut() = ad_props(u, &dn);
+    o.display = Some(dn);
+    Value::object(o)
+}
+
+fn ad_props(u: &User, dn: &Rc<str>) -> Vec<Prop> {
+    let mut o = Props(Vec::with_capacity(14));
+    push(&mut o, "Identity", Value::String(dn.clone()));
     push(&mut o, "DisplayName", Value::from(u.display_name.as_str()));
     push(&mut o, "SamAccountName", Value::from(u.sam.as_str()));
     push(&mut o, "UserPrincipalName", opt(u.upn.clone()));
@@ -449,8 +465,70 @@ pub fn ad_user_object(u: &User) -> Value {
     ] {
         push(&mut o, t, opt(u.text(t)));
     }
-    o.display = Some(Rc::from(dn.as_str()));
-    Value::object(o)
+    o.0
+}
+
+/// A user as read from the store, its properties made on first look (a
+/// pipeline that passes users on or counts them never makes them).
+#[derive(Debug)]
+struct StoredUser {
+    row: users::Row,
+    ad: bool,
+    dn: Rc<str>,
+}
+
+impl Fill for StoredUser {
+    fn props(&self) -> Vec<Prop> {
+        let u = self.row.user();
+        if self.ad {
+            ad_props(&u, &self.dn)
+        } else {
+            cs_props(&u, &self.dn)
+        }
+    }
+
+    fn peek(&self, name: &str) -> Option<Value> {
+        if name.eq_ignore_ascii_case("SamAccountName") {
+            Some(Value::from(self.row.sam.as_str()))
+        } else if name.eq_ignore_ascii_case("Identity") {
+            Some(Value::String(self.dn.clone()))
+        } else {
+            None
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The object Get-CsUser (or, `ad`, Get-CsAdUser) writes for a row.
+fn stored_user_object(row: users::Row, ad: bool) -> Value {
+    // The distinguished name is stored only for users imported with one;
+    // the rest need no look into `data` for it.
+    let dn: Rc<str> = if row.data.contains("\"Identity\"") {
+        Rc::from(row.user().dn())
+    } else {
+        Rc::from(users::default_dn(&row.display_name))
+    };
+    let names = if ad { &AD_NAMES } else { &CS_NAMES };
+    let source = Rc::new(StoredUser {
+        row,
+        ad,
+        dn: dn.clone(),
+    });
+    Value::object(PsObject::lazy(names.with(|n| n.clone()), source, dn))
+}
+
+/// The row behind a user object nobody has looked into or changed since
+/// Get-CsUser or Get-CsAdUser read it, with its distinguished name.
+pub fn with_stored_row<T>(v: &Value, f: impl FnOnce(&users::Row, &str) -> T) -> Option<T> {
+    let Value::Object(o) = v else {
+        return None;
+    };
+    let source = o.borrow().untouched_source()?.clone();
+    let stored = source.as_any().downcast_ref::<StoredUser>()?;
+    Some(f(&stored.row, &stored.dn))
 }
 
 // ------------------------------------------------------------ identities
@@ -695,23 +773,34 @@ impl GetUsers {
         limit: Option<u64>,
         emitted: &mut u64,
     ) -> Res<()> {
+        // Only counted downstream (`| Measure-Object`): the store counts.
+        if checks.is_empty()
+            && predicate.is_none()
+            && limit.is_none()
+            && cx.rt.common.out_variable.is_none()
+            && cx.out.counts_only()
+        {
+            let n = users::count(engine, w).map_err(|e| cx.fail(engine_error(e)))?;
+            let n = u64::try_from(n).unwrap_or(0);
+            *emitted += n;
+            return cx.out.add_count(cx.it, n);
+        }
         let mut after = 0;
         loop {
             let batch =
-                users::page(engine, w, after, PAGE).map_err(|e| cx.fail(engine_error(e)))?;
+                users::rows(engine, w, after, PAGE).map_err(|e| cx.fail(engine_error(e)))?;
             let Some(last) = batch.last() else {
                 return Ok(());
             };
             after = last.id;
-            for u in batch {
-                if !checks.iter().all(|c| check(c, &u)) {
-                    continue;
+            for row in batch {
+                if !checks.is_empty() {
+                    let u = row.user();
+                    if !checks.iter().all(|c| check(c, &u)) {
+                        continue;
+                    }
                 }
-                let obj = if self.ad {
-                    ad_user_object(&u)
-                } else {
-                    cs_user_object(&u)
-                };
+                let obj = stored_user_object(row, self.ad);
                 if let Some(sb) = predicate
                     && !cx.it.invoke_predicate(sb, obj.clone())?
                 {

@@ -106,7 +106,7 @@ pub fn view_of(v: &Value) -> View {
             {
                 return View::List;
             }
-            let visible = o.props.len();
+            let visible = o.props().len();
             if visible == 0 {
                 View::Scalar
             } else if visible <= 4 {
@@ -128,7 +128,7 @@ pub fn default_columns(v: &Value) -> Vec<String> {
     match v {
         Value::Object(o) => o
             .borrow()
-            .props
+            .props()
             .iter()
             .map(|p| p.name.to_string())
             .collect(),
@@ -405,7 +405,7 @@ pub fn list_lines(v: &Value, props: Option<&[String]>) -> Vec<String> {
                     })
                     .collect(),
                 None => o
-                    .props
+                    .props()
                     .iter()
                     .map(|p| (p.name.to_string(), p.value.clone()))
                     .collect(),

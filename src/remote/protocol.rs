@@ -302,7 +302,7 @@ pub fn to_json(v: &Value, depth: usize) -> J {
                 );
             }
             let mut m = Map::new();
-            for p in &o.props {
+            for p in o.props() {
                 if matches!(p.kind, PropKind::Method | PropKind::Alias) {
                     continue;
                 }

@@ -20,6 +20,16 @@ use crate::syntax::ast::{VarRef, VarScope};
 /// Receives a pipeline's output objects.
 pub trait Sink {
     fn emit(&mut self, it: &mut Interp, v: Value) -> Res<()>;
+    /// Whether this sink only counts what it is given, so that a command
+    /// may tell it how many objects it has instead of making them.
+    fn counts_only(&self) -> bool {
+        false
+    }
+    /// `n` objects, counted and not made (only when [`Sink::counts_only`]).
+    fn add_count(&mut self, it: &mut Interp, n: u64) -> Res<()> {
+        let _ = (it, n);
+        Ok(())
+    }
 }
 
 /// Collects output: assignments, `$( )`, `@( )`.

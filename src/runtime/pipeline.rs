@@ -82,6 +82,22 @@ impl Sink for Chain<'_> {
             }
         }
     }
+
+    fn counts_only(&self) -> bool {
+        self.stages.first().is_some_and(Stage::counts_only)
+    }
+
+    fn add_count(&mut self, it: &mut Interp, n: u64) -> Res<()> {
+        it.check_stop()?;
+        if let Some(Stage {
+            proc: Proc::Cmdlet(p, _),
+            ..
+        }) = self.stages.first_mut()
+        {
+            p.add_count(n);
+        }
+        Ok(())
+    }
 }
 
 /// Output of a stage with `> file`: kept until the stage ends.
@@ -181,6 +197,15 @@ impl Stage {
         }
         it.warn_to_null = saved_warn;
         r
+    }
+
+    /// A cmdlet that only counts its input, with nothing redirected.
+    fn counts_only(&self) -> bool {
+        matches!(&self.proc, Proc::Cmdlet(p, _) if p.counts_only(&self.args))
+            && self.err.is_none()
+            && self.out_file.is_none()
+            && !self.discard_out
+            && !self.warn_null
     }
 
     fn process_item(&mut self, it: &mut Interp, v: Value, out: &mut dyn Sink) -> Res<()> {

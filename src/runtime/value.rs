@@ -4,7 +4,8 @@
 //! `$b = $a; $b[0] = 9` changes `$a` too. A session runs on one thread, so
 //! `Rc<RefCell<..>>` is enough.
 
-use std::cell::RefCell;
+use std::any::Any;
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 use std::rc::Rc;
 
@@ -92,7 +93,13 @@ impl Drop for Hashtable {
 
 impl Drop for PsObject {
     fn drop(&mut self) {
-        free(std::mem::take(&mut self.props).into_iter().map(|p| p.value));
+        free(
+            self.props
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.value),
+        );
     }
 }
 
@@ -131,7 +138,9 @@ fn free(items: impl IntoIterator<Item = Value>) {
                 if let Ok(o) = Rc::try_unwrap(o) {
                     let mut o = o.into_inner();
                     work.extend(
-                        std::mem::take(&mut o.props)
+                        o.props
+                            .take()
+                            .unwrap_or_default()
                             .into_iter()
                             .map(|p| p.value)
                             .filter(is_container),
@@ -259,13 +268,28 @@ impl Prop {
     }
 }
 
+/// Where the properties of an object read from the store come from: the
+/// object keeps its row and builds its properties the first time anything
+/// looks at them, so a pipeline that only passes objects on (or counts
+/// them) never pays for a property it does not read.
+pub trait Fill: fmt::Debug {
+    /// Every property, in display order.
+    fn props(&self) -> Vec<Prop>;
+    /// One property's value when it is cheap to give without filling the
+    /// object (`None`: fill and look).
+    fn peek(&self, name: &str) -> Option<Value>;
+    fn as_any(&self) -> &dyn Any;
+}
+
 /// A PSObject: type names (most derived first) and ordered properties.
 /// `[pscustomobject]@{}`, Select-Object output and configuration objects
 /// are all this.
 #[derive(Clone, Debug)]
 pub struct PsObject {
     pub type_names: Rc<[Rc<str>]>,
-    pub props: Vec<Prop>,
+    /// Set at once, or on first look from `source`.
+    props: OnceCell<Vec<Prop>>,
+    source: Option<Rc<dyn Fill>>,
     /// Overrides `ToString()`; configuration objects show their Identity.
     pub display: Option<Rc<str>>,
 }
@@ -277,19 +301,48 @@ impl PsObject {
         thread_local! {
             static NAMES: Rc<[Rc<str>]> = Rc::from(vec![Rc::from(PSCUSTOMOBJECT), Rc::from("System.Object")]);
         }
-        PsObject {
-            type_names: NAMES.with(|n| n.clone()),
-            props: Vec::new(),
-            display: None,
-        }
+        PsObject::with_type(NAMES.with(|n| n.clone()))
     }
 
     pub fn with_type(type_names: Rc<[Rc<str>]>) -> PsObject {
         PsObject {
             type_names,
-            props: Vec::new(),
+            props: OnceCell::from(Vec::new()),
+            source: None,
             display: None,
         }
+    }
+
+    /// An object whose properties `source` gives when first looked at.
+    pub fn lazy(type_names: Rc<[Rc<str>]>, source: Rc<dyn Fill>, display: Rc<str>) -> PsObject {
+        PsObject {
+            type_names,
+            props: OnceCell::new(),
+            source: Some(source),
+            display: Some(display),
+        }
+    }
+
+    /// The properties, in order (filled from the source on first look).
+    pub fn props(&self) -> &Vec<Prop> {
+        self.props
+            .get_or_init(|| self.source.as_ref().map(|s| s.props()).unwrap_or_default())
+    }
+
+    pub fn props_mut(&mut self) -> &mut Vec<Prop> {
+        self.props();
+        self.source = None;
+        match self.props.get_mut() {
+            Some(p) => p,
+            // props() has just filled the cell.
+            None => unreachable!("properties filled above"),
+        }
+    }
+
+    /// The source of an object nobody has looked into yet: what it holds
+    /// is still exactly what its source read.
+    pub fn untouched_source(&self) -> Option<&Rc<dyn Fill>> {
+        self.source.as_ref().filter(|_| self.props.get().is_none())
     }
 
     pub fn is_custom(&self) -> bool {
@@ -305,18 +358,21 @@ impl PsObject {
     }
 
     pub fn prop(&self, name: &str) -> Option<&Prop> {
-        self.props
+        self.props()
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 
     pub fn prop_mut(&mut self, name: &str) -> Option<&mut Prop> {
-        self.props
+        self.props_mut()
             .iter_mut()
             .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 
     pub fn get(&self, name: &str) -> Option<Value> {
+        if let Some(v) = self.untouched_source().and_then(|s| s.peek(name)) {
+            return Some(v);
+        }
         self.prop(name).map(|p| p.value.clone())
     }
 
@@ -324,7 +380,7 @@ impl PsObject {
     pub fn set(&mut self, name: &str, value: Value) {
         match self.prop_mut(name) {
             Some(p) => p.value = value,
-            None => self.props.push(Prop::note(name, value)),
+            None => self.props_mut().push(Prop::note(name, value)),
         }
     }
 }
@@ -578,7 +634,7 @@ impl fmt::Display for Value {
                 }
                 // PSCustomObject: @{Name=x; Count=1}; no properties, no text.
                 let mut first = true;
-                for p in o.props.iter().filter(|p| p.kind != PropKind::Method) {
+                for p in o.props().iter().filter(|p| p.kind != PropKind::Method) {
                     f.write_str(if first { "@{" } else { "; " })?;
                     first = false;
                     write!(f, "{}=", p.name)?;
@@ -650,12 +706,12 @@ impl Value {
                 if o.display.is_some() || !o.is_custom() {
                     return self.inner_len();
                 }
-                o.props.iter().fold(2usize, |n, p| {
+                o.props().iter().fold(2usize, |n, p| {
                     let value = match p.kind {
                         PropKind::Script => SCRIPT_PROPERTY.len(),
                         // An alias reads another property: bound it by the largest.
                         PropKind::Alias => o
-                            .props
+                            .props()
                             .iter()
                             .map(|q| q.value.inner_len())
                             .max()

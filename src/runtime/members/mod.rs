@@ -63,7 +63,7 @@ pub(super) fn obj(pairs: Vec<(&str, Value)>, type_name: &str) -> Value {
         Rc::from("System.Object"),
     ]));
     for (k, v) in pairs {
-        o.props.push(super::value::Prop {
+        o.props_mut().push(super::value::Prop {
             kind: super::value::PropKind::Property,
             ..super::value::Prop::note(k, v)
         });
@@ -199,7 +199,7 @@ impl Interp {
     pub fn display_snapshot(&mut self, v: Value) -> Value {
         use super::value::PropKind;
         let Value::Object(o) = &v else { return v };
-        let computed = o.borrow().props.iter().any(|p| {
+        let computed = o.borrow().props().iter().any(|p| {
             matches!(
                 p.kind,
                 PropKind::Script | PropKind::Alias | PropKind::Method | PropKind::Variable
@@ -209,8 +209,8 @@ impl Interp {
             return v;
         }
         let mut copy = o.borrow().clone();
-        copy.props.retain(|p| p.kind != PropKind::Method);
-        for p in &mut copy.props {
+        copy.props_mut().retain(|p| p.kind != PropKind::Method);
+        for p in copy.props_mut() {
             if matches!(
                 p.kind,
                 PropKind::Script | PropKind::Alias | PropKind::Variable
@@ -228,7 +228,7 @@ impl Interp {
         };
         let o = o.borrow();
         let props: Vec<Value> = o
-            .props
+            .props()
             .iter()
             .map(|p| {
                 obj(

@@ -3,13 +3,14 @@
 //!
 //!   cargo bench --bench language
 //!
-//! * parse throughput on a generated script of more than 1 MB (MB/s), for
-//!   the pest grammar and the hand-written parser side by side;
+//! * parse throughput of the pest grammar on a generated script of more
+//!   than 1 MB (MB/s), against the 6 MB/s target;
 //! * `$s=0; foreach ($i in 1..1000000) { $s += $i }; $s` against the same
 //!   loop in `python3 -c` (whole processes, median of runs);
 //! * `lyncsh -Command 1` start-up against `/bin/true` (mean of many runs).
 //!
-//! Side by side in one run (2 shared cores, 2026-12-04, commit 853f9bc):
+//! Side by side in one run before the hand-written parser was deleted
+//! (2 shared cores, 2026-12-04, commit 853f9bc):
 //!
 //!   parse (pest grammar):  1.20 MB in 200.1 ms =  6.0 MB/s  (a second run: 5.5)
 //!   parse (hand-written):  1.20 MB in  35.2 ms = 34.1 MB/s  (a second run: 31.0)
@@ -23,9 +24,7 @@ use std::process::Command;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use lyncsh::syntax::Source;
-use lyncsh::syntax::build::parse_script_pest;
-use lyncsh::syntax::parser::parse_script;
+use lyncsh::syntax::{Source, parse_script};
 
 /// A realistic chunk of admin script, repeated to make the big input.
 const CHUNK: &str = include_str!("data/admin.ps1");
@@ -46,25 +45,22 @@ fn time_process(cmd: &mut Command) -> Duration {
     }
 }
 
-/// Best-of-five parse rate of `parse` over `text`, in MB/s.
-fn parse_rate(parse: ParseFn, text: &str) -> (f64, Duration) {
+/// Best-of-five parse rate over `text`, in MB/s.
+fn parse_rate(text: &str) -> (f64, Duration) {
     let mb = text.len() as f64 / 1e6;
     // Warm up once, then take the best of a few runs.
-    if let Err(e) = parse(Rc::new(Source::new(None, text.to_string()))) {
+    if let Err(e) = parse_script(Rc::new(Source::new(None, text.to_string()))) {
         panic!("benchmark script does not parse: {}", e.short());
     }
     let mut best = Duration::MAX;
     for _ in 0..5 {
         let src = Rc::new(Source::new(None, text.to_string()));
         let t = Instant::now();
-        let _ = parse(src);
+        let _ = parse_script(src);
         best = best.min(t.elapsed());
     }
     (mb / best.as_secs_f64(), best)
 }
-
-type ParseFn =
-    fn(Rc<Source>) -> Result<Rc<lyncsh::syntax::ast::ScriptBlockAst>, lyncsh::syntax::ParseError>;
 
 fn parse_throughput() {
     let mut text = String::new();
@@ -72,17 +68,12 @@ fn parse_throughput() {
         text.push_str(CHUNK);
     }
     let mb = text.len() as f64 / 1e6;
-    for (name, parse) in [
-        ("pest grammar", parse_script_pest as ParseFn),
-        ("hand-written", parse_script as ParseFn),
-    ] {
-        let (rate, best) = parse_rate(parse, &text);
-        println!(
-            "parse ({name}): {mb:.2} MB in {:.1} ms = {rate:.1} MB/s (target >= 6 MB/s; ratio to target {:.2}x)",
-            best.as_secs_f64() * 1e3,
-            rate / 6.0
-        );
-    }
+    let (rate, best) = parse_rate(&text);
+    println!(
+        "parse (pest grammar): {mb:.2} MB in {:.1} ms = {rate:.1} MB/s (target >= 6 MB/s; ratio to target {:.2}x)",
+        best.as_secs_f64() * 1e3,
+        rate / 6.0
+    );
 }
 
 fn loop_vs_python() {

@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{TempDir, local};
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
+use fantoccini::{Client, ClientBuilder, Locator};
 use lyncsh::web::{Tls, WebOptions};
 
 /// chromedriver on a free port, ended when dropped.
@@ -20,6 +22,31 @@ impl Drop for Driver {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// An element of the page a click led to. A click that submits a form
+/// can return before the answer has loaded (a refused password answers
+/// only after its delay), so the element is waited for, not looked up once.
+async fn find(c: &Client, at: Locator<'_>) -> Result<Element, CmdError> {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(at)
+        .await
+}
+
+/// Clicks what leads to another page and waits until that page has
+/// replaced this one: until then, an element found could be the old
+/// page's, gone stale a moment later.
+async fn follow(c: &Client, to: Element) {
+    let page = c.find(Locator::Css("html")).await.expect("the page");
+    to.click().await.expect("click");
+    for _ in 0..200 {
+        if page.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the click led to no new page");
 }
 
 fn driver() -> Driver {
@@ -98,26 +125,26 @@ fn the_seed_procedure_by_clicking_the_labels() {
         let url = running.url();
         c.goto(&format!("{url}/signin")).await.expect("goto");
         shot("signin").await;
-        c.find(Locator::Id("account")).await.expect("account").send_keys("alice").await.expect("type");
-        c.find(Locator::Id("password")).await.expect("password").send_keys("s3cret").await.expect("type");
-        c.find(Locator::Id("signin")).await.expect("button").click().await.expect("click");
-        let me = c.find(Locator::Id("me")).await.expect("home").text().await.expect("text");
+        find(&c, Locator::Id("account")).await.expect("account").send_keys("alice").await.expect("type");
+        find(&c, Locator::Id("password")).await.expect("password").send_keys("s3cret").await.expect("type");
+        follow(&c, find(&c, Locator::Id("signin")).await.expect("button")).await;
+        let me = find(&c, Locator::Id("me")).await.expect("home").text().await.expect("text");
         assert_eq!(me, "alice");
         shot("home").await;
-        c.find(Locator::LinkText("Access Edge Configuration")).await.expect("nav").click().await.expect("click");
-        c.find(Locator::LinkText("Global")).await.expect("Global").click().await.expect("click");
+        follow(&c, find(&c, Locator::LinkText("Access Edge Configuration")).await.expect("nav")).await;
+        follow(&c, find(&c, Locator::LinkText("Global")).await.expect("Global")).await;
         shot("access-edge").await;
-        c.find(Locator::XPath("//summary[text()='Edit']")).await.expect("Edit").click().await.expect("click");
-        c.find(Locator::LinkText("Show details...")).await.expect("Show details").click().await.expect("click");
+        find(&c, Locator::XPath("//summary[text()='Edit']")).await.expect("Edit").click().await.expect("click");
+        follow(&c, find(&c, Locator::LinkText("Show details...")).await.expect("Show details")).await;
         shot("edit-access-edge").await;
-        c.find(Locator::XPath("//label[text()='Enable communications with anonymous users']"))
+        find(&c, Locator::XPath("//label[text()='Enable communications with anonymous users']"))
             .await
             .expect("label")
             .click()
             .await
             .expect("tick");
-        c.find(Locator::XPath("//button[text()='Commit']")).await.expect("Commit").click().await.expect("click");
-        let cmd = c.find(Locator::Id("command")).await.expect("command shown").text().await.expect("text");
+        follow(&c, find(&c, Locator::XPath("//button[text()='Commit']")).await.expect("Commit")).await;
+        let cmd = find(&c, Locator::Id("command")).await.expect("command shown").text().await.expect("text");
         assert_eq!(cmd.trim(), "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $True");
         shot("committed").await;
         let r = local(&store, "Get-CsAccessEdgeConfiguration");
@@ -127,55 +154,56 @@ fn the_seed_procedure_by_clicking_the_labels() {
             r.stdout
         );
         for (link, name) in [("Conferencing Policy", "conferencing-policy"), ("Users", "users"), ("Federated Domains", "domains"), ("Change Log", "log")] {
-            c.find(Locator::LinkText(link)).await.expect("nav").click().await.expect("click");
+            follow(&c, find(&c, Locator::LinkText(link)).await.expect("nav")).await;
             shot(name).await;
         }
         // A conferencing policy that allows anonymous participants, given
         // to Ken: the Home answer turns from No to Yes.
-        let answer = |c: fantoccini::Client| async move {
-            c.find(Locator::LinkText("Home")).await.expect("nav").click().await.expect("click");
-            c.find(Locator::Id("anonymous-answer")).await.expect("answer").text().await.expect("text")
+        let answer = |c: Client| async move {
+            follow(&c, find(&c, Locator::LinkText("Home")).await.expect("nav")).await;
+            find(&c, Locator::Id("anonymous-answer")).await.expect("answer").text().await.expect("text")
         };
         assert!(answer(c.clone()).await.starts_with("No"));
-        c.find(Locator::LinkText("Conferencing Policy")).await.expect("nav").click().await.expect("click");
-        c.find(Locator::XPath("//button[text()='New']")).await.expect("New").click().await.expect("click");
-        c.find(Locator::Id("f-name")).await.expect("name").send_keys("Anon").await.expect("type");
+        follow(&c, find(&c, Locator::LinkText("Conferencing Policy")).await.expect("nav")).await;
+        follow(&c, find(&c, Locator::XPath("//button[text()='New']")).await.expect("New")).await;
+        find(&c, Locator::Id("f-name")).await.expect("name").send_keys("Anon").await.expect("type");
         // A new policy starts from the defaults, where the box is ticked.
-        let boxed = c.find(Locator::Id("f-AllowAnonymousParticipantsInMeetings")).await.expect("box");
+        let boxed = find(&c, Locator::Id("f-AllowAnonymousParticipantsInMeetings")).await.expect("box");
         if !boxed.is_selected().await.expect("state") {
-            c.find(Locator::XPath("//label[text()='Allow participants to invite anonymous users']")).await.expect("label").click().await.expect("tick");
+            find(&c, Locator::XPath("//label[text()='Allow participants to invite anonymous users']")).await.expect("label").click().await.expect("tick");
         }
         shot("new-conferencing-policy").await;
-        c.find(Locator::XPath("//button[text()='Commit']")).await.expect("Commit").click().await.expect("click");
-        c.find(Locator::Id("committed")).await.expect("committed");
-        c.find(Locator::LinkText("Users")).await.expect("nav").click().await.expect("click");
-        c.find(Locator::LinkText("Assign policies")).await.expect("assign").click().await.expect("click");
-        c.find(Locator::XPath("//select[@id='f-ConferencingPolicy']/option[text()='Anon']")).await.expect("option").click().await.expect("select");
-        c.find(Locator::XPath("//button[text()='Commit']")).await.expect("Commit").click().await.expect("click");
-        let cmd = c.find(Locator::Id("command")).await.expect("command").text().await.expect("text");
+        follow(&c, find(&c, Locator::XPath("//button[text()='Commit']")).await.expect("Commit")).await;
+        find(&c, Locator::Id("committed")).await.expect("committed");
+        follow(&c, find(&c, Locator::LinkText("Users")).await.expect("nav")).await;
+        follow(&c, find(&c, Locator::LinkText("Assign policies")).await.expect("assign")).await;
+        find(&c, Locator::XPath("//select[@id='f-ConferencingPolicy']/option[text()='Anon']")).await.expect("option").click().await.expect("select");
+        follow(&c, find(&c, Locator::XPath("//button[text()='Commit']")).await.expect("Commit")).await;
+        let cmd = find(&c, Locator::Id("command")).await.expect("command").text().await.expect("text");
         assert_eq!(cmd.trim(), "Grant-CsConferencingPolicy -Identity 'sip:kenmyer@contoso.com' -PolicyName Anon");
         let yes = answer(c.clone()).await;
         assert!(yes.starts_with("Yes"), "{yes}");
         shot("home-after").await;
-        c.find(Locator::XPath("//button[text()='Sign out']")).await.expect("sign out").click().await.expect("click");
+        follow(&c, find(&c, Locator::XPath("//button[text()='Sign out']")).await.expect("sign out")).await;
         // A wrong password is refused.
-        c.find(Locator::Id("account")).await.expect("account").send_keys("victor").await.expect("type");
-        c.find(Locator::Id("password")).await.expect("password").send_keys("wrong").await.expect("type");
-        c.find(Locator::Id("signin")).await.expect("button").click().await.expect("click");
-        let err = c.find(Locator::Id("error")).await.expect("error").text().await.expect("text");
+        find(&c, Locator::Id("account")).await.expect("account").send_keys("victor").await.expect("type");
+        find(&c, Locator::Id("password")).await.expect("password").send_keys("wrong").await.expect("type");
+        follow(&c, find(&c, Locator::Id("signin")).await.expect("button")).await;
+        let err = find(&c, Locator::Id("error")).await.expect("error").text().await.expect("text");
         assert_eq!(err, "The user name or password is incorrect.");
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        c.find(Locator::Id("account")).await.expect("account").send_keys("victor").await.expect("type");
-        c.find(Locator::Id("password")).await.expect("password").send_keys("s3cret").await.expect("type");
-        c.find(Locator::Id("signin")).await.expect("button").click().await.expect("click");
-        assert_eq!(c.find(Locator::Id("me")).await.expect("home").text().await.expect("text"), "victor");
+        find(&c, Locator::Id("account")).await.expect("account").send_keys("victor").await.expect("type");
+        find(&c, Locator::Id("password")).await.expect("password").send_keys("s3cret").await.expect("type");
+        follow(&c, find(&c, Locator::Id("signin")).await.expect("button")).await;
+        assert_eq!(find(&c, Locator::Id("me")).await.expect("home").text().await.expect("text"), "victor");
         // View-only: every page read-only, no edit controls.
-        c.find(Locator::LinkText("Access Edge Configuration")).await.expect("nav").click().await.expect("click");
-        c.find(Locator::LinkText("Global")).await.expect("Global").click().await.expect("click");
-        c.find(Locator::LinkText("Show details...")).await.expect("Show details").click().await.expect("click");
+        follow(&c, find(&c, Locator::LinkText("Access Edge Configuration")).await.expect("nav")).await;
+        follow(&c, find(&c, Locator::LinkText("Global")).await.expect("Global")).await;
+        follow(&c, find(&c, Locator::LinkText("Show details...")).await.expect("Show details")).await;
         shot("view-only-access-edge").await;
         for link in ["Access Edge Configuration", "Conferencing Policy", "External Access Policy", "Meeting Configuration", "Users", "Federated Domains"] {
-            c.find(Locator::LinkText(link)).await.expect("nav").click().await.expect("click");
+            follow(&c, find(&c, Locator::LinkText(link)).await.expect("nav")).await;
+            find(&c, Locator::XPath(&format!("//h2[text()='{link}']"))).await.expect("page title");
             for control in ["//button[text()='Commit']", "//button[text()='New']", "//button[text()='Delete']", "//summary[text()='Edit']", "//a[text()='Assign policies']"] {
                 let found = c.find_all(Locator::XPath(control)).await.expect("find");
                 assert!(found.is_empty(), "{control} on {link}");

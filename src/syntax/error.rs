@@ -46,7 +46,7 @@ impl ParseError {
                 Span::new(offset, offset + 1),
                 format!(
                     "The script is nested more than {} levels deep.",
-                    super::parser::MAX_NESTING
+                    super::build::MAX_NESTING
                 ),
             )
         }

@@ -1,7 +1,6 @@
 //! Source text to syntax tree: the pest grammar `grammar/powershell.pest`
 //! (derived in `grammar`), read into the tree of [`ast`] by [`build`], with
-//! errors that know their line and column. The hand-written parser in
-//! [`parser`] stays only as the reference `tests/grammar.rs` compares with.
+//! errors that know their line and column.
 
 pub mod ast;
 pub mod build;
@@ -9,10 +8,10 @@ pub mod check;
 pub mod error;
 mod grammar;
 pub mod literals;
-pub mod parser;
+mod operators;
 pub mod source;
 pub mod tokens;
 
-pub use build::parse_script_pest as parse_script;
+pub use build::parse_script;
 pub use error::ParseError;
 pub use source::Source;

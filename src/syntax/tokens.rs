@@ -24,7 +24,38 @@ pub enum TokenKind {
     Other,
 }
 
-use super::parser::KEYWORDS;
+/// Reserved words (the grammar acts on most; the highlighter colours all).
+pub(crate) const KEYWORDS: &[&str] = &[
+    "begin",
+    "break",
+    "catch",
+    "class",
+    "continue",
+    "data",
+    "do",
+    "dynamicparam",
+    "else",
+    "elseif",
+    "end",
+    "exit",
+    "filter",
+    "finally",
+    "for",
+    "foreach",
+    "from",
+    "function",
+    "if",
+    "in",
+    "param",
+    "process",
+    "return",
+    "switch",
+    "throw",
+    "trap",
+    "try",
+    "until",
+    "while",
+];
 
 fn ends_word(c: u8) -> bool {
     c.is_ascii_whitespace() || matches!(c, b'|' | b';' | b'(' | b')' | b'{' | b'}' | b',' | b'&')
@@ -161,7 +192,7 @@ pub fn tokens(text: &str) -> Vec<(Span, TokenKind)> {
                     i += 1;
                 }
                 let word = text[start + 1..i].to_ascii_lowercase();
-                let op = super::parser::is_operator_name(&word);
+                let op = super::operators::is_operator_name(&word);
                 if b.get(i) == Some(&b':') {
                     i += 1;
                 }

@@ -8,7 +8,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::*;
 use crate::syntax::literals::negate_literal;
-use crate::syntax::parser::{MAX_NESTING, op_by_name};
+use crate::syntax::operators::op_by_name;
 
 /// Binary operators, loosest first; all are left-associative.
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
@@ -167,9 +167,14 @@ impl Builder<'_> {
                     };
                     match mi.next() {
                         Some(args) => {
+                            let block = args.as_rule() == Rule::block_arg;
                             let mut list = Vec::new();
                             for a in args.into_inner() {
-                                list.push(self.arg_expr(a)?);
+                                list.push(if block {
+                                    self.primary(a)?
+                                } else {
+                                    self.arg_expr(a)?
+                                });
                             }
                             ExprKind::Invoke {
                                 target,

@@ -6,6 +6,7 @@
 //! PowerShell's messages. Split by concern: `statements`, `commands`,
 //! `expressions`, `words` (strings, variables, numbers, type names).
 
+mod attributes;
 mod commands;
 mod errors;
 mod expressions;
@@ -20,14 +21,20 @@ use pest::iterators::Pair;
 use super::ast::*;
 use super::error::ParseError;
 use super::grammar::{PsGrammar, Rule};
-use super::parser::{AttrArg, MAX_NESTING, apply_attribute, var_ref};
 use super::source::Source;
 use crate::runtime::value::Value;
 
+use attributes::{AttrArg, apply_attribute};
+use words::var_ref;
+
 type R<T> = Result<T, ParseError>;
 
+/// Deeper nesting than this is refused: the builder and the evaluator
+/// recurse, and a script nested this deep is an attack or a mistake.
+pub const MAX_NESTING: usize = 256;
+
 /// Parses a whole script with the pest grammar.
-pub fn parse_script_pest(source: Rc<Source>) -> R<Rc<ScriptBlockAst>> {
+pub fn parse_script(source: Rc<Source>) -> R<Rc<ScriptBlockAst>> {
     match nesting(&source.text) {
         Err(at) => Err(ParseError::too_deep(&source, at)),
         // pest descends once per bracket level: deep text gets a stack of
@@ -316,7 +323,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> R<Rc<ScriptBlockAst>> {
-        parse_script_pest(Rc::new(Source::new(None, text.to_string())))
+        parse_script(Rc::new(Source::new(None, text.to_string())))
     }
 
     #[test]

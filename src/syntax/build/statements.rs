@@ -422,7 +422,8 @@ impl Builder<'_> {
     fn assignment(&self, pair: Pair<Rule>) -> R<Stmt> {
         let span = span_of(&pair);
         let mut targets = Vec::new();
-        let mut assignable = true;
+        // The first target no value can be stored in: `(1)`, `$a.M()`.
+        let mut unassignable = None;
         let mut op = None;
         let mut value = None;
         for p in pair.into_inner() {
@@ -440,10 +441,14 @@ impl Builder<'_> {
                     let Some(mut e) = e else {
                         return Err(ParseError::internal(self.src, tspan));
                     };
-                    assignable &= matches!(
-                        e.kind,
-                        ExprKind::Var(_) | ExprKind::Member { .. } | ExprKind::Index { .. }
-                    );
+                    if unassignable.is_none()
+                        && !matches!(
+                            e.kind,
+                            ExprKind::Var(_) | ExprKind::Member { .. } | ExprKind::Index { .. }
+                        )
+                    {
+                        unassignable = Some(tspan);
+                    }
                     for t in casts.into_iter().rev() {
                         e = Expr {
                             kind: ExprKind::Cast(t, Box::new(e)),
@@ -453,9 +458,11 @@ impl Builder<'_> {
                     targets.push(e);
                 }
                 Rule::assign_op => {
-                    if !assignable {
-                        // Not a target: the text is an expression followed by `=`.
-                        return Err(self.unexpected_at(p.as_span().start()));
+                    if let Some(at) = unassignable {
+                        return Err(self.err(
+                            at,
+                            "The assignment expression is not valid. The input to an assignment operator must be an object that is able to accept assignments, such as a variable or a property.",
+                        ));
                     }
                     let o = match p.as_str() {
                         "=" => AssignOp::Set,

@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::syntax::literals::{escape_char, parse_number};
-use crate::syntax::parser::finish_expandable;
 
 impl Builder<'_> {
     pub(super) fn number(&self, pair: &Pair<Rule>) -> R<ExprKind> {
@@ -131,5 +130,44 @@ impl Builder<'_> {
             name: Rc::from(name),
             span,
         })
+    }
+}
+
+/// The string node: a constant when nothing in it expands.
+pub(crate) fn finish_expandable(mut parts: Vec<StrPart>, lit: String) -> ExprKind {
+    if parts.is_empty() {
+        return ExprKind::Const(Value::from(lit));
+    }
+    if !lit.is_empty() {
+        parts.push(StrPart::Lit(Rc::from(lit)));
+    }
+    ExprKind::Expandable(parts)
+}
+
+/// A variable reference, with `$true`/`$false`/`$null` known up front and
+/// `$PSItem` read as `$_`.
+pub(crate) fn var_ref(name: &str, scope: VarScope, span: Span) -> VarRef {
+    let key = name.to_ascii_lowercase();
+    let special = if matches!(scope, VarScope::Any | VarScope::Global) {
+        match key.as_str() {
+            "true" => Some(Special::True),
+            "false" => Some(Special::False),
+            "null" => Some(Special::Null),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let key = if key == "psitem" {
+        "_".to_string()
+    } else {
+        key
+    };
+    VarRef {
+        key: Rc::from(key),
+        name: Rc::from(name),
+        scope,
+        special,
+        span,
     }
 }

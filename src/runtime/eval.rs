@@ -700,7 +700,7 @@ impl Interp {
     pub fn eval(&mut self, e: &Expr) -> Res<Value> {
         budget::enter().map_err(|err| self.at(err, e.span))?;
         match &e.kind {
-            ExprKind::Const(v) => Ok(v.clone()),
+            ExprKind::Const(v) => Ok(Value::from(v)),
             ExprKind::Var(v) => Ok(match v.special {
                 Some(Special::Null) => Value::Null,
                 // Pester's $TestRegistry: refused inside a test run.
@@ -1106,6 +1106,7 @@ pub fn bare_value(s: &str) -> Value {
             None => (false, s),
         };
         if let Some(v) = crate::syntax::literals::parse_number(body) {
+            let v = Value::from(&v);
             if !neg {
                 return v;
             }

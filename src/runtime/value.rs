@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use super::error::ErrorRecord;
 use super::types::PsType;
-use crate::syntax::ast::ScriptBlockAst;
+use crate::syntax::ast::{Literal, ScriptBlockAst};
 
 #[derive(Clone, Debug, Default)]
 pub enum Value {
@@ -556,6 +556,20 @@ impl Value {
         match self {
             Value::Object(o) => o.borrow().type_names.to_vec(),
             other => vec![other.type_name(), Rc::from("System.Object")],
+        }
+    }
+}
+
+impl From<&Literal> for Value {
+    fn from(l: &Literal) -> Value {
+        match l {
+            Literal::Null => Value::Null,
+            Literal::Bool(b) => Value::Bool(*b),
+            Literal::Int(i) => Value::Int(*i),
+            Literal::Long(n) => Value::Long(*n),
+            Literal::Double(d) => Value::Double(*d),
+            Literal::Decimal(d) => Value::Decimal(*d),
+            Literal::Str(s) => Value::String(s.clone()),
         }
     }
 }

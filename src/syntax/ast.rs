@@ -4,7 +4,6 @@
 use std::rc::Rc;
 
 use super::source::Source;
-use crate::runtime::value::Value;
 
 /// Byte offsets into a [`Source`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -330,9 +329,78 @@ pub struct Expr {
     pub span: Span,
 }
 
+/// A constant the text spells out: a number, a string, `$true`, `$false`,
+/// `$null`. The syntax layer holds no run-time values; evaluation turns a
+/// literal into one (`Value::from(&Literal)`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Null,
+    Bool(bool),
+    Int(i32),
+    Long(i64),
+    Double(f64),
+    Decimal(rust_decimal::Decimal),
+    Str(Rc<str>),
+}
+
+impl Literal {
+    /// An integer as PowerShell types it: `int` when it fits, else `long`.
+    pub fn integer(n: i64) -> Literal {
+        match i32::try_from(n) {
+            Ok(i) => Literal::Int(i),
+            Err(_) => Literal::Long(n),
+        }
+    }
+
+    pub fn str(s: impl Into<Rc<str>>) -> Literal {
+        Literal::Str(s.into())
+    }
+
+    /// The whole number it holds, if any (a real only when integral).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Literal::Int(i) => Some(i64::from(*i)),
+            Literal::Long(l) => Some(*l),
+            Literal::Bool(b) => Some(i64::from(*b)),
+            Literal::Double(d) if d.fract() == 0.0 && d.abs() < 9.2e18 => Some(*d as i64),
+            Literal::Decimal(d) if d.fract().is_zero() => i64::try_from(*d).ok(),
+            _ => None,
+        }
+    }
+
+    /// PowerShell's truth of the constant: zero, empty and `$null` are false.
+    pub fn is_true(&self) -> bool {
+        match self {
+            Literal::Null => false,
+            Literal::Bool(b) => *b,
+            Literal::Int(i) => *i != 0,
+            Literal::Long(l) => *l != 0,
+            Literal::Double(d) => *d != 0.0,
+            Literal::Decimal(d) => !d.is_zero(),
+            Literal::Str(s) => !s.is_empty(),
+        }
+    }
+}
+
+impl std::fmt::Display for Literal {
+    /// The text of an attribute argument such as `[ValidateSet('a', 1)]`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Literal::Null => Ok(()),
+            Literal::Bool(true) => f.write_str("True"),
+            Literal::Bool(false) => f.write_str("False"),
+            Literal::Int(i) => write!(f, "{i}"),
+            Literal::Long(l) => write!(f, "{l}"),
+            Literal::Double(d) => write!(f, "{d}"),
+            Literal::Decimal(d) => write!(f, "{d}"),
+            Literal::Str(s) => f.write_str(s),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum ExprKind {
-    Const(Value),
+    Const(Literal),
     /// A bare word in command mode: a string, or a number if it reads as one.
     Bare(Rc<str>),
     Expandable(Vec<StrPart>),

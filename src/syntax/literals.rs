@@ -1,11 +1,11 @@
 //! Reading literal text: numbers with PowerShell's suffixes and
 //! multipliers, and backtick escapes.
 
-use crate::runtime::value::Value;
+use super::ast::Literal;
 
 /// Reads a numeric literal as PowerShell does: int if it fits, else long,
 /// else double; `kb`..`pb` multiply; `d` makes a decimal, `l` a long.
-pub fn parse_number(text: &str) -> Option<Value> {
+pub fn parse_number(text: &str) -> Option<Literal> {
     let lower = text.to_ascii_lowercase();
     let (body, mult) = match lower.len().checked_sub(2).map(|i| lower.split_at(i)) {
         Some((b, "kb")) => (b, 1i64 << 10),
@@ -32,9 +32,9 @@ pub fn parse_number(text: &str) -> Option<Value> {
         let n = u64::from_str_radix(hex, 16).ok()?;
         // Hex literals up to 32 bits wrap into int: 0xFFFFFFFF is -1.
         let v = if hex.len() <= 8 && suffix != Some('l') {
-            Value::Int(n as u32 as i32)
+            Literal::Int(n as u32 as i32)
         } else {
-            Value::Long(n as i64)
+            Literal::Long(n as i64)
         };
         return scale(v, mult);
     }
@@ -44,9 +44,9 @@ pub fn parse_number(text: &str) -> Option<Value> {
         }
         let n = u64::from_str_radix(bin, 2).ok()?;
         let v = if bin.len() <= 32 && suffix != Some('l') {
-            Value::Int(n as u32 as i32)
+            Literal::Int(n as u32 as i32)
         } else {
-            Value::Long(n as i64)
+            Literal::Long(n as i64)
         };
         return scale(v, mult);
     }
@@ -55,7 +55,7 @@ pub fn parse_number(text: &str) -> Option<Value> {
         // `1.2L` is the long 1: the real value converted, as PowerShell does.
         let d: f64 = body.parse().ok()?;
         let r = (d * mult as f64).round_ties_even();
-        return (r.abs() < 9.2e18).then_some(Value::Long(r as i64));
+        return (r.abs() < 9.2e18).then_some(Literal::Long(r as i64));
     }
     match suffix {
         Some('d') => {
@@ -64,31 +64,31 @@ pub fn parse_number(text: &str) -> Option<Value> {
             } else {
                 body.parse().ok()?
             };
-            return Some(Value::Decimal(
+            return Some(Literal::Decimal(
                 d.checked_mul(rust_decimal::Decimal::from(mult))?,
             ));
         }
-        Some('l') if !is_real => return scale(Value::Long(body.parse().ok()?), mult),
+        Some('l') if !is_real => return scale(Literal::Long(body.parse().ok()?), mult),
         _ => {}
     }
     if is_real {
         let d: f64 = body.parse().ok()?;
-        return Some(Value::Double(d * mult as f64));
+        return Some(Literal::Double(d * mult as f64));
     }
     match body.parse::<i64>() {
-        Ok(n) => scale(Value::from(n), mult),
-        Err(_) => Some(Value::Double(body.parse::<f64>().ok()? * mult as f64)),
+        Ok(n) => scale(Literal::integer(n), mult),
+        Err(_) => Some(Literal::Double(body.parse::<f64>().ok()? * mult as f64)),
     }
 }
 
-fn scale(v: Value, mult: i64) -> Option<Value> {
+fn scale(v: Literal, mult: i64) -> Option<Literal> {
     if mult == 1 {
         return Some(v);
     }
     let n = v.as_i64()?;
     Some(match n.checked_mul(mult) {
-        Some(p) => Value::from(p),
-        None => Value::Double(n as f64 * mult as f64),
+        Some(p) => Literal::integer(p),
+        None => Literal::Double(n as f64 * mult as f64),
     })
 }
 
@@ -117,21 +117,21 @@ pub fn is_double_quote(c: char) -> bool {
 }
 
 /// Negates a numeric literal, keeping `-2147483648` an int.
-pub fn negate_literal(v: &Value) -> Option<Value> {
+pub fn negate_literal(v: &Literal) -> Option<Literal> {
     Some(match v {
-        Value::Int(i) => match i.checked_neg() {
-            Some(n) => Value::Int(n),
-            None => Value::Long(-(*i as i64)),
+        Literal::Int(i) => match i.checked_neg() {
+            Some(n) => Literal::Int(n),
+            None => Literal::Long(-(*i as i64)),
         },
-        Value::Long(l) => {
+        Literal::Long(l) => {
             if *l == i32::MAX as i64 + 1 {
-                Value::Int(i32::MIN)
+                Literal::Int(i32::MIN)
             } else {
-                Value::Long(l.checked_neg()?)
+                Literal::Long(l.checked_neg()?)
             }
         }
-        Value::Double(d) => Value::Double(-d),
-        Value::Decimal(d) => Value::Decimal(-*d),
+        Literal::Double(d) => Literal::Double(-d),
+        Literal::Decimal(d) => Literal::Decimal(-*d),
         _ => return None,
     })
 }
@@ -142,16 +142,16 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert!(matches!(parse_number("42"), Some(Value::Int(42))));
+        assert!(matches!(parse_number("42"), Some(Literal::Int(42))));
         assert!(matches!(
             parse_number("3000000000"),
-            Some(Value::Long(3000000000))
+            Some(Literal::Long(3000000000))
         ));
-        assert!(matches!(parse_number("0xFFFFFFFF"), Some(Value::Int(-1))));
-        assert!(matches!(parse_number("1kb"), Some(Value::Int(1024))));
-        assert!(matches!(parse_number("2.5"), Some(Value::Double(d)) if d == 2.5));
-        assert!(matches!(parse_number("7l"), Some(Value::Long(7))));
-        assert!(matches!(parse_number("1.5d"), Some(Value::Decimal(_))));
+        assert!(matches!(parse_number("0xFFFFFFFF"), Some(Literal::Int(-1))));
+        assert!(matches!(parse_number("1kb"), Some(Literal::Int(1024))));
+        assert!(matches!(parse_number("2.5"), Some(Literal::Double(d)) if d == 2.5));
+        assert!(matches!(parse_number("7l"), Some(Literal::Long(7))));
+        assert!(matches!(parse_number("1.5d"), Some(Literal::Decimal(_))));
         assert!(parse_number("0x").is_none());
     }
 }

@@ -230,21 +230,21 @@ impl Builder<'_> {
             Rule::variable => {
                 let v = self.variable(&pair)?;
                 match v.special {
-                    Some(Special::True) => ExprKind::Const(Value::Bool(true)),
-                    Some(Special::False) => ExprKind::Const(Value::Bool(false)),
+                    Some(Special::True) => ExprKind::Const(Literal::Bool(true)),
+                    Some(Special::False) => ExprKind::Const(Literal::Bool(false)),
                     _ => ExprKind::Var(v),
                 }
             }
             Rule::hash_literal => self.hash_literal(pair)?,
             Rule::paren => match pair.into_inner().next() {
                 Some(s) => ExprKind::Paren(Box::new(self.statement(s)?)),
-                None => ExprKind::Const(Value::Null),
+                None => ExprKind::Const(Literal::Null),
             },
             Rule::script_block => ExprKind::ScriptBlock(self.script_block(pair)?),
             Rule::type_literal => ExprKind::Type(self.type_name(&pair)?),
             Rule::number => self.number(&pair)?,
-            Rule::sq_string => ExprKind::Const(Value::from(single_quoted(pair.as_str()))),
-            Rule::here_sq => ExprKind::Const(Value::from(
+            Rule::sq_string => ExprKind::Const(Literal::str(single_quoted(pair.as_str()))),
+            Rule::here_sq => ExprKind::Const(Literal::str(
                 pair.into_inner()
                     .next()
                     .map(|b| b.as_str())
@@ -253,7 +253,7 @@ impl Builder<'_> {
             )),
             Rule::here_dq => match pair.into_inner().next() {
                 Some(body) => self.expandable(body)?,
-                None => ExprKind::Const(Value::from("")),
+                None => ExprKind::Const(Literal::str("")),
             },
             _ => self.expandable(pair)?,
         };
@@ -304,7 +304,7 @@ impl Builder<'_> {
 /// A placeholder while a node moves into its parent.
 fn null() -> Expr {
     Expr {
-        kind: ExprKind::Const(Value::Null),
+        kind: ExprKind::Const(Literal::Null),
         span: Span::default(),
     }
 }

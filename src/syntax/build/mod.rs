@@ -22,7 +22,6 @@ use super::ast::*;
 use super::error::ParseError;
 use super::grammar::{PsGrammar, Rule};
 use super::source::Source;
-use crate::runtime::value::Value;
 
 use attributes::{AttrArg, apply_attribute};
 use words::var_ref;
@@ -310,10 +309,10 @@ impl Builder<'_> {
     }
 }
 
-/// Mirrors `Value::from` for the builder's string constants.
+/// A string constant.
 fn const_str(s: impl Into<String>, span: Span) -> Expr {
     Expr {
-        kind: ExprKind::Const(Value::from(s.into())),
+        kind: ExprKind::Const(Literal::str(s.into())),
         span,
     }
 }

@@ -136,7 +136,7 @@ impl Builder<'_> {
 /// The string node: a constant when nothing in it expands.
 pub(crate) fn finish_expandable(mut parts: Vec<StrPart>, lit: String) -> ExprKind {
     if parts.is_empty() {
-        return ExprKind::Const(Value::from(lit));
+        return ExprKind::Const(Literal::str(lit));
     }
     if !lit.is_empty() {
         parts.push(StrPart::Lit(Rc::from(lit)));

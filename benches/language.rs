@@ -7,7 +7,9 @@
 //!   than 1 MB (MB/s), against the 6 MB/s target;
 //! * `$s=0; foreach ($i in 1..1000000) { $s += $i }; $s` against the same
 //!   loop in `python3 -c` (whole processes, median of runs);
-//! * `lyncsh -Command 1` start-up against `/bin/true` (mean of many runs).
+//! * `lyncsh -Command 1` start-up against `/bin/true` (mean of many runs);
+//! * a REPL keystroke on a 200-character line: the highlighter's token
+//!   scan and parse plus the validator's parse, against the 1 ms target.
 //!
 //! Side by side in one run before the hand-written parser was deleted
 //! (2 shared cores, 2026-12-04, commit 853f9bc):
@@ -130,6 +132,32 @@ fn startup_vs_true() {
     );
 }
 
+/// What the REPL does on each key: the highlighter scans tokens and parses
+/// (to mark an error), the validator parses again (complete or `>>`).
+fn keystroke() {
+    let line = "Get-CsUser -Filter {ConferencingPolicy -eq $null} | Where-Object { $_.Enabled -and $_.SipAddress -like '*@contoso.com' } | ForEach-Object { Grant-CsConferencingPolicy -Identity $_.Identity -PolicyName 'Anon' }";
+    assert!(line.len() >= 200, "{}", line.len());
+    let parse = |text: &str| parse_script(Rc::new(Source::new(None, text.to_string()))).is_ok();
+    let runs = 2000;
+    let mut typed = 0;
+    let t = Instant::now();
+    for i in 0..runs {
+        // Each keystroke sees a longer prefix, as while typing.
+        let cut = line.len() * (i % 100 + 1) / 100;
+        let text = &line[..cut]; // ASCII: every cut is a char boundary
+        typed += lyncsh::syntax::tokens::tokens(text).len();
+        typed += usize::from(parse(text)) + usize::from(parse(text));
+    }
+    let each = t.elapsed() / runs as u32;
+    std::hint::black_box(typed);
+    println!(
+        "keystroke (highlight + validate, up to {} chars): {:.1} us, ratio to the 1 ms target {:.3}x",
+        line.len(),
+        each.as_secs_f64() * 1e6,
+        each.as_secs_f64() / 1e-3
+    );
+}
+
 fn main() {
     // `cargo test` runs benches with --test-less flags; only measure under `cargo bench`.
     if std::env::args().any(|a| a == "--list") {
@@ -140,6 +168,7 @@ fn main() {
     if std::env::args().any(|a| a == "parse") {
         return;
     }
+    keystroke();
     loop_vs_python();
     startup_vs_true();
 }

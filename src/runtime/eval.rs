@@ -142,26 +142,46 @@ impl Interp {
         }
     }
 
+    /// A pipeline run as a statement, which sets `$?`.
+    fn pipeline_stmt(&mut self, p: &Pipeline, out: &mut dyn Sink) -> Res<()> {
+        let before = self.errors_reported;
+        // `$x++` and `--$x` as whole statements output nothing.
+        let r = match p.elements.as_slice() {
+            [
+                PipeElement::Expr {
+                    expr:
+                        e @ Expr {
+                            kind: ExprKind::Step { .. },
+                            ..
+                        },
+                    redirs,
+                },
+            ] if redirs.is_empty() => self.eval(e).map(|_| ()),
+            _ => self.run_pipeline(p, out),
+        };
+        self.last_ok = r.is_ok() && self.errors_reported == before;
+        r
+    }
+
     pub fn exec_stmt(&mut self, stmt: &Stmt, out: &mut dyn Sink) -> Res<()> {
         self.check_stop()?;
         budget::enter().map_err(Flow::error)?;
         match stmt {
             // `$?` tells whether the previous statement reported an error;
             // it is decided when the statement ends, not when it starts.
-            Stmt::Pipeline(p) => {
-                let before = self.errors_reported;
-                // `$x++` and `--$x` as whole statements output nothing.
-                let r = match single_expr(stmt) {
-                    Some(
-                        e @ Expr {
-                            kind: ExprKind::Step { .. },
-                            ..
-                        },
-                    ) => self.eval(e).map(|_| ()),
-                    _ => self.run_pipeline(p, out),
-                };
-                self.last_ok = r.is_ok() && self.errors_reported == before;
-                r
+            Stmt::Pipeline(p) => self.pipeline_stmt(p, out),
+            Stmt::Chain(c) => {
+                self.pipeline_stmt(&c.first, out)?;
+                for (op, p) in &c.rest {
+                    let run = match op {
+                        ChainOp::And => self.last_ok,
+                        ChainOp::Or => !self.last_ok,
+                    };
+                    if run {
+                        self.pipeline_stmt(p, out)?;
+                    }
+                }
+                Ok(())
             }
             Stmt::Assign(a) => {
                 let before = self.errors_reported;
@@ -710,6 +730,13 @@ impl Interp {
                 _ => self.read_var(v),
             }),
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, e.span),
+            ExprKind::Ternary(cond, then, otherwise) => {
+                if self.eval(cond)?.is_true() {
+                    self.eval(then)
+                } else {
+                    self.eval(otherwise)
+                }
+            }
             ExprKind::Bare(s) => Ok(bare_value(s)),
             ExprKind::Expandable(parts) => self.expand(parts).map(Value::from),
             ExprKind::Array(items) => {

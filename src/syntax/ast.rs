@@ -76,6 +76,7 @@ pub struct ParamDecl {
 #[derive(Debug)]
 pub enum Stmt {
     Pipeline(Pipeline),
+    Chain(Box<Chain>),
     Assign(Box<Assign>),
     If(Box<If>),
     Foreach(Box<Foreach>),
@@ -93,6 +94,7 @@ impl Stmt {
     pub fn span(&self) -> Span {
         match self {
             Stmt::Pipeline(p) => p.span,
+            Stmt::Chain(c) => c.span,
             Stmt::Assign(a) => a.span,
             Stmt::If(s) => s.span,
             Stmt::Foreach(s) => s.span,
@@ -239,6 +241,21 @@ pub enum FlowKind {
     Return,
     Exit,
     Throw,
+}
+
+/// `a && b || c` (pwsh 7): each pipeline after the first runs only when
+/// the one before succeeded (`&&`) or failed (`||`), as `$?` tells.
+#[derive(Debug)]
+pub struct Chain {
+    pub first: Pipeline,
+    pub rest: Vec<(ChainOp, Pipeline)>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainOp {
+    And,
+    Or,
 }
 
 #[derive(Debug)]
@@ -418,6 +435,8 @@ pub enum ExprKind {
     Cast(TypeName, Box<Expr>),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `cond ? then : otherwise`
+    Ternary(Box<Expr>, Box<Expr>, Box<Expr>),
     Member {
         target: Box<Expr>,
         name: Box<MemberName>,

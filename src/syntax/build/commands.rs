@@ -5,28 +5,88 @@ use super::*;
 use crate::syntax::literals::{escape_char, parse_number};
 
 impl Builder<'_> {
+    /// A statement's pipeline, or the chain of them `&&` and `||` join.
+    pub(super) fn pipeline_chain(&self, pair: Pair<Rule>) -> R<Stmt> {
+        let span = span_of(&pair);
+        let mut segments = Vec::new();
+        let mut ops = Vec::new();
+        let mut elements = Vec::new();
+        let mut start = span.start as usize;
+        let mut end = start;
+        for p in pair.into_inner() {
+            if p.as_rule() == Rule::chain_op {
+                let at = p.as_span().start();
+                segments.push(Pipeline {
+                    elements: std::mem::take(&mut elements),
+                    span: Span::new(start, end),
+                });
+                ops.push(if p.as_str() == "&&" {
+                    ChainOp::And
+                } else {
+                    ChainOp::Or
+                });
+                start = at + 2;
+                continue;
+            }
+            if start > end {
+                start = p.as_span().start();
+            }
+            end = p.as_span().end();
+            self.pipe_element(p, span, &mut elements)?;
+        }
+        let last = Pipeline {
+            elements,
+            span: Span::new(start, end),
+        };
+        if ops.is_empty() {
+            return Ok(Stmt::Pipeline(Pipeline { span, ..last }));
+        }
+        segments.push(last);
+        let mut segments = segments.into_iter();
+        let Some(first) = segments.next() else {
+            return Err(ParseError::internal(self.src, span));
+        };
+        Ok(Stmt::Chain(Box::new(Chain {
+            first,
+            rest: ops.into_iter().zip(segments).collect(),
+            span,
+        })))
+    }
+
+    /// One pipeline (`return`'s and `throw`'s value): no chain.
     pub(super) fn pipeline(&self, pair: Pair<Rule>) -> R<Pipeline> {
         let span = span_of(&pair);
         let mut elements = Vec::new();
         for p in pair.into_inner() {
-            match p.as_rule() {
-                Rule::pipe => {}
-                Rule::command => elements.push(PipeElement::Command(Box::new(self.command(p)?))),
-                _ => {
-                    let mut inner = p.into_inner();
-                    let Some(e) = inner.next() else {
-                        return Err(ParseError::internal(self.src, span));
-                    };
-                    let expr = self.expression(e)?;
-                    let mut redirs = Vec::new();
-                    for r in inner {
-                        redirs.push(self.redirection(r)?);
-                    }
-                    elements.push(PipeElement::Expr { expr, redirs });
-                }
+            if p.as_rule() == Rule::chain_op {
+                return Err(self.err(
+                    span_of(&p),
+                    "A pipeline chain ('&&', '||') cannot stand here: put it in parentheses.",
+                ));
             }
+            self.pipe_element(p, span, &mut elements)?;
         }
         Ok(Pipeline { elements, span })
+    }
+
+    fn pipe_element(&self, p: Pair<Rule>, span: Span, elements: &mut Vec<PipeElement>) -> R<()> {
+        match p.as_rule() {
+            Rule::pipe => {}
+            Rule::command => elements.push(PipeElement::Command(Box::new(self.command(p)?))),
+            _ => {
+                let mut inner = p.into_inner();
+                let Some(e) = inner.next() else {
+                    return Err(ParseError::internal(self.src, span));
+                };
+                let expr = self.expression(e)?;
+                let mut redirs = Vec::new();
+                for r in inner {
+                    redirs.push(self.redirection(r)?);
+                }
+                elements.push(PipeElement::Expr { expr, redirs });
+            }
+        }
+        Ok(())
     }
 
     fn command(&self, pair: Pair<Rule>) -> R<CommandCall> {

@@ -67,6 +67,9 @@ fn is_error(rule: Rule) -> bool {
             | Rule::e_arg_comma
             | Rule::e_redir_file
             | Rule::e_after_op
+            | Rule::e_after_chain
+            | Rule::e_ternary_value
+            | Rule::e_ternary_colon
             | Rule::e_after_comma
             | Rule::e_member_name
             | Rule::e_index_empty
@@ -513,6 +516,40 @@ impl Builder<'_> {
                     "You must provide a value expression following the '{}' operator.",
                     prev.map(|p| p.as_str()).unwrap_or("")
                 ),
+            ),
+            Rule::e_ternary_value => {
+                // The `?` or `:` the missing value should follow.
+                let before = self.src.text[..at].trim_end();
+                let op_at = before.len().saturating_sub(1);
+                let op = &before[op_at..];
+                if eof {
+                    self.unclosed(
+                        op_at,
+                        1,
+                        &format!("You must provide a value expression following the '{op}' operator."),
+                        "ExpectedValueExpression",
+                    )
+                } else {
+                    self.err_at(
+                        at,
+                        format!("You must provide a value expression following the '{op}' operator."),
+                    )
+                }
+            }
+            Rule::e_after_chain => self.expect_error(
+                at,
+                &format!(
+                    "Missing expression after '{}' in pipeline chain.",
+                    prev.map(|p| p.as_str()).unwrap_or("&&")
+                ),
+                "MissingExpressionAfterToken",
+                prev_start,
+            ),
+            Rule::e_ternary_colon => self.expect_error(
+                at,
+                "Missing ':' between the two values of the ternary expression.",
+                "MissingColonInTernaryExpression",
+                self.src.text.trim_end().len(),
             ),
             Rule::e_after_comma => self.expect_error(
                 at,

@@ -11,8 +11,10 @@ use crate::syntax::literals::negate_literal;
 use crate::syntax::operators::op_by_name;
 
 /// Binary operators, loosest first; all are left-associative.
+/// The ternary `? :` comes first, as a postfix looser than all of them.
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
+        .op(Op::postfix(Rule::ternary) | Op::postfix(Rule::arg_ternary))
         .op(Op::infix(Rule::op_coalesce, Assoc::Left))
         .op(Op::infix(Rule::op_logic, Assoc::Left))
         .op(Op::infix(Rule::op_bitwise, Assoc::Left))
@@ -28,13 +30,13 @@ fn binop(pair: &Pair<Rule>) -> Option<BinOp> {
     let text = pair.as_str();
     Some(match text {
         "+" => BinOp::Add,
-        "-" => BinOp::Sub,
+        "-" | "\u{2013}" | "\u{2014}" | "\u{2015}" => BinOp::Sub,
         "*" => BinOp::Mul,
         "/" => BinOp::Div,
         "%" => BinOp::Rem,
         ".." => BinOp::Range,
         "??" => BinOp::Coalesce,
-        _ => op_by_name(&text.get(1..)?.to_ascii_lowercase())?,
+        _ => op_by_name(&after_dash(text).to_ascii_lowercase())?,
     })
 }
 
@@ -55,6 +57,27 @@ impl Builder<'_> {
                 let span = lhs.span.to(rhs.span);
                 Ok(Expr {
                     kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    span,
+                })
+            })
+            .map_postfix(|cond, op| {
+                let cond = cond?;
+                let end = op.as_span().end();
+                // ternary_q, then the two branches (expressions, or the
+                // e_* pair the error pass has already reported).
+                let mut branches = op
+                    .into_inner()
+                    .filter(|p| matches!(p.as_rule(), Rule::expression | Rule::arg_expr));
+                let (Some(then), Some(otherwise)) = (branches.next(), branches.next()) else {
+                    return Err(ParseError::internal(self.src, Span::new(end, end)));
+                };
+                let span = Span::new(cond.span.start as usize, end);
+                Ok(Expr {
+                    kind: ExprKind::Ternary(
+                        Box::new(cond),
+                        Box::new(self.expression(then)?),
+                        Box::new(self.expression(otherwise)?),
+                    ),
                     span,
                 })
             })
@@ -115,7 +138,7 @@ impl Builder<'_> {
                     delta: if p.as_str() == "++" { 1 } else { -1 },
                     post: false,
                 },
-                Rule::prefix_word => match p.as_str()[1..].to_ascii_lowercase().as_str() {
+                Rule::prefix_word => match after_dash(p.as_str()).to_ascii_lowercase().as_str() {
                     "not" => unary(UnaryOp::Not, inner),
                     "bnot" => unary(UnaryOp::BNot, inner),
                     "split" => unary(UnaryOp::Split, inner),

@@ -309,6 +309,13 @@ impl Builder<'_> {
     }
 }
 
+/// The text after a leading dash, which may be an en dash, em dash or
+/// horizontal bar as well as `-` (the grammar's `dash`).
+fn after_dash(text: &str) -> &str {
+    text.strip_prefix(['-', '\u{2013}', '\u{2014}', '\u{2015}'])
+        .unwrap_or(text)
+}
+
 /// A string constant.
 fn const_str(s: impl Into<String>, span: Span) -> Expr {
     Expr {

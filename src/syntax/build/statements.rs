@@ -39,7 +39,7 @@ impl Builder<'_> {
             Rule::trap_stmt => self.trap_stmt(pair),
             Rule::flow_stmt => self.flow_stmt(pair),
             Rule::assignment => self.assignment(pair),
-            Rule::pipeline => Ok(Stmt::Pipeline(self.pipeline(pair)?)),
+            Rule::pipeline => self.pipeline_chain(pair),
             _ => {
                 let start = pair.as_span().start();
                 self.loop_stmt(pair, None, start)
@@ -277,7 +277,7 @@ impl Builder<'_> {
 
     /// `-regex`, `-wildcard`, `-exact`, `-casesensitive`.
     pub(super) fn switch_flag(&self, p: &Pair<Rule>, flags: &mut SwitchFlags) -> R<()> {
-        match p.as_str()[1..].to_ascii_lowercase().as_str() {
+        match after_dash(p.as_str()).to_ascii_lowercase().as_str() {
             "regex" => flags.regex = true,
             "wildcard" => flags.wildcard = true,
             "exact" => flags.exact = true,

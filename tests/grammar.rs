@@ -4,7 +4,8 @@
 //! version of them; the hand-written parser is gone, and `grammar/errors.txt`
 //! keeps what it answered for unfinished snippets and for `grammar/admin.ps1`
 //! cut short or missing a closing bracket or quote — what a REPL and
-//! `lyncsh check` meet while a user types.
+//! `lyncsh check` meet while a user types. Where pwsh 7 reads the input
+//! differently (`1abc` names a command), the pinned line follows pwsh.
 
 use std::path::Path;
 use std::rc::Rc;

@@ -422,7 +422,7 @@ impl Interp {
                 return Ok(Some(&c.body));
             }
             for tn in &c.types {
-                match PsType::resolve(&tn.name) {
+                match resolve_using(tn) {
                     Some(PsType::Exception(n)) => {
                         if exception_is(&rec.exception_type, &n) {
                             return Ok(Some(&c.body));
@@ -842,7 +842,7 @@ impl Interp {
     }
 
     pub fn resolve_type(&self, t: &TypeName) -> Res<PsType> {
-        PsType::resolve(&t.name).ok_or_else(|| {
+        resolve_using(t).ok_or_else(|| {
             self.at(
                 ErrorRecord::new(
                     format!("Unable to find type [{}].", t.name),
@@ -1111,6 +1111,16 @@ fn index_list(items: &[Value], k: &Value) -> Result<Option<Value>, ErrorRecord> 
 
 fn case_of(cs: bool) -> Case {
     if cs { Case::Sensitive } else { Case::Default }
+}
+
+/// A type literal's type: its name as written, or else behind one of the
+/// script's `using namespace` names.
+fn resolve_using(t: &TypeName) -> Option<PsType> {
+    PsType::resolve(&t.name).or_else(|| {
+        t.using
+            .iter()
+            .find_map(|ns| PsType::resolve(&format!("{ns}.{}", t.name)))
+    })
 }
 
 /// The expression of a statement that is a lone expression.

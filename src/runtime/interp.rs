@@ -245,7 +245,11 @@ impl Interp {
             it.set_global(k, v);
         }
         let mut ver = Hashtable::new(false);
-        ver.insert(Value::from("PSVersion"), Value::from("7.4.0"));
+        let (major, minor, patch) = crate::syntax::requires::PS_VERSION;
+        ver.insert(
+            Value::from("PSVersion"),
+            Value::from(format!("{major}.{minor}.{patch}")),
+        );
         ver.insert(Value::from("PSEdition"), Value::from("Core"));
         ver.insert(
             Value::from("LyncshVersion"),

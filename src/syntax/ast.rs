@@ -605,4 +605,7 @@ pub struct VarRef {
 pub struct TypeName {
     pub name: Rc<str>,
     pub span: Span,
+    /// The namespaces of the script's `using namespace` statements, tried
+    /// in front of `name` when it resolves to no type by itself.
+    pub using: Rc<[Rc<str>]>,
 }

@@ -9,6 +9,7 @@ pub mod error;
 mod grammar;
 pub mod literals;
 mod operators;
+pub mod requires;
 pub mod source;
 pub mod tokens;
 

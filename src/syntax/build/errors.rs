@@ -67,6 +67,7 @@ fn is_error(rule: Rule) -> bool {
             | Rule::e_arg_comma
             | Rule::e_redir_file
             | Rule::e_after_op
+            | Rule::e_using
             | Rule::e_after_chain
             | Rule::e_ternary_value
             | Rule::e_ternary_colon
@@ -536,6 +537,12 @@ impl Builder<'_> {
                     )
                 }
             }
+            Rule::e_using => self.expect_error(
+                at,
+                "A using statement is 'using namespace <name>' (lyncsh also reads 'using module' and 'using assembly', to refuse them).",
+                "UsingStatementSyntax",
+                len,
+            ),
             Rule::e_after_chain => self.expect_error(
                 at,
                 &format!(

@@ -13,6 +13,7 @@ mod expressions;
 mod statements;
 mod words;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use pest::Parser as _;
@@ -54,7 +55,11 @@ fn parse(source: Rc<Source>) -> R<Rc<ScriptBlockAst>> {
         Ok(p) => p,
         Err(e) => return Err(failure(&source, &e)),
     };
-    let b = Builder { src: &source };
+    super::requires::check(&source)?;
+    let b = Builder {
+        src: &source,
+        using: RefCell::default(),
+    };
     let Some(script) = pairs.next() else {
         return Err(ParseError::internal(&source, Span::new(0, 0)));
     };
@@ -163,6 +168,8 @@ fn failure(source: &Rc<Source>, e: &pest::error::Error<Rule>) -> ParseError {
 
 pub(super) struct Builder<'s> {
     src: &'s Rc<Source>,
+    /// The `using namespace` names read so far, for the type names after.
+    using: RefCell<Rc<[Rc<str>]>>,
 }
 
 fn span_of(p: &Pair<Rule>) -> Span {
@@ -176,6 +183,38 @@ impl Builder<'_> {
     }
 
     /// Attributes, `param()`, then named blocks or statements.
+    /// `using namespace X` takes effect for the type names after it;
+    /// `using module` may name a built-in module only; `using assembly`
+    /// loads nothing in lyncsh.
+    fn using(&self, pair: Pair<Rule>) -> R<()> {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let (Some(kind), Some(name)) = (inner.next(), inner.next()) else {
+            return Err(ParseError::internal(self.src, span));
+        };
+        let text = name.as_str().trim_matches(['\'', '"']);
+        match kind.as_str().to_ascii_lowercase().as_str() {
+            "namespace" => {
+                let mut using = self.using.borrow_mut();
+                let mut names: Vec<Rc<str>> = using.iter().cloned().collect();
+                names.push(Rc::from(text));
+                *using = names.into();
+                Ok(())
+            }
+            "module" if super::requires::is_built_in_module(text) => Ok(()),
+            "module" => Err(self.err(
+                span_of(&name),
+                format!(
+                    "The module '{text}' cannot be loaded: lyncsh has the Lync cmdlets and its other modules built in and loads no others."
+                ),
+            )),
+            _ => Err(self.err(
+                span,
+                "'using assembly' is not supported: lyncsh loads no .NET assemblies.",
+            )),
+        }
+    }
+
     fn script_body(&self, pair: Pair<Rule>, span: Span) -> R<Rc<ScriptBlockAst>> {
         let mut ast = ScriptBlockAst {
             source: self.src.clone(),
@@ -189,6 +228,7 @@ impl Builder<'_> {
         };
         for p in pair.into_inner() {
             match p.as_rule() {
+                Rule::using_stmt => self.using(p)?,
                 Rule::attribute => {
                     let (name, args) = self.attribute(p)?;
                     if name.eq_ignore_ascii_case("cmdletbinding") {

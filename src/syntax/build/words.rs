@@ -129,6 +129,7 @@ impl Builder<'_> {
         Ok(TypeName {
             name: Rc::from(name),
             span,
+            using: self.using.borrow().clone(),
         })
     }
 }

@@ -84,6 +84,12 @@ pub fn tokens(text: &str) -> Vec<(Span, TokenKind)> {
     while i < b.len() {
         let c = b[i];
         let start = i;
+        // `-`, or the en dash, em dash or horizontal bar pasted in its place.
+        let dash = match &b[i..] {
+            [b'-', ..] => 1,
+            [0xE2, 0x80, 0x93..=0x95, ..] => 3,
+            _ => 0,
+        };
         match c {
             b'\n' | b';' | b'{' | b'(' | b'|' | b'}' => {
                 i += 1;
@@ -186,12 +192,12 @@ pub fn tokens(text: &str) -> Vec<(Span, TokenKind)> {
                     }
                 }
             }
-            b'-' if b.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic()) => {
-                i += 1;
+            _ if dash > 0 && b.get(i + dash).is_some_and(|c| c.is_ascii_alphabetic()) => {
+                i += dash;
                 while i < b.len() && !ends_word(b[i]) && b[i] != b':' && b[i] != b'=' {
                     i += 1;
                 }
-                let word = text[start + 1..i].to_ascii_lowercase();
+                let word = text[start + dash..i].to_ascii_lowercase();
                 let op = super::operators::is_operator_name(&word);
                 if b.get(i) == Some(&b':') {
                     i += 1;
@@ -352,9 +358,27 @@ mod tests {
     }
 
     #[test]
+    fn pasted_dashes_and_chains() {
+        let k = kinds("Get-CsUser –Identity ken && $a —eq 1 || Get-Date");
+        assert_eq!(k[1], ("–Identity".into(), TokenKind::Parameter));
+        assert!(k.contains(&("—eq".into(), TokenKind::Operator)));
+        assert_eq!(k.last(), Some(&("Get-Date".into(), TokenKind::Command)));
+    }
+
+    #[test]
     fn unfinished_input_never_panics() {
         for t in [
-            "\"abc", "@'\nx", "${a", "<# x", "[int", "-", "$", "é'x", "Get-X -",
+            "\"abc",
+            "@'\nx",
+            "${a",
+            "<# x",
+            "[int",
+            "-",
+            "$",
+            "é'x",
+            "Get-X -",
+            "–",
+            "x \u{2014}",
         ] {
             let _ = tokens(t);
         }

@@ -49,13 +49,16 @@ async fn follow(c: &Client, to: Element) {
     panic!("the click led to no new page");
 }
 
-fn driver() -> Driver {
+/// chromedriver, and the Chromium it starts, keep their scratch files in
+/// `scratch` (the test's temp dir), so none outlive the test.
+fn driver(scratch: &std::path::Path) -> Driver {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port");
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
+        .env("TMPDIR", scratch)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -88,7 +91,7 @@ fn the_seed_procedure_by_clicking_the_labels() {
     let shots =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/control-panel-screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot dir");
-    let d = driver();
+    let d = driver(dir.root());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

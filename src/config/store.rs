@@ -639,16 +639,20 @@ pub fn default_path() -> PathBuf {
 mod tests {
     use super::*;
 
-    fn temp(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("lyncsh-store-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        let _ = std::fs::create_dir_all(&d);
-        d.join("store.db")
+    /// A store path in a directory removed when the guard drops, also when
+    /// the test fails.
+    fn temp() -> (tempfile::TempDir, PathBuf) {
+        let d = match tempfile::Builder::new().prefix("lyncsh-store-").tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("temp dir: {e}"),
+        };
+        let p = d.path().join("store.db");
+        (d, p)
     }
 
     #[test]
     fn a_foreign_file_is_refused_and_left_alone() {
-        let p = temp("foreign");
+        let (_dir, p) = temp();
         let _ = std::fs::write(
             &p,
             b"not a database at all, just text that is long enough to look like a header....",
@@ -660,7 +664,7 @@ mod tests {
 
     #[test]
     fn another_sqlite_file_is_refused() {
-        let p = temp("othersqlite");
+        let (_dir, p) = temp();
         if let Ok(c) = Connection::open(&p) {
             let _ = c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);");
         }
@@ -685,7 +689,7 @@ mod tests {
 
     #[test]
     fn a_statement_whose_snapshot_went_stale_writes_nothing() {
-        let p = temp("stale");
+        let (_dir, p) = temp();
         let open = || match Store::open(&p) {
             Ok((s, _)) => s,
             Err(e) => panic!("{e}"),
@@ -730,7 +734,7 @@ mod tests {
 
     #[test]
     fn objects_round_trip_and_commit() {
-        let p = temp("roundtrip");
+        let (_dir, p) = temp();
         {
             let (mut s, created) = match Store::open(&p) {
                 Ok(x) => x,

@@ -45,7 +45,7 @@ struct NewObject;
 impl Processor for NewObject {
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let name = args.string("TypeName").unwrap_or_default();
-        let Some(ty) = PsType::resolve(&name) else {
+        let Some(ty) = cx.it.find_type(&name) else {
             return Err(cx.fail(
                 ErrorRecord::new(
                     format!(

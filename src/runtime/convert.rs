@@ -386,7 +386,8 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
         PsType::Named(n) if !ty.is_instance(v) && schema().enum_values(n).is_some() => {
             schema_enum(v, n)?
         }
-        PsType::Exception(_) | PsType::Static(_) | PsType::Named(_) => {
+        PsType::Script(t) if t.as_enum().is_some() => super::classes::to_enum(v, t)?,
+        PsType::Exception(_) | PsType::Static(_) | PsType::Named(_) | PsType::Script(_) => {
             if ty.is_instance(v) {
                 v.clone()
             } else {

@@ -66,6 +66,9 @@ impl Interp {
 
     fn exec_statements(&mut self, block: &[Stmt], out: &mut dyn Sink) -> Res<()> {
         let has_trap = block.iter().any(|s| matches!(s, Stmt::Trap(_)));
+        if block.iter().any(|s| matches!(s, Stmt::TypeDef(_))) {
+            self.define_types(block)?;
+        }
         for stmt in block {
             let result = self.exec_stmt(stmt, out);
             // A top-level statement is the unit of durability: whatever it
@@ -258,6 +261,8 @@ impl Interp {
                 Ok(())
             }
             Stmt::Flow(f) => self.flow(f, out),
+            // Defined when the block started (see `define_types`).
+            Stmt::TypeDef(_) => Ok(()),
         }
     }
 
@@ -449,6 +454,13 @@ impl Interp {
         match f.kind {
             FlowKind::Break => Err(Flow::Break(f.label.clone())),
             FlowKind::Continue => Err(Flow::Continue(f.label.clone())),
+            FlowKind::Return if f.in_method => {
+                self.method_return = match &f.value {
+                    Some(p) => Some(self.pipeline_value(p)?),
+                    None => None,
+                };
+                Err(Flow::Return)
+            }
             FlowKind::Return => {
                 if let Some(p) = &f.value {
                     self.run_pipeline(p, out)?;
@@ -842,6 +854,9 @@ impl Interp {
     }
 
     pub fn resolve_type(&self, t: &TypeName) -> Res<PsType> {
+        if let Some(ty) = self.lookup_type(&t.name) {
+            return Ok(ty);
+        }
         resolve_using(t).ok_or_else(|| {
             self.at(
                 ErrorRecord::new(
@@ -895,7 +910,16 @@ impl Interp {
             }
             BinOp::As => ops::type_operand(&rv).map(|t| convert_to(&lv, &t).unwrap_or(Value::Null)),
             BinOp::BAnd | BinOp::BOr | BinOp::BXor | BinOp::Shl | BinOp::Shr => {
-                ops::bitwise(op, &lv, &rv)
+                // On a script enum's value the result is of that enum.
+                match (&lv, ops::bitwise(op, &lv, &rv)) {
+                    (Value::Enum(e), Ok(n)) => match self.lookup_type(&e.type_name) {
+                        Some(PsType::Script(t)) if t.as_enum().is_some() => {
+                            super::classes::to_enum(&n, &t)
+                        }
+                        _ => Ok(n),
+                    },
+                    (_, r) => r,
+                }
             }
             BinOp::And | BinOp::Or | BinOp::Coalesce => Ok(Value::Null),
         };
@@ -944,6 +968,15 @@ impl Interp {
             ));
         }
         let v = self.eval(inner)?;
+        if let PsType::Script(t) = &ty
+            && matches!(v, Value::Hashtable(_))
+            && !t.is_instance(&v)
+            && t.as_enum().is_none()
+        {
+            return self
+                .class_from_hashtable(t, &v)
+                .map_err(|f| self.locate(f, span));
+        }
         convert_to(&v, &ty).map_err(|e| self.at(e, span))
     }
 

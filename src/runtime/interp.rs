@@ -181,6 +181,10 @@ pub struct Interp {
     pub cur_source: Rc<crate::syntax::Source>,
     /// The Pester run in progress (`Invoke-Pester`, or a lone `Describe`).
     pub pester: Option<Box<crate::pester::Run>>,
+    /// Enums and classes the session's scripts defined.
+    pub types: super::classes::TypeTable,
+    /// What the running class method's `return` gave.
+    pub method_return: Option<Value>,
 }
 
 impl Interp {
@@ -221,6 +225,8 @@ impl Interp {
             block_depth: 0,
             cur_source: Rc::new(crate::syntax::Source::new(None, String::new())),
             pester: None,
+            types: Default::default(),
+            method_return: None,
         };
         let globals: [(&str, Value); 14] = [
             ("Error", Value::Array(errors)),

@@ -2,6 +2,7 @@
 //! scopes, the interpreter and its pipelines.
 
 pub mod budget;
+pub mod classes;
 pub mod convert;
 pub mod dates;
 pub mod dotnet_format;

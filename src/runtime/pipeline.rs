@@ -392,13 +392,13 @@ impl ScriptRun {
                     }
                     None => match &p.default {
                         Some(d) => it.eval(d)?,
-                        None => match p.type_name.as_ref().and_then(|t| PsType::resolve(&t.name)) {
+                        None => match p.type_name.as_ref().and_then(|t| it.find_type(&t.name)) {
                             Some(PsType::Switch | PsType::Bool) => Value::Bool(false),
                             _ => Value::Null,
                         },
                     },
                 };
-                match p.type_name.as_ref().and_then(|t| PsType::resolve(&t.name)) {
+                match p.type_name.as_ref().and_then(|t| it.find_type(&t.name)) {
                     Some(PsType::Switch) => it.write_var(&p.name, Value::Bool(value.is_true()))?,
                     Some(t)
                         if !value.is_null()
@@ -467,7 +467,7 @@ impl ScriptRun {
                                 .find(|p| p.name.name.eq_ignore_ascii_case(name))
                             {
                                 let val = bound.get(name).cloned().unwrap_or_default();
-                                match p.type_name.as_ref().and_then(|t| PsType::resolve(&t.name)) {
+                                match p.type_name.as_ref().and_then(|t| it.find_type(&t.name)) {
                                     Some(t) => it.write_typed_var(&p.name, t, val)?,
                                     None => it.write_var(&p.name, val)?,
                                 }

@@ -41,6 +41,8 @@ pub enum PsType {
     Static(Rc<str>),
     /// A configuration enum or object type from the Lync schema.
     Named(Rc<str>),
+    /// An enum or class a script defined.
+    Script(Rc<super::classes::ScriptType>),
 }
 
 /// Exception types scripts name in `catch`, each with its base type.
@@ -160,6 +162,7 @@ const STATIC_CLASSES: &[&str] = &[
     "System.Linq.Enumerable",
     "System.Text.RegularExpressions.Regex",
     "System.Web.HttpUtility",
+    "System.Enum",
 ];
 
 impl PsType {
@@ -281,6 +284,7 @@ impl PsType {
             PsType::Type => "System.Type".into(),
             PsType::ErrorRecord => "System.Management.Automation.ErrorRecord".into(),
             PsType::Exception(n) | PsType::Static(n) | PsType::Named(n) => n.to_string(),
+            PsType::Script(t) => t.name().to_string(),
         }
     }
 
@@ -315,6 +319,7 @@ impl PsType {
             (PsType::ScriptBlock, Value::ScriptBlock(_)) => true,
             (PsType::Type, Value::Type(_)) => true,
             (PsType::ErrorRecord, Value::Error(_)) => true,
+            (PsType::Script(t), v) => t.is_instance(v),
             (PsType::Named(n), v) => v.type_names().iter().any(|t| t.eq_ignore_ascii_case(n)),
             (PsType::Exception(n), Value::Error(e)) => exception_is(&e.exception_type, n),
             _ => false,

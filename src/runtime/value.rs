@@ -292,6 +292,9 @@ pub struct PsObject {
     source: Option<Rc<dyn Fill>>,
     /// Overrides `ToString()`; configuration objects show their Identity.
     pub display: Option<Rc<str>>,
+    /// A script class's `hidden` properties: read and set by name, never
+    /// shown.
+    pub hidden: Vec<Prop>,
 }
 
 pub const PSCUSTOMOBJECT: &str = "System.Management.Automation.PSCustomObject";
@@ -310,6 +313,7 @@ impl PsObject {
             props: OnceCell::from(Vec::new()),
             source: None,
             display: None,
+            hidden: Vec::new(),
         }
     }
 
@@ -320,6 +324,7 @@ impl PsObject {
             props: OnceCell::new(),
             source: Some(source),
             display: Some(display),
+            hidden: Vec::new(),
         }
     }
 

@@ -88,6 +88,8 @@ pub enum Stmt {
     Trap(Box<Trap>),
     Function(Rc<FunctionDef>),
     Flow(Box<FlowStmt>),
+    /// `enum` and `class`: defined before the block they stand in runs.
+    TypeDef(Rc<TypeDef>),
 }
 
 impl Stmt {
@@ -106,6 +108,7 @@ impl Stmt {
             Stmt::Trap(s) => s.span,
             Stmt::Function(f) => f.span,
             Stmt::Flow(f) => f.span,
+            Stmt::TypeDef(t) => t.span(),
         }
     }
 }
@@ -231,6 +234,9 @@ pub struct FlowStmt {
     pub kind: FlowKind,
     pub label: Option<Rc<str>>,
     pub value: Option<Pipeline>,
+    /// A `return` of a class method (not of a script block inside one):
+    /// its value is the method's result, whatever else the body wrote.
+    pub in_method: bool,
     pub span: Span,
 }
 
@@ -608,4 +614,72 @@ pub struct TypeName {
     /// The namespaces of the script's `using namespace` statements, tried
     /// in front of `name` when it resolves to no type by itself.
     pub using: Rc<[Rc<str>]>,
+}
+
+/// An `enum` or `class` statement.
+#[derive(Debug)]
+pub enum TypeDef {
+    Enum(EnumDef),
+    Class(ClassDef),
+}
+
+impl TypeDef {
+    pub fn name(&self) -> &Rc<str> {
+        match self {
+            TypeDef::Enum(e) => &e.name,
+            TypeDef::Class(c) => &c.name,
+        }
+    }
+    pub fn span(&self) -> Span {
+        match self {
+            TypeDef::Enum(e) => e.span,
+            TypeDef::Class(c) => c.span,
+        }
+    }
+}
+
+/// `[Flags()] enum Name { A; B = 5; C }`: values are constants, fixed by
+/// the parser as pwsh fixes them.
+#[derive(Debug, PartialEq)]
+pub struct EnumDef {
+    pub name: Rc<str>,
+    pub flags: bool,
+    pub members: Vec<(Rc<str>, i64)>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct ClassDef {
+    pub name: Rc<str>,
+    pub base: Option<TypeName>,
+    pub properties: Vec<PropertyDef>,
+    pub methods: Vec<Rc<MethodDef>>,
+    /// The script the class stands in: method bodies report errors there.
+    pub source: Rc<Source>,
+    pub span: Span,
+}
+
+/// `hidden static [int]$Count = 0`
+#[derive(Debug)]
+pub struct PropertyDef {
+    pub name: Rc<str>,
+    pub type_name: Option<TypeName>,
+    pub default: Option<Expr>,
+    pub is_static: bool,
+    pub hidden: bool,
+}
+
+/// A method, or a constructor when its name is the class's.
+#[derive(Debug)]
+pub struct MethodDef {
+    pub name: Rc<str>,
+    /// `None`: no return type written, which is `[void]`.
+    pub returns: Option<TypeName>,
+    pub params: Vec<ParamDecl>,
+    pub body: Block,
+    pub is_static: bool,
+    pub is_ctor: bool,
+    /// A constructor's `: base(args)`.
+    pub base_args: Option<Vec<Expr>>,
+    pub span: Span,
 }

@@ -37,6 +37,7 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "else",
     "elseif",
     "end",
+    "enum",
     "exit",
     "filter",
     "finally",
@@ -54,6 +55,7 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "trap",
     "try",
     "until",
+    "using",
     "while",
 ];
 

@@ -7,6 +7,9 @@ impl Interp {
     /// `$x.Method(args)`.
     pub fn call_method(&mut self, v: &Value, name: &str, args: Vec<Value>) -> Res<Value> {
         budget::enter().map_err(Flow::error)?;
+        if let Some(r) = self.call_class_method(v, name, &args) {
+            return r;
+        }
         let lower = name.to_ascii_lowercase();
         // Intrinsic methods every object has.
         match lower.as_str() {

@@ -129,6 +129,11 @@ impl Interp {
                         .cloned()
                         .unwrap_or_default(),
                     Some(p) => p.value,
+                    None if !o.borrow().hidden.is_empty() => {
+                        let o = o.borrow();
+                        let hidden = o.hidden.iter().find(|p| p.name.eq_ignore_ascii_case(name));
+                        hidden.map(|p| p.value.clone()).unwrap_or_default()
+                    }
                     None => match lower.as_str() {
                         "count" | "length" => Value::Int(1),
                         "psobject" => self.psobject_view(v),
@@ -408,9 +413,27 @@ impl Interp {
                         };
                         Ok(())
                     }
-                    None => Err(property_not_found(name)),
+                    None => match o
+                        .hidden
+                        .iter_mut()
+                        .find(|p| p.name.eq_ignore_ascii_case(name))
+                    {
+                        Some(p) => {
+                            p.value = match &p.ty {
+                                Some(t) => convert_to(&value, t)
+                                    .map_err(|e| super::classes::setting_error(&p.name, e))?,
+                                None => value,
+                            };
+                            Ok(())
+                        }
+                        None => Err(property_not_found(name)),
+                    },
                 }
             }
+            Value::Type(t) => match &**t {
+                PsType::Script(t) => self.set_class_static(t, name, value),
+                _ => Err(property_not_found(name)),
+            },
             _ => Err(property_not_found(name)),
         }
     }

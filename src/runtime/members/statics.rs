@@ -6,6 +6,11 @@ use super::*;
 impl Interp {
     pub fn static_member(&mut self, t: &PsType, name: &str) -> Result<Value, ErrorRecord> {
         let lower = name.to_ascii_lowercase();
+        if let PsType::Script(st) = t
+            && let Some(v) = self.class_static_member(st, name)
+        {
+            return Ok(v);
+        }
         let v = match (t, lower.as_str()) {
             (PsType::Int, "maxvalue") => Value::Int(i32::MAX),
             (PsType::Int, "minvalue") => Value::Int(i32::MIN),
@@ -64,6 +69,15 @@ impl Interp {
         let argc = args.len();
         let e = |r: Result<Value, ErrorRecord>| r.map_err(Flow::error);
         let num = |i: usize| to_f64(&arg(&args, i)).map_err(Flow::error);
+        if let PsType::Script(st) = t {
+            return self.call_class_static(st, name, args);
+        }
+        if let PsType::Static(n) = t
+            && &**n == "System.Enum"
+            && let Some(r) = crate::runtime::classes::enum_static(&lower, &args)
+        {
+            return e(r);
+        }
         if lower == "new" {
             return e(construct(t, &args));
         }

@@ -4,13 +4,15 @@
 //! its node and checks what a grammar cannot say well (a number that does
 //! not fit, a duplicate hash key, an unknown variable drive), with
 //! PowerShell's messages. Split by concern: `statements`, `commands`,
-//! `expressions`, `words` (strings, variables, numbers, type names).
+//! `expressions`, `words` (strings, variables, numbers, type names),
+//! `types` (`enum` and `class` statements).
 
 mod attributes;
 mod commands;
 mod errors;
 mod expressions;
 mod statements;
+mod types;
 mod words;
 
 use std::cell::RefCell;
@@ -59,6 +61,7 @@ fn parse(source: Rc<Source>) -> R<Rc<ScriptBlockAst>> {
     let b = Builder {
         src: &source,
         using: RefCell::default(),
+        in_method: Default::default(),
     };
     let Some(script) = pairs.next() else {
         return Err(ParseError::internal(&source, Span::new(0, 0)));
@@ -170,6 +173,8 @@ pub(super) struct Builder<'s> {
     src: &'s Rc<Source>,
     /// The `using namespace` names read so far, for the type names after.
     using: RefCell<Rc<[Rc<str>]>>,
+    /// Inside a class method's body, outside any script block in it.
+    in_method: types::InMethod,
 }
 
 fn span_of(p: &Pair<Rule>) -> Span {
@@ -276,10 +281,15 @@ impl Builder<'_> {
     /// `{ script body }` as a script block literal or a function body.
     fn script_block(&self, pair: Pair<Rule>) -> R<Rc<ScriptBlockAst>> {
         let span = span_of(&pair);
-        match pair.into_inner().next() {
+        // A `return` in a script block returns from the block, even
+        // within a class method.
+        let was = self.in_method.replace(false);
+        let r = match pair.into_inner().next() {
             Some(body) => self.script_body(body, span),
             None => Err(ParseError::internal(self.src, span)),
-        }
+        };
+        self.in_method.set(was);
+        r
     }
 
     /// `[Name(args)]`

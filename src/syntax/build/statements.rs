@@ -38,6 +38,7 @@ impl Builder<'_> {
             Rule::try_stmt => self.try_stmt(pair),
             Rule::trap_stmt => self.trap_stmt(pair),
             Rule::flow_stmt => self.flow_stmt(pair),
+            Rule::type_def => self.type_def(pair),
             Rule::assignment => self.assignment(pair),
             Rule::pipeline => self.pipeline_chain(pair),
             _ => {
@@ -415,6 +416,7 @@ impl Builder<'_> {
             kind,
             label,
             value,
+            in_method: kind == FlowKind::Return && self.in_method.get(),
             span,
         })))
     }

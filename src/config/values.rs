@@ -10,7 +10,7 @@ use super::identity::Scope;
 use super::schema::{Family, PropDef, schema};
 use super::store::StoredObject;
 use crate::runtime::convert;
-use crate::runtime::types::PsType;
+use crate::runtime::types::{IntKind, PsType};
 use crate::runtime::value::{EnumValue, Prop, PropKind, PsObject, Value};
 
 /// Why a value does not fit a property.
@@ -286,11 +286,22 @@ fn assigned_type(p: &PropDef) -> Option<PsType> {
     }
     match p.ty.as_str() {
         "Boolean" => Some(PsType::Bool),
-        "UInt16" | "UInt32" | "Int32" | "Int64" => Some(PsType::Long),
         "TimeSpan" => Some(PsType::TimeSpan),
         t if schema().enum_values(t).is_some() => Some(PsType::Named(Rc::from(t))),
-        _ => None,
+        t => integer_type(t),
     }
+}
+
+/// The .NET type of an integer setting, so that binding and assignment name
+/// the type Lync declares (`System.UInt32`) in their errors.
+pub fn integer_type(ty: &str) -> Option<PsType> {
+    Some(match ty {
+        "UInt16" => PsType::Integer(IntKind::UInt16),
+        "UInt32" => PsType::Integer(IntKind::UInt32),
+        "Int32" => PsType::Int,
+        "Int64" => PsType::Long,
+        _ => return None,
+    })
 }
 
 /// Reads an object handed to `-Instance` back into stored values.

@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 use crate::commands::{Args, CommandInfo, Cx, ParamSpec, ParamType, Processor, Signature};
 use crate::config::identity::Scope;
 use crate::config::schema::{Family, PropDef, schema};
-use crate::config::values::{from_object, to_object, to_stored};
+use crate::config::values::{from_object, integer_type, to_object, to_stored};
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::Value;
@@ -57,9 +57,8 @@ fn property_param(p: &PropDef) -> ParamSpec {
         // parameter would turn into $False; to_stored checks the rest.
         "Boolean" if nullable => PsType::Object,
         "Boolean" => PsType::Bool,
-        "UInt16" | "UInt32" | "Int32" | "Int64" => PsType::Long,
         "PSListModifier" => PsType::Array(None),
-        _ => PsType::Object,
+        t => integer_type(t).unwrap_or(PsType::Object),
     };
     let mut spec = ParamSpec::new(&p.name, ParamType::Typed(ty));
     spec.help = Rc::from(p.help.as_str());

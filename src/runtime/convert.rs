@@ -114,13 +114,14 @@ pub fn to_i64(v: &Value, ty: &str) -> Result<i64, ErrorRecord> {
         Value::String(s) => cast_error(v, ty, &bad_format(s)),
         _ => cast_error(v, ty, ""),
     })?;
+    let short = ty.trim_start_matches("System.");
     let too_big = || {
         cast_error(
             v,
             ty,
             &format!(
-                "Value was either too large or too small for an {}.",
-                ty.trim_start_matches("System.")
+                "Value was either too large or too small for {} {short}.",
+                if short.starts_with('U') { "a" } else { "an" }
             ),
         )
     };
@@ -225,16 +226,13 @@ pub fn convert_to(v: &Value, ty: &PsType) -> Result<Value, ErrorRecord> {
         PsType::Bool | PsType::Switch => Value::Bool(v.is_true()),
         PsType::Int => Value::Int(to_i32(v)?),
         PsType::Long => Value::Long(to_i64(v, &name)?),
-        PsType::Byte => {
+        PsType::Integer(kind) => {
             let n = to_i64(v, &name)?;
-            if !(0..=255).contains(&n) {
-                return Err(cast_error(
-                    v,
-                    &name,
-                    "Value was either too large or too small for an unsigned byte.",
-                ));
+            let (lo, hi) = kind.range();
+            if !(lo..=hi).contains(&n) {
+                return Err(cast_error(v, &name, kind.overflow()));
             }
-            Value::Int(n as i32)
+            i32::try_from(n).map_or(Value::Long(n), Value::Int)
         }
         PsType::Double => match v {
             Value::String(s) if s.trim().is_empty() => Value::Double(0.0),

@@ -11,7 +11,8 @@ pub enum PsType {
     Bool,
     Int,
     Long,
-    Byte,
+    /// The other .NET integer types: range-checked, held as Int or Long.
+    Integer(IntKind),
     Double,
     /// `[float]`, `[single]`: System.Single.
     Single,
@@ -43,6 +44,55 @@ pub enum PsType {
     Named(Rc<str>),
     /// An enum or class a script defined.
     Script(Rc<super::classes::ScriptType>),
+}
+
+/// The .NET integer types besides Int32 and Int64. Values keep our two
+/// integer kinds; the type only decides the range a conversion checks and
+/// the words of its error. UInt64 stops at Int64's maximum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntKind {
+    SByte,
+    Byte,
+    Int16,
+    UInt16,
+    UInt32,
+    UInt64,
+}
+
+impl IntKind {
+    pub fn full_name(self) -> &'static str {
+        match self {
+            IntKind::SByte => "System.SByte",
+            IntKind::Byte => "System.Byte",
+            IntKind::Int16 => "System.Int16",
+            IntKind::UInt16 => "System.UInt16",
+            IntKind::UInt32 => "System.UInt32",
+            IntKind::UInt64 => "System.UInt64",
+        }
+    }
+
+    pub fn range(self) -> (i64, i64) {
+        match self {
+            IntKind::SByte => (i8::MIN.into(), i8::MAX.into()),
+            IntKind::Byte => (0, u8::MAX.into()),
+            IntKind::Int16 => (i16::MIN.into(), i16::MAX.into()),
+            IntKind::UInt16 => (0, u16::MAX.into()),
+            IntKind::UInt32 => (0, u32::MAX.into()),
+            IntKind::UInt64 => (0, i64::MAX),
+        }
+    }
+
+    /// .NET's overflow message for the type.
+    pub fn overflow(self) -> &'static str {
+        match self {
+            IntKind::SByte => "Value was either too large or too small for a signed byte.",
+            IntKind::Byte => "Value was either too large or too small for an unsigned byte.",
+            IntKind::Int16 => "Value was either too large or too small for an Int16.",
+            IntKind::UInt16 => "Value was either too large or too small for a UInt16.",
+            IntKind::UInt32 => "Value was either too large or too small for a UInt32.",
+            IntKind::UInt64 => "Value was either too large or too small for a UInt64.",
+        }
+    }
 }
 
 /// Exception types scripts name in `catch`, each with its base type.
@@ -201,8 +251,12 @@ impl PsType {
             "bool" | "boolean" => PsType::Bool,
             "int" | "int32" => PsType::Int,
             "long" | "int64" => PsType::Long,
-            "byte" | "uint16" | "int16" | "short" | "sbyte" => PsType::Byte,
-            "uint32" | "uint64" | "ulong" | "uint" => PsType::Long,
+            "sbyte" => PsType::Integer(IntKind::SByte),
+            "byte" => PsType::Integer(IntKind::Byte),
+            "int16" | "short" => PsType::Integer(IntKind::Int16),
+            "uint16" | "ushort" => PsType::Integer(IntKind::UInt16),
+            "uint32" | "uint" => PsType::Integer(IntKind::UInt32),
+            "uint64" | "ulong" => PsType::Integer(IntKind::UInt64),
             "double" => PsType::Double,
             "float" | "single" => PsType::Single,
             "decimal" => PsType::Decimal,
@@ -261,7 +315,7 @@ impl PsType {
             PsType::Bool => "System.Boolean".into(),
             PsType::Int => "System.Int32".into(),
             PsType::Long => "System.Int64".into(),
-            PsType::Byte => "System.Byte".into(),
+            PsType::Integer(k) => k.full_name().into(),
             PsType::Double => "System.Double".into(),
             PsType::Single => "System.Single".into(),
             PsType::Decimal => "System.Decimal".into(),

@@ -154,7 +154,7 @@ impl Processor for StartSleep {
         }
         let until = Instant::now() + Duration::from_micros((ms * 1000.0).min(1e15) as u64);
         loop {
-            cx.it.check_stop()?;
+            cx.it.check_clock()?;
             let now = Instant::now();
             if now >= until {
                 return Ok(());

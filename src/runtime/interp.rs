@@ -318,9 +318,19 @@ impl Interp {
             return Err(Flow::Stopped);
         }
         self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks & 0x3ff != 0
-            || (self.limits.deadline.is_none() && self.limits.yield_cpu_at.is_none())
-        {
+        if self.ticks & 0x3ff != 0 {
+            return Ok(());
+        }
+        self.check_clock()
+    }
+
+    /// The time half of `check_stop`, unsampled: for waits (Start-Sleep,
+    /// Wait-Job) whose rounds are too slow for one clock read per 1,024.
+    pub fn check_clock(&mut self) -> Res<()> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(Flow::Stopped);
+        }
+        if self.limits.deadline.is_none() && self.limits.yield_cpu_at.is_none() {
             return Ok(());
         }
         let now = Instant::now();

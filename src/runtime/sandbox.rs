@@ -76,6 +76,14 @@ mod tests {
     }
 
     #[test]
+    fn a_long_sleep_ends_at_the_time_limit() {
+        // The fuzzer found `sleep 0201` running its full 201 seconds: the
+        // sleep's rounds were too few to reach a sampled clock check.
+        let err = assert_stops("Start-Sleep 201; 'not reached'");
+        assert!(err.contains("ran longer than this session allows"), "{err}");
+    }
+
+    #[test]
     fn failing_statements_in_a_loop_still_stop() {
         assert_stops(":top while ($true) { do { Get-Nothing } while ($false) }");
     }

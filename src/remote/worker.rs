@@ -24,6 +24,7 @@ use super::protocol;
 use crate::complete::Snapshot;
 use crate::host::{Host, Stream};
 use crate::runtime::Interp;
+use crate::runtime::budget::thread_cpu_time;
 use crate::runtime::error::ErrorRecord;
 use crate::runtime::interp::Limits;
 use crate::runtime::session::{Outcome, cli_args};
@@ -36,9 +37,9 @@ pub(super) const QUEUE: usize = 4;
 
 /// Columns that remote output is formatted for, unless a request says.
 const DEFAULT_WIDTH: usize = 120;
-/// How long a command runs before its session process gives other
+/// How much CPU a command uses before its session process gives other
 /// sessions' commands the CPU first ([`crate::runtime::budget::yield_cpu`]).
-const LONG_COMMAND: Duration = Duration::from_millis(250);
+const LONG_COMMAND: Duration = Duration::from_millis(50);
 
 /// The interpreter recurses; each session gets a roomy stack.
 pub(super) const STACK: usize = 64 << 20;
@@ -763,7 +764,7 @@ impl Runner {
             super::child::allow_cpu(cpu);
             // Only in a session's own process: there the interpreter's
             // thread is the session's alone, and lowering it slows no one else.
-            self.it.limits.yield_cpu_at = Some(Instant::now() + LONG_COMMAND);
+            self.it.limits.yield_cpu_after = Some(thread_cpu_time() + LONG_COMMAND);
         }
         self.out.borrow_mut().reset();
     }
@@ -776,7 +777,7 @@ impl Runner {
     pub(super) fn stop(&mut self) {
         self.shared.busy.store(false, Ordering::SeqCst);
         self.it.limits.deadline = None;
-        self.it.limits.yield_cpu_at = None;
+        self.it.limits.yield_cpu_after = None;
     }
 
     fn run(&mut self, text: String) -> Outcome {

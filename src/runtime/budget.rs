@@ -14,6 +14,7 @@
 //! it, whatever size of stack the thread was given.
 
 use std::cell::Cell;
+use std::time::Duration;
 
 use super::error::{ErrorCategory, ErrorRecord};
 use super::value::Value;
@@ -26,7 +27,7 @@ thread_local! {
 
 /// The scheduling priority ("nice" value) a long-running command drops
 /// its thread to: other sessions' short commands then get the CPU first.
-const LONG_COMMAND_NICE: i32 = 10;
+const LONG_COMMAND_NICE: i32 = 19;
 
 /// Lowers this thread's CPU priority for good. A remote session's process
 /// calls it once a command has run for a while, so that a crowd of busy
@@ -38,6 +39,15 @@ pub fn yield_cpu() {
     // An absolute value, so a second call changes nothing. Failure leaves
     // the priority as it was, which is only less fair.
     let _ = rustix::process::setpriority_process(None, LONG_COMMAND_NICE);
+}
+
+/// CPU time this thread has used so far.
+pub fn thread_cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 /// Sets this thread's limits: most items, most string bytes.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use super::scope::{GLOBAL, Scopes, Variable};
@@ -92,9 +92,11 @@ pub struct Limits {
     pub max_collect: usize,
     /// Wall-clock deadline of the current top-level command.
     pub deadline: Option<Instant>,
-    /// When the current command counts as long-running and gives up its
-    /// claim to the CPU (see [`super::budget::yield_cpu`]).
-    pub yield_cpu_at: Option<Instant>,
+    /// The thread CPU time ([`super::budget::thread_cpu_time`]) past which
+    /// the current command counts as long-running and gives up its claim to
+    /// the CPU ([`super::budget::yield_cpu`]). CPU time, not wall time: a
+    /// short command slowed by a crowd must not be demoted into the crowd.
+    pub yield_cpu_after: Option<Duration>,
     /// Whether scripts may read and write files on this machine.
     pub file_system: bool,
     /// The directory file access is confined to, when set.
@@ -111,7 +113,7 @@ impl Default for Limits {
             max_call_depth: 1000,
             max_collect: 50_000_000,
             deadline: None,
-            yield_cpu_at: None,
+            yield_cpu_after: None,
             file_system: true,
             root: None,
             halt_on_size: false,
@@ -324,24 +326,23 @@ impl Interp {
         self.check_clock()
     }
 
-    /// The time half of `check_stop`, unsampled: for waits (Start-Sleep,
-    /// Wait-Job) whose rounds are too slow for one clock read per 1,024.
+    /// The time half of `check_stop`, unsampled: for waits (Start-Sleep)
+    /// whose rounds are too slow for one clock read per 1,024.
     pub fn check_clock(&mut self) -> Res<()> {
         if self.cancel.load(Ordering::Relaxed) {
             return Err(Flow::Stopped);
         }
-        if self.limits.deadline.is_none() && self.limits.yield_cpu_at.is_none() {
+        if self.limits.deadline.is_none() && self.limits.yield_cpu_after.is_none() {
             return Ok(());
         }
-        let now = Instant::now();
-        if let Some(at) = self.limits.yield_cpu_at
-            && now > at
+        if let Some(after) = self.limits.yield_cpu_after
+            && super::budget::thread_cpu_time() > after
         {
-            self.limits.yield_cpu_at = None;
+            self.limits.yield_cpu_after = None;
             super::budget::yield_cpu();
         }
         if let Some(d) = self.limits.deadline
-            && now > d
+            && Instant::now() > d
         {
             return Err(Flow::Halt(Rc::new(
                 ErrorRecord::new(

@@ -305,7 +305,7 @@ fn subsystem_errors_carry_their_record() {
             "id": 1,
             "stream": "error",
             "error": {
-                "message": "Cannot bind parameter 'OutgoingTlsCountForFederatedPartners'. Cannot convert value \"x\" to type \"System.Int64\". Error: \"The input string 'x' was not in a correct format.\"",
+                "message": "Cannot bind parameter 'OutgoingTlsCountForFederatedPartners'. Cannot convert value \"x\" to type \"System.UInt32\". Error: \"The input string 'x' was not in a correct format.\"",
                 "kind": "CannotConvertArgumentNoMessage,Set-CsAccessEdgeConfiguration",
                 "category": "InvalidArgument",
                 "exception": "System.Management.Automation.ParameterBindingException",
@@ -317,7 +317,7 @@ fn subsystem_errors_carry_their_record() {
     );
     assert_eq!(
         here.stderr,
-        "Set-CsAccessEdgeConfiguration: Cannot bind parameter 'OutgoingTlsCountForFederatedPartners'. Cannot convert value \"x\" to type \"System.Int64\". Error: \"The input string 'x' was not in a correct format.\"\n"
+        "Set-CsAccessEdgeConfiguration: Cannot bind parameter 'OutgoingTlsCountForFederatedPartners'. Cannot convert value \"x\" to type \"System.UInt32\". Error: \"The input string 'x' was not in a correct format.\"\n"
     );
     assert_eq!(lines[2]["state"], "completed");
     // -ErrorAction Stop ends the script; the record arrives whole, with

@@ -157,9 +157,19 @@ pub fn to_value(node: &Node) -> Result<Value, Error> {
 pub struct Cx {
     objects: HashMap<String, Value>,
     types: HashMap<String, Rc<[Rc<str>]>>,
+    /// Objects get `Deserialized.` type names (Import-Clixml), as pwsh
+    /// marks what it rebuilt from properties alone.
+    deserialized: bool,
 }
 
 impl Cx {
+    pub fn deserializing() -> Cx {
+        Cx {
+            deserialized: true,
+            ..Cx::default()
+        }
+    }
+
     pub fn value(&mut self, n: &Node) -> Result<Value, Error> {
         let bad = || Error::BadValue(n.tag.clone(), n.text.clone());
         let t = n.text.trim();
@@ -313,6 +323,17 @@ impl Cx {
         {
             return Ok(Value::from(s.as_str()));
         }
+        let types = match types {
+            Some(t) if self.deserialized => Some(
+                t.iter()
+                    .map(|n| match n.strip_prefix("Deserialized.") {
+                        Some(_) => n.clone(),
+                        None => Rc::from(format!("Deserialized.{n}").as_str()),
+                    })
+                    .collect(),
+            ),
+            other => other,
+        };
         let mut o = match types {
             Some(t) if !t.is_empty() => PsObject::with_type(t),
             _ => PsObject::custom(),

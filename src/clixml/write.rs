@@ -149,9 +149,7 @@ impl Writer {
             Value::Decimal(d) => self.prim("D", name, &d.to_string()),
             Value::Char(c) => self.prim("C", name, &(*c as u32).to_string()),
             Value::String(s) => self.prim("S", name, s),
-            Value::DateTime(d) => {
-                self.prim("DT", name, &d.format("%Y-%m-%dT%H:%M:%S%.7f").to_string())
-            }
+            Value::DateTime(d) => self.prim("DT", name, &date_time(d)),
             Value::TimeSpan(t) => self.prim("TS", name, &duration(*t)),
             Value::Guid(g) => self.prim("G", name, &uuid::Uuid::from_bytes(*g).to_string()),
             Value::Array(a) => {
@@ -327,6 +325,20 @@ fn duration(t: chrono::TimeDelta) -> String {
         format!("{s}.{frac:06}").trim_end_matches('0').to_string()
     };
     format!("{sign}P{days}DT{h}H{m}M{secs}S")
+}
+
+/// A DateTime as .NET's round-trip form writes it: seven fractional digits
+/// (ticks), trailing zeros dropped. (chrono has no `%.7f`: formatting with
+/// it fails, so the fraction is built here.)
+fn date_time(d: &chrono::NaiveDateTime) -> String {
+    use chrono::Timelike;
+    let mut text = d.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let ticks = d.nanosecond() % 1_000_000_000 / 100;
+    if ticks != 0 {
+        let fraction = format!(".{ticks:07}");
+        text.push_str(fraction.trim_end_matches('0'));
+    }
+    text
 }
 
 #[cfg(test)]

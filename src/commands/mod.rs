@@ -17,6 +17,7 @@ pub mod binder;
 pub mod context;
 
 mod add_member;
+mod clixml;
 mod compare_object;
 mod convert_csv;
 mod convert_json;
@@ -365,6 +366,7 @@ impl Registry {
             out_cmds::infos(),
             format_cmds::infos(),
             variables::infos(),
+            clixml::infos(),
             convert_csv::infos(),
             convert_json::infos(),
             files::infos(),

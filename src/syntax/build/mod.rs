@@ -422,4 +422,23 @@ mod tests {
             assert!(ok, "{open} x {MAX_NESTING}");
         }
     }
+
+    #[test]
+    fn unclosed_nesting_is_parsed_once_per_level() {
+        // Each of these once took 2^n steps (the fuzzer stopped on 24
+        // levels): the parse tried a level as an assignment target, then
+        // again as a pipeline. At 200 levels that would never end.
+        for open in [
+            "(",
+            "$a[",
+            "$a.(",
+            "[int](",
+            "[string[]](",
+            "a -Id(",
+            "$x = (",
+        ] {
+            let text = format!("{}x \"y", open.repeat(200));
+            assert!(parse(&text).is_err(), "{open} x 200");
+        }
+    }
 }

@@ -6,6 +6,11 @@ use super::ast::Literal;
 /// Reads a numeric literal as PowerShell does: int if it fits, else long,
 /// else double; `kb`..`pb` multiply; `d` makes a decimal, `l` a long.
 pub fn parse_number(text: &str) -> Option<Literal> {
+    // Every number is ASCII; this also keeps the byte slicing below on
+    // character boundaries (a bare word such as `‛r` reaches here).
+    if !text.is_ascii() {
+        return None;
+    }
     let lower = text.to_ascii_lowercase();
     let (body, mult) = match lower.len().checked_sub(2).map(|i| lower.split_at(i)) {
         Some((b, "kb")) => (b, 1i64 << 10),

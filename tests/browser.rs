@@ -49,6 +49,42 @@ async fn follow(c: &Client, to: Element) {
     panic!("the click led to no new page");
 }
 
+/// Submits a form built by script in the page, as a forging page would:
+/// `fields` posted to `action`, plus this page's CSRF token when
+/// `with_token`. Waits for the answer to replace the page.
+async fn forge(c: &Client, action: &str, fields: &[(&str, &str)], with_token: bool) {
+    let fields: Vec<serde_json::Value> = fields
+        .iter()
+        .map(|(k, v)| serde_json::json!([k, v]))
+        .collect();
+    let page = c.find(Locator::Css("html")).await.expect("the page");
+    c.execute(
+        "const [action, fields, withToken] = arguments;
+         const f = document.createElement('form');
+         f.method = 'post';
+         f.action = action;
+         const token = document.querySelector('input[name=csrf]');
+         if (withToken && token) fields.push(['csrf', token.value]);
+         for (const [k, v] of fields) {
+             const i = document.createElement('input');
+             i.type = 'hidden'; i.name = k; i.value = v;
+             f.appendChild(i);
+         }
+         document.body.appendChild(f);
+         f.submit();",
+        vec![action.into(), fields.into(), with_token.into()],
+    )
+    .await
+    .expect("script runs");
+    for _ in 0..200 {
+        if page.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the forged form led to no new page");
+}
+
 /// chromedriver, and the Chromium it starts, keep their scratch files in
 /// `scratch` (the test's temp dir), so none outlive the test.
 fn driver(scratch: &std::path::Path) -> Driver {
@@ -187,6 +223,14 @@ fn the_seed_procedure_by_clicking_the_labels() {
         let yes = answer(c.clone()).await;
         assert!(yes.starts_with("Yes"), "{yes}");
         shot("home-after").await;
+        // A form without the session's token, posted from the browser
+        // (as another site's page would): refused, nothing changes.
+        let off = [("identity", "Global"), ("bools", "AllowAnonymousUsers")];
+        forge(&c, "/p/access-edge/edit", &off, false).await;
+        let err = find(&c, Locator::Id("error")).await.expect("refusal").text().await.expect("text");
+        assert!(err.contains("security token"), "{err}");
+        assert_eq!(local(&store, "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers").stdout.trim(), "True");
+        follow(&c, find(&c, Locator::LinkText("Home")).await.expect("nav")).await;
         follow(&c, find(&c, Locator::XPath("//button[text()='Sign out']")).await.expect("sign out")).await;
         // A wrong password is refused.
         find(&c, Locator::Id("account")).await.expect("account").send_keys("victor").await.expect("type");
@@ -212,6 +256,12 @@ fn the_seed_procedure_by_clicking_the_labels() {
                 assert!(found.is_empty(), "{control} on {link}");
             }
         }
+        // A view-only account's forged commit, token and all: refused by
+        // its roles, nothing changes.
+        forge(&c, "/p/access-edge/edit", &off, true).await;
+        let title = find(&c, Locator::Css("h2")).await.expect("title").text().await.expect("text");
+        assert_eq!(title, "Access denied");
+        assert_eq!(local(&store, "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers").stdout.trim(), "True");
         let _ = c.close().await;
         running.shutdown().await;
     });

@@ -762,7 +762,10 @@ async fn delete(
 // ------------------------------------------------------------ users
 
 /// Users whose display name or SIP address starts with `q` (both indexed,
-/// case-insensitive, so a prefix is a range scan).
+/// case-insensitive, so a prefix is a range scan). The ids are gathered
+/// from the two indexes in a subquery: written as a plain OR, SQLite walks
+/// the table in id order for the page and tests every row, 50,000 of them
+/// to fill a page of `user05` among 100,000 users.
 fn search(q: &str) -> Where {
     let q = q.trim();
     if q.is_empty() {
@@ -775,7 +778,8 @@ fn search(q: &str) -> Where {
     };
     let hi = |s: &str| format!("{s}\u{10FFFF}");
     Where::new(
-        "(display_name >= ? AND display_name < ?) OR (sip >= ? AND sip < ?)",
+        "id IN (SELECT id FROM users WHERE display_name >= ? AND display_name < ? \
+         UNION ALL SELECT id FROM users WHERE sip >= ? AND sip < ?)",
         vec![
             Sql::Text(q.to_string()),
             Sql::Text(hi(q)),

@@ -40,6 +40,7 @@ mod out_cmds;
 mod read_host;
 mod select_object;
 mod sort_object;
+mod tab_expansion;
 mod tee_object;
 mod variables;
 mod where_object;
@@ -356,6 +357,7 @@ impl Registry {
             tee_object::infos(),
             get_member::infos(),
             get_command::infos(),
+            tab_expansion::infos(),
             get_help::infos(),
             new_object::infos(),
             add_member::infos(),

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Item, Snapshot, item, quote, starts_ci};
+use super::{Item, Kind, Snapshot, item, quote, starts_ci};
 
 /// Whether a parameter (or, with `param` empty, the first positional
 /// argument of `cmd`) names a file.
@@ -61,7 +61,12 @@ pub(super) fn files(snap: &Snapshot, word: &str) -> Vec<Item> {
         if is_dir {
             value.push('/');
         }
-        out.push(item(quote(&value), None, !is_dir));
+        let kind = if is_dir {
+            Kind::ProviderContainer
+        } else {
+            Kind::ProviderItem
+        };
+        out.push(item(quote(&value), None, !is_dir, kind));
     }
     out
 }

@@ -26,6 +26,38 @@ pub struct Item {
     /// Whether a space should follow it (not after a directory or a
     /// variable, where typing goes on).
     pub space: bool,
+    pub kind: Kind,
+}
+
+/// What sort of thing a candidate is, in the terms of pwsh's
+/// `CompletionResultType` (its numbers, for remote clients).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kind {
+    /// Text from elsewhere (a remote session's answer).
+    #[default]
+    Text = 0,
+    Command = 2,
+    ProviderItem = 3,
+    ProviderContainer = 4,
+    Property = 5,
+    ParameterName = 7,
+    ParameterValue = 8,
+    Variable = 9,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Text => "Text",
+            Kind::Command => "Command",
+            Kind::ProviderItem => "ProviderItem",
+            Kind::ProviderContainer => "ProviderContainer",
+            Kind::Property => "Property",
+            Kind::ParameterName => "ParameterName",
+            Kind::ParameterValue => "ParameterValue",
+            Kind::Variable => "Variable",
+        }
+    }
 }
 
 /// What may replace `line[start..end]`.
@@ -78,11 +110,12 @@ fn starts_ci(s: &str, prefix: &str) -> bool {
         && s[..prefix.len()].eq_ignore_ascii_case(prefix)
 }
 
-fn item(value: String, description: Option<String>, space: bool) -> Item {
+fn item(value: String, description: Option<String>, space: bool, kind: Kind) -> Item {
     Item {
         value,
         description,
         space,
+        kind,
     }
 }
 
@@ -133,12 +166,19 @@ fn commands(snap: &Snapshot, word: &str) -> Vec<Item> {
     snap.commands
         .iter()
         .filter(|c| starts_ci(&c.name, word))
-        .map(|c| item(c.name.clone(), Some(c.kind.to_string()), true))
+        .map(|c| {
+            item(
+                c.name.clone(),
+                Some(c.kind.to_string()),
+                true,
+                Kind::Command,
+            )
+        })
         .chain(
             snap.aliases
                 .iter()
                 .filter(|(a, _)| starts_ci(a, word))
-                .map(|(a, t)| item(a.clone(), Some(format!("-> {t}")), true)),
+                .map(|(a, t)| item(a.clone(), Some(format!("-> {t}")), true, Kind::Command)),
         )
         .collect()
 }
@@ -151,7 +191,14 @@ fn parameters(snap: &Snapshot, cmd: &str, word: &str) -> Vec<Item> {
     c.params
         .iter()
         .filter(|p| starts_ci(&p.name, prefix))
-        .map(|p| item(format!("-{}", p.name), Some(p.ty.clone()), true))
+        .map(|p| {
+            item(
+                format!("-{}", p.name),
+                Some(p.ty.clone()),
+                true,
+                Kind::ParameterName,
+            )
+        })
         .collect()
 }
 
@@ -175,7 +222,7 @@ fn values(snap: &Snapshot, cmd: &str, param: &str, word: &str) -> Vec<Item> {
             .values
             .iter()
             .filter(|v| starts_ci(v, word))
-            .map(|v| item(v.clone(), None, true))
+            .map(|v| item(v.clone(), None, true, Kind::ParameterValue))
             .collect();
     }
     if files::takes_file(cmd, &full) {
@@ -187,7 +234,7 @@ fn values(snap: &Snapshot, cmd: &str, param: &str, word: &str) -> Vec<Item> {
         .filter(|(v, desc)| {
             starts_ci(v, bare) || desc.as_deref().is_some_and(|d| starts_ci(d, bare))
         })
-        .map(|(v, desc)| item(quote(&v), desc, true))
+        .map(|(v, desc)| item(quote(&v), desc, true, Kind::ParameterValue))
         .collect()
 }
 
@@ -203,13 +250,13 @@ fn variables(snap: &Snapshot, text: &str) -> Vec<Item> {
         return members
             .iter()
             .filter(|m| starts_ci(m, member))
-            .map(|m| item(format!("${var}.{m}"), None, false))
+            .map(|m| item(format!("${var}.{m}"), None, false, Kind::Property))
             .collect();
     }
     snap.variables
         .iter()
         .filter(|(n, _)| starts_ci(n, text))
-        .map(|(n, _)| item(format!("${n}"), None, false))
+        .map(|(n, _)| item(format!("${n}"), None, false, Kind::Variable))
         .collect()
 }
 
@@ -264,6 +311,7 @@ mod tests {
                     value: "Get-CsUser".into(),
                     description: Some("Cmdlet".into()),
                     space: true,
+                    kind: Kind::Command,
                 }],
             }
         );

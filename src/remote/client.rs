@@ -606,6 +606,7 @@ fn completion_of(line: &str, v: &J) -> Completion {
                         value: x["text"].as_str()?.to_string(),
                         description: x["description"].as_str().map(str::to_string),
                         space: x["space"].as_bool().unwrap_or(true),
+                        kind: Default::default(),
                     })
                 })
                 .collect()

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::protocol;
 use crate::complete::Snapshot;
-use crate::host::{Host, Stream};
+use crate::host::{Host, Progress, Stream};
 use crate::runtime::Interp;
 use crate::runtime::budget::thread_cpu_time;
 use crate::runtime::error::ErrorRecord;
@@ -611,6 +611,17 @@ impl Host for ChannelHost {
 
     fn width(&self) -> usize {
         self.width.get()
+    }
+
+    /// Only a PowerShell client has a progress bar to draw; a JSON client
+    /// or a terminal session gets no progress, as from a non-interactive
+    /// pwsh.
+    fn progress(&mut self, p: &Progress) {
+        let mut out = self.out.borrow_mut();
+        if let Some(t) = &mut out.psrp {
+            let bytes = t.progress(p);
+            out.line(bytes);
+        }
     }
 }
 

@@ -161,6 +161,25 @@ impl Conn {
         Ok((out, exit))
     }
 
+    /// Starts subsystem `name`, sends `input` and end-of-file, and returns
+    /// everything the server wrote until it closed the channel.
+    pub async fn subsystem(&self, name: &str, input: &[u8]) -> R<Vec<u8>> {
+        let mut ch = self.handle.channel_open_session().await?;
+        ch.request_subsystem(true, name).await?;
+        ch.data(input).await?;
+        ch.eof().await?;
+        let mut out = Vec::new();
+        while let Some(msg) = ch.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => out.extend_from_slice(&data),
+                ChannelMsg::Failure => return Err(ClientError::Failure),
+                ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
     /// Says goodbye the SSH way.
     pub async fn close(self) -> R<()> {
         self.handle

@@ -127,6 +127,11 @@ impl Server {
         Server { child, port, dir }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What the server wrote on its standard error so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path("server.log")).unwrap_or_default()

@@ -166,7 +166,7 @@ def plain(v, depth=0):
 
 
 def report(ps, events, earlier):
-    out = {"output": [], "errors": [], "host_calls": [], "information": [], "warnings": [], "verbose": [], "state": None}
+    out = {"output": [], "errors": [], "host_calls": [], "information": [], "warnings": [], "verbose": [], "progress": [], "state": None}
     for e in events + [e for e in earlier if getattr(e, "pipeline_id", None) == ps.pipeline_id]:
         name = type(e).__name__
         if name == "PipelineOutputEvent":
@@ -187,6 +187,9 @@ def report(ps, events, earlier):
             out["warnings"].append(str(e.record.Message))
         elif name == "VerboseRecordEvent":
             out["verbose"].append(str(e.record.Message))
+        elif name == "ProgressRecordEvent":
+            r = e.record
+            out["progress"].append([str(r.Activity), str(r.StatusDescription), int(r.PercentComplete), str(r.RecordType.name)])
         elif name == "PipelineStateEvent":
             out["state"] = e.state.name
             if e.reason is not None:

@@ -113,6 +113,11 @@ impl Target {
         }
     }
 
+    /// A Write-Progress update, for the client's progress bar.
+    pub fn progress(&mut self, p: &crate::host::Progress) -> Vec<u8> {
+        self.to_pipeline(message::PROGRESS_RECORD, &records::progress(p))
+    }
+
     fn host_line(&mut self, l: &str) -> Vec<u8> {
         if self.text {
             let xml = records::host_call(-100, records::WRITE_LINE2, &[l]);

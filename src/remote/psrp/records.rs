@@ -3,6 +3,7 @@
 //! stream records and the command metadata Enter-PSSession asks for.
 
 use crate::clixml::Writer;
+use crate::host::Progress;
 use crate::runtime::error::ErrorRecord;
 use crate::runtime::value::Value;
 
@@ -147,6 +148,39 @@ pub fn informational(type_name: &str, message: &str) -> String {
         Some("InformationalRecord_SerializeInvocationInfo"),
         "false",
     );
+    w.raw("</MS>");
+    w.end_obj();
+    w.finish()
+}
+
+/// One Write-Progress update (MS-PSRP's PROGRESS_RECORD): pwsh draws it
+/// as the client's progress bar.
+pub fn progress(p: &Progress) -> String {
+    let mut w = Writer::default();
+    w.start_obj(None, &[], None);
+    w.raw("<MS>");
+    w.prim("S", Some("Activity"), &p.activity);
+    w.prim("I32", Some("ActivityId"), &p.id.to_string());
+    w.nil(Some("CurrentOperation"));
+    w.prim("I32", Some("ParentActivityId"), "-1");
+    w.prim(
+        "I32",
+        Some("PercentComplete"),
+        &p.percent.unwrap_or(-1).to_string(),
+    );
+    let (text, n) = if p.completed {
+        ("Completed", 1)
+    } else {
+        ("Processing", 0)
+    };
+    w.enum_value(
+        Some("Type"),
+        "System.Management.Automation.ProgressRecordType",
+        text,
+        n,
+    );
+    w.prim("I32", Some("SecondsRemaining"), "-1");
+    w.prim("S", Some("StatusDescription"), &p.status);
     w.raw("</MS>");
     w.end_obj();
     w.finish()

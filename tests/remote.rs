@@ -945,3 +945,33 @@ async fn queued_requests_are_bounded_by_bytes() {
     assert!(busy.iter().all(|&id| id > 6), "{busy:?}");
     answers(&mut s, 20).await;
 }
+
+/// A session's slot is given back when the session ends, not when its
+/// client gets round to closing the channel: one connection running one
+/// channel after another never runs out of its account's slots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_run_one_after_another_on_a_connection_are_never_refused() {
+    let _turn = turn().await;
+    let dir = common::TempDir::new("remote-slots");
+    let (opts, key) = client::admin_setup(dir.root(), 2);
+    let running = within("start", LIMIT, start(opts))
+        .await
+        .expect("server starts");
+    let conn = within(
+        "login",
+        LIMIT,
+        client::connect(running.local_addr(), "admin", &key),
+    )
+    .await
+    .expect("login");
+    for n in 1..=6 {
+        let (out, code) = within("exec", LIMIT, conn.exec(&format!("{n} * 7")))
+            .await
+            .expect("exec");
+        assert_eq!(
+            (String::from_utf8_lossy(&out).trim(), code),
+            ((n * 7).to_string().as_str(), Some(0)),
+            "channel {n}"
+        );
+    }
+}

@@ -142,6 +142,8 @@ pub(super) async fn run_channel(
     let (mut rd, wr) = channel.split();
     // Until a session starts, the channel is written here; then by its writer.
     let mut wr = Some(wr);
+    // Until a session starts, the channel holds the slot; then the session.
+    let mut slot = Some(slot);
     let mut pty = false;
     let mut live: Option<Live> = None;
     let mut feed = Feed::None;
@@ -213,10 +215,12 @@ pub(super) async fn run_channel(
             _ => continue,
         };
         // One session per channel: later requests fell to `continue`.
-        let Some(w) = wr.take() else { continue };
-        let started = match &slot {
-            Ok(_) => start_session(&shared, &login.account, mode, w),
-            Err(why) => Err((w, why.clone())),
+        let (Some(w), Some(slot)) = (wr.take(), slot.take()) else {
+            continue;
+        };
+        let started = match slot {
+            Ok(slot) => start_session(&shared, &login.account, mode, w, slot),
+            Err(why) => Err((w, why)),
         };
         match started {
             Ok(l) => live = Some(l),
@@ -320,6 +324,7 @@ fn start_session(
     user: &str,
     mode: Mode,
     wr: ChannelWriteHalf<Msg>,
+    slot: SessionSlot,
 ) -> Result<Live, (ChannelWriteHalf<Msg>, String)> {
     // Listed before it exists, so a shutdown that begins now still waits
     // for it; refused once shutdown has begun.
@@ -342,6 +347,7 @@ fn start_session(
     let guard = Arc::new(SessionGuard {
         shared: shared.clone(),
         serial,
+        _slot: slot,
     });
     let cfg = SessionConfig {
         store: shared.opts.store.clone(),

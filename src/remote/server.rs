@@ -222,11 +222,15 @@ pub(super) struct Sessions {
     pub(super) closing: bool,
 }
 
-/// Takes a session off the list once the thread and the writer that share
-/// it have both let go.
+/// Takes a session off the list, and gives back its slot, once the thread
+/// and the writer that share it have both let go: a session that has ended
+/// counts no more, even while its client keeps the channel open (a client
+/// that runs one channel after another on a connection would otherwise use
+/// up its account's slots).
 pub(super) struct SessionGuard {
     pub(super) shared: Arc<Shared>,
     pub(super) serial: u64,
+    pub(super) _slot: SessionSlot,
 }
 
 impl Drop for SessionGuard {
@@ -265,7 +269,7 @@ pub(super) struct Login {
     admin: bool,
 }
 
-/// Counts a session channel while it lives.
+/// Counts a session channel from its opening until its session ends.
 pub(super) struct SessionSlot {
     shared: Arc<Shared>,
     account: String,

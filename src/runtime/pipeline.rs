@@ -574,6 +574,10 @@ impl Interp {
             }
             return self.emit_unrolled(out, v);
         }
+        // Every command reads the clock: the sampled check in loops may not
+        // come round for a script of a few slow commands (store writes that
+        // wait for the disk), which then ran whole past the time limit.
+        self.check_clock()?;
         let id = self.next_pipeline_id();
         let mut stages = Vec::with_capacity(p.elements.len());
         let mut head: Option<(&Expr, &[Redirection])> = None;

@@ -84,6 +84,16 @@ mod tests {
     }
 
     #[test]
+    fn a_script_of_slow_commands_stops_at_the_time_limit() {
+        // No loop, so no sampled clock check: each command reads the clock
+        // (the fuzzer found a few store writes running 2 s past 200 ms).
+        let line = "Out-Null -InputObject ('x' * 1000000).Replace('x', 'yz')\n";
+        let (out, err) = run_untrusted(&format!("{}'not reached'", line.repeat(300)));
+        assert!(err.contains("ran longer than this session allows"), "{err}");
+        assert_eq!(out, "");
+    }
+
+    #[test]
     fn failing_statements_in_a_loop_still_stop() {
         assert_stops(":top while ($true) { do { Get-Nothing } while ($false) }");
     }

@@ -43,18 +43,6 @@ const LINES: &[&str] = &[
     "$x = $null; foreach ($i in 1..2000000) { $x = ,$x }; $x = $null; 'freed'",
 ];
 
-/// Resident memory of this process, in KiB.
-fn vm_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 async fn within<T>(what: &str, limit: Duration, f: impl std::future::Future<Output = T>) -> T {
     match tokio::time::timeout(limit, f).await {
         Ok(v) => v,
@@ -108,7 +96,7 @@ async fn twenty_hostile_sessions_never_hold_up_an_administrator_or_the_server() 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_before = vm_rss_kib();
+    let rss_before = common::vm_rss_kib("self");
 
     let stop = Arc::new(AtomicBool::new(false));
     let ended = Arc::new(AtomicU64::new(0));
@@ -181,7 +169,7 @@ async fn twenty_hostile_sessions_never_hold_up_an_administrator_or_the_server() 
     assert!(settled(), "{} sessions left", running.live_sessions());
     // The last connections close just after their sessions end.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_after = vm_rss_kib();
+    let rss_after = common::vm_rss_kib("self");
 
     eprintln!(
         "admin waits in order, ms: {:?}",

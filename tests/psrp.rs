@@ -412,18 +412,6 @@ fn hostile_psrp_input_gets_an_error_and_the_next_client_is_served() {
     let _ = std::io::stderr().flush();
 }
 
-/// Resident memory of process `pid`, in KiB.
-fn vm_rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// 1,000 sessions of hostile PSRP input, eight at a time, against a
 /// `lyncsh serve` process: each gets its answer, the server still runs
 /// commands after them, and its memory is back within 10% of what it held
@@ -496,7 +484,7 @@ fn a_thousand_hostile_psrp_sessions_leave_the_server_as_it_was() {
         };
         let settled = || async {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            vm_rss_kib(s.pid())
+            common::vm_rss_kib(&s.pid().to_string())
         };
         round(0, WARM_UP).await;
         let before = settled().await;

@@ -70,18 +70,6 @@ fn session_threads() -> usize {
         .count()
 }
 
-/// Resident memory of this process, in KiB.
-fn vm_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// A server on a free loopback port with a fresh store where `admin` is a
 /// CsAdministrator, and a key that may log in.
 struct Fixture {
@@ -345,7 +333,7 @@ async fn a_thousand_reconnects_leak_neither_threads_nor_memory() {
     let settled = |f: &Fixture| f.running().live_sessions() == 1;
     assert!(eventually(LIMIT, || settled(&f)).await);
     let threads_before = session_threads();
-    let rss_before = vm_rss_kib();
+    let rss_before = common::vm_rss_kib("self");
 
     let t = Instant::now();
     let errors = within(
@@ -361,7 +349,7 @@ async fn a_thousand_reconnects_leak_neither_threads_nor_memory() {
         session_threads()
     );
     let threads_after = session_threads();
-    let rss_after = vm_rss_kib();
+    let rss_after = common::vm_rss_kib("self");
     eprintln!(
         "1,000 reconnects (4 at a time) in {:.1} s: {} failed; lyncsh-session threads {} -> {}; \
          VmRSS {} KiB -> {} KiB ({:+} KiB)",
@@ -663,7 +651,7 @@ async fn values_that_hold_themselves_are_freed_with_their_session() {
         let _ = c.close().await;
     }
     assert!(eventually(LIMIT, || settled(&f)).await);
-    let before = vm_rss_kib();
+    let before = common::vm_rss_kib("self");
     for i in 0..10 {
         let (c, mut s) = f.session().await;
         let r = within(
@@ -685,7 +673,7 @@ async fn values_that_hold_themselves_are_freed_with_their_session() {
         "sessions left: {}",
         f.running().live_sessions()
     );
-    let after = vm_rss_kib();
+    let after = common::vm_rss_kib("self");
     eprintln!("ten sessions holding a 60 MB cycle each: VmRSS {before} KiB -> {after} KiB");
     assert!(
         after * 5 <= before * 6,

@@ -1,14 +1,12 @@
 //! Measure-Object: counts objects and sums, averages and bounds of a
 //! property, or counts lines, words and characters of text.
 
-use std::rc::Rc;
-
-use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
+use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature, typed_object};
 use crate::runtime::convert::to_f64;
 use crate::runtime::error::{Flow, Res};
 use crate::runtime::ops;
 use crate::runtime::types::PsType;
-use crate::runtime::value::{Prop, PropKind, PsObject, Value};
+use crate::runtime::value::Value;
 
 pub fn infos() -> Vec<CommandInfo> {
     vec![
@@ -68,20 +66,6 @@ fn count_only(args: &Args) -> bool {
         .any(|s| args.switch(s))
 }
 
-fn object(type_name: &str, pairs: Vec<(&str, Value)>) -> Value {
-    let mut o = PsObject::with_type(Rc::from(vec![
-        Rc::from(type_name),
-        Rc::from("System.Object"),
-    ]));
-    for (k, v) in pairs {
-        o.props_mut().push(Prop {
-            kind: PropKind::Property,
-            ..Prop::note(k, v)
-        });
-    }
-    Value::object(o)
-}
-
 impl Processor for MeasureObject {
     fn counts_only(&self, args: &Args) -> bool {
         count_only(args) && !args.has("InputObject")
@@ -115,7 +99,7 @@ impl Processor for MeasureObject {
                 chars += s.chars().count() as i64;
             }
             let pick = |on: bool, n: i64| if on { Value::from(n) } else { Value::Null };
-            return cx.emit(object(
+            return cx.emit(typed_object(
                 "Microsoft.PowerShell.Commands.TextMeasureInfo",
                 vec![
                     ("Lines", pick(args.switch("Line"), lines)),
@@ -193,7 +177,7 @@ impl Processor for MeasureObject {
                 None
             };
             let num = |x: Option<f64>| x.map(Value::Double).unwrap_or_default();
-            cx.emit(object(
+            cx.emit(typed_object(
                 "Microsoft.PowerShell.Commands.GenericMeasureInfo",
                 vec![
                     ("Count", Value::from(count)),

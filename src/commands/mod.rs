@@ -530,6 +530,24 @@ pub(crate) fn real_path(path: &Path) -> std::path::PathBuf {
     }
 }
 
+/// An object of a .NET type the shell mimics (Measure-Object's
+/// GenericMeasureInfo, TabExpansion2's CommandCompletion): `pairs` are its
+/// properties, in order.
+pub(crate) fn typed_object(type_name: &str, pairs: Vec<(&str, Value)>) -> Value {
+    use crate::runtime::value::{Prop, PropKind, PsObject};
+    let mut o = PsObject::with_type(Rc::from(vec![
+        Rc::from(type_name),
+        Rc::from("System.Object"),
+    ]));
+    for (k, v) in pairs {
+        o.props_mut().push(Prop {
+            kind: PropKind::Property,
+            ..Prop::note(k, v)
+        });
+    }
+    Value::object(o)
+}
+
 pub fn io_error(path: &Path, e: &std::io::Error) -> ErrorRecord {
     let (msg, id, cat, ty) = match e.kind() {
         std::io::ErrorKind::NotFound => (

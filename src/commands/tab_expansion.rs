@@ -4,11 +4,11 @@
 
 use std::rc::Rc;
 
-use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
+use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature, typed_object};
 use crate::complete::{Snapshot, complete};
 use crate::runtime::error::Res;
 use crate::runtime::types::PsType;
-use crate::runtime::value::{EnumValue, Prop, PropKind, PsObject, Value};
+use crate::runtime::value::{EnumValue, Value};
 
 pub fn infos() -> Vec<CommandInfo> {
     vec![
@@ -39,20 +39,6 @@ pub fn infos() -> Vec<CommandInfo> {
     ]
 }
 
-fn object(type_name: &str, pairs: Vec<(&str, Value)>) -> Value {
-    let mut o = PsObject::with_type(Rc::from(vec![
-        Rc::from(type_name),
-        Rc::from("System.Object"),
-    ]));
-    for (k, v) in pairs {
-        o.props_mut().push(Prop {
-            kind: PropKind::Property,
-            ..Prop::note(k, v)
-        });
-    }
-    Value::object(o)
-}
-
 #[derive(Default)]
 struct TabExpansion2;
 
@@ -81,7 +67,7 @@ impl Processor for TabExpansion2 {
                     value: i.kind as i64,
                 }));
                 let tip = i.description.clone().unwrap_or_else(|| i.value.clone());
-                object(
+                typed_object(
                     "System.Management.Automation.CompletionResult",
                     vec![
                         ("CompletionText", Value::from(i.value.clone())),
@@ -92,7 +78,7 @@ impl Processor for TabExpansion2 {
                 )
             })
             .collect();
-        cx.emit(object(
+        cx.emit(typed_object(
             "System.Management.Automation.CommandCompletion",
             vec![
                 ("CurrentMatchIndex", Value::Int(-1)),

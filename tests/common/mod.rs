@@ -16,6 +16,19 @@ use std::time::{Duration, Instant};
 /// Longest any child process of a test may run.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
+/// Resident memory of process `pid` (`"self"` for this one), in KiB; 0
+/// when it cannot be read.
+pub fn vm_rss_kib(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_lyncsh")
 }

@@ -26,6 +26,9 @@
 //! were one OR: SQLite walked the table in id order testing each row.
 
 mod support;
+#[allow(dead_code)]
+#[path = "../tests/common/web_client.rs"]
+mod web_client;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -73,50 +76,6 @@ async fn load(c: &reqwest::Client, base: &str, cookie: &str, path: &str) -> Stri
         .expect("get");
     assert_eq!(r.status().as_u16(), 200, "{path}");
     r.text().await.expect("text")
-}
-
-/// Signs in as `account`; the session cookie.
-async fn sign_in(c: &reqwest::Client, base: &str, account: &str, password: &str) -> String {
-    let page = c
-        .get(format!("{base}/signin"))
-        .send()
-        .await
-        .expect("signin");
-    let pre = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("lyncsh_signin="))
-        .and_then(|v| v.split(';').next())
-        .map(|v| format!("lyncsh_signin={v}"))
-        .expect("sign-in cookie");
-    let text = page.text().await.expect("text");
-    let token = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#)
-        .expect("regex")
-        .captures(&text)
-        .and_then(|m| m.get(1))
-        .map(|m| m.as_str().to_string())
-        .expect("csrf field");
-    let r = c
-        .post(format!("{base}/signin"))
-        .header("cookie", pre)
-        .form(&[
-            ("csrf", token.as_str()),
-            ("account", account),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .expect("post signin");
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("lyncsh_session="))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_string)
-        .expect("session cookie")
 }
 
 /// The floor: the page's rows read with plain rusqlite, median of 20 (the
@@ -215,7 +174,9 @@ fn main() {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        let cookie = sign_in(&c, &base, "alice", "s3cret").await;
+        let (cookie, _) = web_client::sign_in(&c, &base, "alice", "s3cret")
+            .await
+            .expect("sign in");
         let mut baseline = Vec::new();
         for _ in 0..50 {
             let t = Instant::now();

@@ -7,6 +7,7 @@
 pub mod russh_client;
 pub mod server;
 pub mod term;
+pub mod web_client;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

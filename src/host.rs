@@ -128,6 +128,15 @@ impl<T: 'static> AsAny for T {
     }
 }
 
+/// Why Read-Host got no line from its host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// Nobody can answer: no terminal, no input left, the client went.
+    NoInput,
+    /// The host could ask, but not this way; the text says why.
+    Refused(String),
+}
+
 /// The answer to a ShouldProcess confirmation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Choice {
@@ -162,10 +171,11 @@ pub trait Host: AsAny {
         120
     }
 
-    /// Reads a line for Read-Host; `None` when no input can be had.
-    fn read_line(&mut self, prompt: &str, secret: bool) -> Option<String> {
+    /// Reads a line for Read-Host. `prompt` is the text to show before
+    /// the input (empty, or ending in `": "`).
+    fn read_line(&mut self, prompt: &str, secret: bool) -> Result<String, Unread> {
         let _ = (prompt, secret);
-        None
+        Err(Unread::NoInput)
     }
 
     /// Asks a yes/no question for `-Confirm`; `None` when nobody can answer.
@@ -332,21 +342,21 @@ impl Host for ConsoleHost {
         }
     }
 
-    fn read_line(&mut self, prompt: &str, secret: bool) -> Option<String> {
+    fn read_line(&mut self, prompt: &str, secret: bool) -> Result<String, Unread> {
         if !self.interactive {
-            return None;
+            return Err(Unread::NoInput);
         }
         let mut out = std::io::stdout().lock();
         let _ = write!(out, "{prompt}");
         let _ = out.flush();
         drop(out);
         if secret && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-            return read_secret();
+            return read_secret().ok_or(Unread::NoInput);
         }
         let mut line = String::new();
         match std::io::stdin().read_line(&mut line) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+            Ok(0) | Err(_) => Err(Unread::NoInput),
+            Ok(_) => Ok(line.trim_end_matches(['\r', '\n']).to_string()),
         }
     }
 
@@ -358,7 +368,7 @@ impl Host for ConsoleHost {
             "\n{caption}\n{message}\n[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is \"Y\"): "
         );
         loop {
-            let answer = self.read_line(&prompt, false)?;
+            let answer = self.read_line(&prompt, false).ok()?;
             match answer.trim().to_ascii_lowercase().as_str() {
                 "" | "y" => return Some(Choice::Yes),
                 "a" => return Some(Choice::YesToAll),
@@ -422,12 +432,12 @@ impl Host for CaptureHost {
         self.width.unwrap_or(120)
     }
 
-    fn read_line(&mut self, prompt: &str, _secret: bool) -> Option<String> {
-        let line = self.input.pop_front()?;
+    fn read_line(&mut self, prompt: &str, _secret: bool) -> Result<String, Unread> {
+        let line = self.input.pop_front().ok_or(Unread::NoInput)?;
         self.stdout.push_str(prompt);
         self.stdout.push_str(&line);
         self.stdout.push('\n');
-        Some(line)
+        Ok(line)
     }
 
     fn confirm(&mut self, caption: &str, message: &str) -> Option<Choice> {

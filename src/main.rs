@@ -331,7 +331,7 @@ fn control_panel(opts: lyncsh::web::WebOptions) -> Result<(), lyncsh::web::WebEr
 fn hash_password() -> i32 {
     use lyncsh::host::Host;
     let password = if std::io::stdin().is_terminal() {
-        ConsoleHost::new(true).read_line("Password: ", true)
+        ConsoleHost::new(true).read_line("Password: ", true).ok()
     } else {
         let mut line = String::new();
         match std::io::stdin().read_line(&mut line) {

@@ -225,6 +225,77 @@ fn a_view_only_account_cannot_change_the_store() {
     assert_eq!(after.stdout, "False\n");
 }
 
+#[test]
+fn questions_are_answered_by_the_clients_host_and_pipelines_queue_on_the_pool() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Server::start(&[]);
+    let r = play(
+        json!({"host": true, "answers": ["pool01.contoso.com", "abc", 2, 0], "pipelines": [
+            {"script": "$pool = Read-Host 'Registrar pool'; \"pool: $pool\""},
+            {"script": "(Read-Host).Length"},
+            {"script": "New-CsConferencingPolicy -Identity Tmp | Out-Null; Remove-CsConferencingPolicy -Identity Tmp -Confirm; (Get-CsConferencingPolicy -Filter Tag:Tmp).Identity"},
+            {"script": "Remove-CsConferencingPolicy -Identity Tmp -Confirm; @(Get-CsConferencingPolicy -Filter Tag:Tmp).Count"},
+            {"script": "Read-Host 'Password' -AsSecureString"},
+            {"script": "Read-Host 'Nobody answers'; 'not reached'", "signal_after": 1},
+            {"together": [
+                {"script": "Start-Sleep -Milliseconds 500; 'first'"},
+                {"script": "'second'"},
+            ]},
+        ]}),
+        &ssh_argv(&s, "admin"),
+    );
+    let p = ok(&r);
+    // Read-Host with a prompt asks a form of one field, as pwsh's does.
+    assert_eq!(p[0]["host_calls"][0]["mi"], "Prompt", "{:#}", p[0]);
+    assert_eq!(p[0]["output"], json!(["pool: pool01.contoso.com"]));
+    assert_eq!(p[1]["host_calls"][0]["mi"], "ReadLine", "{:#}", p[1]);
+    assert_eq!(p[1]["output"], json!([3]));
+    // -Confirm: the client's choice decides; No keeps the policy.
+    let call = &p[2]["host_calls"][0];
+    assert_eq!(call["mi"], "PromptForChoice", "{call:#}");
+    assert_eq!(call["mp"][0], "Confirm");
+    assert!(
+        call["mp"][1]
+            .as_str()
+            .expect("message")
+            .starts_with("Are you sure you want to perform this action?"),
+        "{call:#}"
+    );
+    assert_eq!(p[2]["output"], json!(["Tag:Tmp"]));
+    assert_eq!(p[3]["output"], json!([0]));
+    // A hidden answer would cross in the clear: refused, with the reason.
+    let e = &p[4]["errors"][0];
+    assert_eq!(
+        e["fqid"], "ReadHostNotAvailable,Microsoft.PowerShell.Commands.ReadHostCommand",
+        "{:#}",
+        p[4]
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .expect("message")
+            .contains("SecureString"),
+        "{e:#}"
+    );
+    // Ctrl-C while the question is open stops the pipeline.
+    assert_eq!(p[5]["state"], "Stopped", "{:#}", p[5]);
+    assert_eq!(p[5]["output"], json!([]));
+    // Two pipelines started together both run, one after the other.
+    let both = p[6].as_array().expect("two reports");
+    assert_eq!(both[0]["output"], json!(["first"]), "{both:#?}");
+    assert_eq!(both[0]["state"], "Completed");
+    assert_eq!(both[1]["output"], json!(["second"]));
+    assert_eq!(both[1]["state"], "Completed");
+    assert_eq!(r["exit"], 0);
+    let after = local(
+        &s.store(),
+        "@(Get-CsConferencingPolicy -Filter Tag:Tmp).Count",
+    );
+    assert_eq!(after.stdout, "0\n");
+}
+
 fn sshs_argv(store: &std::path::Path, user: &str) -> Vec<String> {
     vec![
         "env".into(),

@@ -161,11 +161,10 @@ impl Cx<'_> {
         if let Some(all) = *self.rt.confirm_all.borrow() {
             return Ok(all);
         }
-        self.it.flush_output();
         let message = format!(
             "Are you sure you want to perform this action?\nPerforming the operation \"{action}\" on target \"{target}\"."
         );
-        match self.it.host.confirm("Confirm", &message) {
+        match self.it.ask(|h| h.confirm("Confirm", &message)) {
             Some(Choice::Yes) => Ok(true),
             Some(Choice::No) => Ok(false),
             Some(Choice::YesToAll) => {

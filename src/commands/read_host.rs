@@ -1,6 +1,7 @@
 //! Read-Host: reads a line typed by the user.
 
 use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
+use crate::host::Unread;
 use crate::runtime::error::{ErrorCategory, Res};
 use crate::runtime::types::PsType;
 use crate::runtime::value::Value;
@@ -40,13 +41,21 @@ impl Processor for ReadHost {
             _ => String::new(),
         };
         let secret = args.switch("AsSecureString") || args.switch("MaskInput");
-        cx.it.flush_output();
-        match cx.it.host.read_line(&prompt, secret) {
-            Some(line) => cx.emit(Value::from(line)),
-            None => Err(cx.fail_msg(
+        let answer = cx.it.ask(|h| h.read_line(&prompt, secret));
+        // A Ctrl-C while the question was open stops the command; it is
+        // no failure of Read-Host's.
+        cx.it.check_stop()?;
+        match answer {
+            Ok(line) => cx.emit(Value::from(line)),
+            Err(Unread::NoInput) => Err(cx.fail_msg(
                 "Read-Host cannot read input: this session is not interactive and has no input to read.",
                 "ReadHostNotAvailable,Microsoft.PowerShell.Commands.ReadHostCommand",
                 ErrorCategory::ResourceUnavailable,
+            )),
+            Err(Unread::Refused(why)) => Err(cx.fail_msg(
+                why,
+                "ReadHostNotAvailable,Microsoft.PowerShell.Commands.ReadHostCommand",
+                ErrorCategory::InvalidOperation,
             )),
         }
     }

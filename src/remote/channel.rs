@@ -299,13 +299,14 @@ async fn finish(wr: &ChannelWriteHalf<Msg>, code: u32) {
 async fn write_out(
     wr: ChannelWriteHalf<Msg>,
     mut rx: mpsc::Receiver<Ev>,
-    _guard: Arc<SessionGuard>,
+    guard: Arc<SessionGuard>,
 ) {
     while let Some(ev) = rx.recv().await {
         let r = match ev {
             Ev::Stdout(b) => wr.data_bytes(b).await,
             Ev::Stderr(b) => wr.extended_data_bytes(1, b).await,
             Ev::Exit(n) => {
+                guard.release_slot();
                 finish(&wr, n.clamp(0, 255) as u32).await;
                 return;
             }
@@ -347,7 +348,7 @@ fn start_session(
     let guard = Arc::new(SessionGuard {
         shared: shared.clone(),
         serial,
-        _slot: slot,
+        slot: std::sync::Mutex::new(Some(slot)),
     });
     let cfg = SessionConfig {
         store: shared.opts.store.clone(),

@@ -230,7 +230,19 @@ pub(super) struct Sessions {
 pub(super) struct SessionGuard {
     pub(super) shared: Arc<Shared>,
     pub(super) serial: u64,
-    pub(super) _slot: SessionSlot,
+    pub(super) slot: Mutex<Option<SessionSlot>>,
+}
+
+impl SessionGuard {
+    /// Gives the slot back early: the session has said its last word, and
+    /// its client may open the next one as soon as it sees this one close,
+    /// before the session's thread (or process) has finished going away.
+    pub(super) fn release_slot(&self) {
+        self.slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+    }
 }
 
 impl Drop for SessionGuard {

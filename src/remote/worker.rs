@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::protocol;
 use crate::complete::Snapshot;
-use crate::host::{Host, Progress, Stream};
+use crate::host::{Choice, Host, Progress, Stream, Unread};
 use crate::runtime::Interp;
 use crate::runtime::budget::thread_cpu_time;
 use crate::runtime::error::ErrorRecord;
@@ -576,16 +576,33 @@ impl Out {
         self.gone
     }
 
+    /// The running command was told to stop (Ctrl-C, a Signal, a hang-up).
+    pub fn stopping(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+
     pub fn cap_hit(&self) -> bool {
         self.over
     }
 }
+
+/// Questions for the session's user that the client answers: a
+/// PowerShell client's host does (Read-Host, confirmations); the other
+/// kinds of session have no one to ask.
+pub(super) trait Asker {
+    fn read_line(&mut self, prompt: &str, secret: bool) -> Result<String, Unread>;
+    fn confirm(&mut self, caption: &str, message: &str) -> Option<Choice>;
+}
+
+/// Where the session's [`Asker`] is put once the protocol is known.
+pub(super) type AskerSlot = Rc<RefCell<Option<Box<dyn Asker>>>>;
 
 /// The interpreter's host inside a remote session.
 pub struct ChannelHost {
     out: Rc<RefCell<Out>>,
     /// Set per request: a text client formats at its terminal's width.
     width: Rc<Cell<usize>>,
+    ask: AskerSlot,
 }
 
 impl Host for ChannelHost {
@@ -611,6 +628,17 @@ impl Host for ChannelHost {
 
     fn width(&self) -> usize {
         self.width.get()
+    }
+
+    fn read_line(&mut self, prompt: &str, secret: bool) -> Result<String, Unread> {
+        match self.ask.borrow_mut().as_mut() {
+            Some(a) => a.read_line(prompt, secret),
+            None => Err(Unread::NoInput),
+        }
+    }
+
+    fn confirm(&mut self, caption: &str, message: &str) -> Option<Choice> {
+        self.ask.borrow_mut().as_mut()?.confirm(caption, message)
     }
 
     /// Only a PowerShell client has a progress bar to draw; a JSON client
@@ -653,9 +681,11 @@ pub(super) fn session_main(
         psrp: None,
     }));
     let width = Rc::new(Cell::new(DEFAULT_WIDTH));
+    let ask = AskerSlot::default();
     let host = ChannelHost {
         out: out.clone(),
         width: width.clone(),
+        ask: ask.clone(),
     };
     let mut it = Interp::new(Box::new(host));
     it.cancel = shared.cancel.clone();
@@ -716,6 +746,7 @@ pub(super) fn session_main(
         it,
         out,
         width,
+        ask,
         limits: cfg.limits.clone(),
         shared,
         snapshot: None,
@@ -725,7 +756,7 @@ pub(super) fn session_main(
         Mode::Exec(script) => run.exec(script),
         Mode::Shell { .. } => run.shell(&mut inbox),
         Mode::Protocol => run.protocol(&mut inbox, &cfg.account, &roles),
-        Mode::Psrp => super::psrp::pool::serve(&mut run, &mut inbox, &cfg.account),
+        Mode::Psrp => super::psrp::pool::serve(&mut run, inbox, &cfg.account),
     };
     run.out.borrow_mut().send(Ev::Exit(code));
 }
@@ -749,6 +780,7 @@ pub(super) struct Runner {
     pub(super) it: Interp,
     pub(super) out: Rc<RefCell<Out>>,
     width: Rc<Cell<usize>>,
+    pub(super) ask: AskerSlot,
     pub(super) limits: Option<RemoteLimits>,
     pub(super) shared: Arc<Shared>,
     /// What completion offers, built at the first `complete` request,

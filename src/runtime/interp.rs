@@ -777,6 +777,19 @@ impl Interp {
     pub fn flush_output(&mut self) {
         self.out_default.flush(&mut *self.host);
     }
+
+    /// Puts a question to the host's user (Read-Host, a confirmation),
+    /// after the output so far. The time a person takes to answer is not
+    /// the command's: the deadline moves by the wait.
+    pub fn ask<T>(&mut self, question: impl FnOnce(&mut dyn Host) -> T) -> T {
+        self.flush_output();
+        let asked = Instant::now();
+        let answer = question(&mut *self.host);
+        if let Some(deadline) = self.limits.deadline.as_mut() {
+            *deadline += asked.elapsed();
+        }
+        answer
+    }
 }
 
 #[cfg(test)]

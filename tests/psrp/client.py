@@ -16,6 +16,10 @@ Scenario: {"pipelines": [P…]}, where P is one of
   {"signal_after": seconds}                    Ctrl-C after that long
   {"metadata": ["Out-Default", "Exit-PSSession"]}   GET_COMMAND_METADATA
   {"out_default": true}                        append Out-Default like the console
+  {"together": [P…]}                            start them all, then wait for all
+The scenario's "answers": […] answer the server's host calls in order, as
+pwsh's console would: a line for ReadLine, a form {field: answer} for
+Prompt, a choice's index for PromptForChoice.
 """
 
 import base64
@@ -63,11 +67,12 @@ class Transport:
 
 
 class Client:
-    def __init__(self, argv, host=False):
+    def __init__(self, argv, host=False, answers=()):
         self.t = Transport(argv)
         hi = HostInfo(IsHostNull=False, IsHostUINull=False, IsHostRawUINull=False, UseRunspaceHost=False) if host else None
         self.pool = psrpcore.ClientRunspacePool(host=hi)
         self.events = []
+        self.answers = list(answers)
 
     def pump(self, done, timeout=TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -87,8 +92,28 @@ class Client:
                     if ev is None:
                         break
                     self.events.append(ev)
+                    if type(ev).__name__ == "PipelineHostCallEvent" and ev.ci > 0:
+                        self.answer(ev)
             else:
                 self.t.acks.add((tag, guid))
+
+    def answer(self, ev):
+        """Answers a host call that waits for one, from the scenario; with
+        none left, the user has not answered yet (a Signal may come)."""
+        if not self.answers:
+            return
+        given = self.answers.pop(0)
+        mi = ev.method_identifier.name
+        if mi == "Prompt":
+            field = ev.method_parameters[2][0]
+            name = getattr(field, "Name", None) or getattr(field, "name")
+            value = {name: given}
+        elif mi == "PromptForChoice":
+            value = int(given)
+        else:
+            value = given
+        self.pool.host_response(ev.ci, value)
+        self.send_all()
 
     def ack(self, tag, guid):
         def done():
@@ -105,8 +130,9 @@ class Client:
             if p is None:
                 return
             guid = p.pipeline_id or NIL
+            stream = "PromptResponse" if p.stream_type == psrpcore.StreamType.prompt_response else "Default"
             self.t.write(
-                f"<Data Stream='Default' PSGuid='{guid}'>{base64.b64encode(p.data).decode()}</Data>"
+                f"<Data Stream='{stream}' PSGuid='{guid}'>{base64.b64encode(p.data).decode()}</Data>"
             )
             self.ack("DataAck", guid)
 
@@ -115,11 +141,29 @@ class Client:
         self.send_all()
         self.pump(lambda: self.pool.state != RunspacePoolState.Opening)
 
-    def run(self, ps, spec):
+    def start(self, ps):
         self.t.write(f"<Command PSGuid='{ps.pipeline_id}' />")
         self.ack("CommandAck", ps.pipeline_id)
         ps.start()
         self.send_all()
+
+    def together(self, specs):
+        """Starts every pipeline before any has ended; one report each."""
+        first = len(self.events)
+        started = [build(self.pool, spec) for spec in specs]
+        for ps in started:
+            self.start(ps)
+        self.pump(lambda: all(ps.state not in (PSInvocationState.Running, PSInvocationState.NotStarted) for ps in started))
+        reports = []
+        for ps in started:
+            mine = [e for e in self.events[first:] if getattr(e, "pipeline_id", None) == ps.pipeline_id]
+            self.t.write(f"<Close PSGuid='{ps.pipeline_id}' />")
+            self.ack("CloseAck", ps.pipeline_id)
+            reports.append(report(ps, mine, []))
+        return reports
+
+    def run(self, ps, spec):
+        self.start(ps)
         if "input" in spec:
             for v in spec["input"]:
                 ps.send(v)
@@ -228,13 +272,16 @@ def build(pool, spec):
 def main():
     scenario = json.loads(sys.argv[1])
     argv = sys.argv[sys.argv.index("--") + 1:]
-    c = Client(argv, host=scenario.get("host", False))
+    c = Client(argv, host=scenario.get("host", False), answers=scenario.get("answers", []))
     result = {"pipelines": []}
     try:
         c.open()
         result["opened"] = c.pool.state.name
         result["app_data"] = plain(c.pool.application_private_data)
         for spec in scenario.get("pipelines", []):
+            if "together" in spec:
+                result["pipelines"].append(c.together(spec["together"]))
+                continue
             ps = build(c.pool, spec)
             result["pipelines"].append(c.run(ps, spec))
         result["exit"] = c.close()

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::fragments;
 use super::message::{self, Message};
 use super::packets;
-use super::records;
+use super::records::{self, HostArg::Text};
 use crate::host::Stream;
 use crate::runtime::error::ErrorRecord;
 
@@ -99,7 +99,7 @@ impl Target {
             Stream::Error => {
                 let t = text.trim_end_matches('\n');
                 if self.text {
-                    let xml = records::host_call(-100, records::WRITE_ERROR_LINE, &[t]);
+                    let xml = records::host_call(-100, records::WRITE_ERROR_LINE, &[Text(t)]);
                     self.to_pipeline(message::PIPELINE_HOST_CALL, &xml)
                 } else {
                     let rec = ErrorRecord::new(
@@ -120,7 +120,7 @@ impl Target {
 
     fn host_line(&mut self, l: &str) -> Vec<u8> {
         if self.text {
-            let xml = records::host_call(-100, records::WRITE_LINE2, &[l]);
+            let xml = records::host_call(-100, records::WRITE_LINE2, &[Text(l)]);
             self.to_pipeline(message::PIPELINE_HOST_CALL, &xml)
         } else {
             let xml = records::information(l, &self.user.clone());
@@ -132,7 +132,11 @@ impl Target {
     /// held one is sent and this one held.
     pub fn error(&mut self, rec: &ErrorRecord) -> Vec<u8> {
         if self.text {
-            let xml = records::host_call(-100, records::WRITE_ERROR_LINE, &[&rec.render_concise()]);
+            let xml = records::host_call(
+                -100,
+                records::WRITE_ERROR_LINE,
+                &[Text(&rec.render_concise())],
+            );
             return self.to_pipeline(message::PIPELINE_HOST_CALL, &xml);
         }
         match self.held.replace(rec.clone()) {

@@ -1,32 +1,32 @@
 //! The runspace pool: a PSRP session's side of the protocol, running in
 //! the session's interpreter thread (or process) like the JSON protocol,
 //! so roles, the remote language, limits and the change log hold the
-//! same. It reads the client's packet lines, acks each, reassembles
-//! fragments per target, answers the pool's messages and runs pipelines
-//! one after another.
+//! same. It takes the client's events from the [`Wire`], answers the
+//! pool's messages and runs pipelines in the order they are started: the
+//! pool has one runspace, as pwsh's `Invoke-Command` and `Enter-PSSession`
+//! open it, so a pipeline started while another runs waits for it.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
 use uuid::Uuid;
 
+use super::host_calls::HostCalls;
 use super::message::{self, Message};
 use super::out::Target;
 use super::pipeline::{self, Spec};
-use super::{fragments::Reassembler, packets, records};
+use super::wire::{Event, Wire};
+use super::{packets, records};
 use crate::clixml;
-use crate::remote::worker::{Inbox, Input, Runner};
+use crate::remote::worker::{Inbox, Runner};
 use crate::runtime::Interp;
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Res};
 use crate::runtime::interp::Sink;
 use crate::runtime::session::Outcome;
 use crate::runtime::value::Value;
 use crate::syntax::Source;
-
-/// Most targets (the pool and pipelines) with fragments or input in
-/// flight at once; a client has one or two.
-const MAX_TARGETS: usize = 64;
 
 /// Most objects piped into one pipeline.
 const MAX_INPUT: usize = 1_000_000;
@@ -52,40 +52,55 @@ struct Waiting {
 
 #[derive(Default)]
 struct Pool {
-    streams: HashMap<(Uuid, bool), Reassembler>,
     waiting: HashMap<Uuid, Waiting>,
-}
-
-enum Next {
-    Go,
-    Closed,
 }
 
 /// Serves the client until it closes the pool or goes; the exit status is
 /// 1 after a protocol error (reported to the client first).
-pub(in crate::remote) fn serve(run: &mut Runner, inbox: &mut Inbox, user: &str) -> i32 {
+pub(in crate::remote) fn serve(run: &mut Runner, inbox: Inbox, user: &str) -> i32 {
     run.out.borrow_mut().psrp = Some(Target::new(user));
+    let wire = Rc::new(RefCell::new(Wire::new(inbox, run.out.clone())));
+    *run.ask.borrow_mut() = Some(Box::new(HostCalls::new(wire.clone(), run.out.clone())));
     let mut pool = Pool::default();
     loop {
         if run.ended() {
             return 0;
         }
-        let result = match inbox.next() {
-            Input::Line(line) => pool.line(run, &line),
-            Input::TooLong => Err(format!(
-                "A packet line is longer than this server accepts ({} bytes).",
-                packets::MAX_LINE
-            )),
-            Input::Eof => return 0,
-            _ => Ok(Next::Go),
-        };
-        match result {
-            Ok(Next::Go) => {}
-            Ok(Next::Closed) => return 0,
-            Err(msg) => {
-                run.out.borrow_mut().control(packets::fatal(&msg));
-                return 1;
+        let event = wire.borrow_mut().next_event();
+        let result = match event {
+            Event::Message(guid, m) => pool.message(run, guid, m),
+            Event::Signal(g) => {
+                // A signal for a pipeline that never ran here (or already
+                // ended) must not stay behind for a later one.
+                run.forget_cancel(signal_id(g));
+                if pool.waiting.remove(&g).is_some() {
+                    stopped(run, g);
+                }
+                send(run, packets::ack("SignalAck", g));
+                Ok(())
             }
+            Event::Close(g) if g.is_nil() => {
+                // pypsrp waits for the pool's Closed state; pwsh takes it.
+                message(
+                    run,
+                    message::RUNSPACEPOOL_STATE,
+                    Uuid::nil(),
+                    &records::pool_state(3),
+                );
+                send(run, packets::ack("CloseAck", g));
+                return 0;
+            }
+            Event::Close(g) => {
+                pool.waiting.remove(&g);
+                send(run, packets::ack("CloseAck", g));
+                Ok(())
+            }
+            Event::Eof => return 0,
+            Event::Fatal(msg) => Err(msg),
+        };
+        if let Err(msg) = result {
+            run.out.borrow_mut().control(packets::fatal(&msg));
+            return 1;
         }
     }
 }
@@ -107,63 +122,6 @@ fn with_target<T>(run: &Runner, f: impl FnOnce(&mut Target) -> T) -> T {
 }
 
 impl Pool {
-    fn line(&mut self, run: &mut Runner, line: &str) -> Result<Next, String> {
-        match packets::parse(line).map_err(|e| e.to_string())? {
-            packets::Packet::Data {
-                prompt_response,
-                guid,
-                bytes,
-            } => {
-                if !self.streams.contains_key(&(guid, prompt_response))
-                    && self.streams.len() >= MAX_TARGETS
-                {
-                    return Err("The client has too many pipelines open.".into());
-                }
-                let r = self.streams.entry((guid, prompt_response)).or_default();
-                let done = r.push(&bytes).map_err(|e| e.to_string())?;
-                send(run, packets::ack("DataAck", guid));
-                for m in done {
-                    let m = Message::decode(&m).map_err(|e| e.to_string())?;
-                    self.message(run, guid, m)?;
-                }
-                Ok(Next::Go)
-            }
-            packets::Packet::DataAck(_) => Ok(Next::Go),
-            packets::Packet::Command(g) => {
-                send(run, packets::ack("CommandAck", g));
-                Ok(Next::Go)
-            }
-            packets::Packet::Signal(g) => {
-                // A signal for a pipeline that never ran here (or already
-                // ended) must not stay behind for a later one.
-                run.forget_cancel(signal_id(g));
-                if self.waiting.remove(&g).is_some() {
-                    stopped(run, g);
-                }
-                send(run, packets::ack("SignalAck", g));
-                Ok(Next::Go)
-            }
-            packets::Packet::Close(g) => {
-                if g.is_nil() {
-                    // pypsrp waits for the pool's Closed state; pwsh takes it.
-                    message(
-                        run,
-                        message::RUNSPACEPOOL_STATE,
-                        Uuid::nil(),
-                        &records::pool_state(3),
-                    );
-                    send(run, packets::ack("CloseAck", g));
-                    return Ok(Next::Closed);
-                }
-                send(run, packets::ack("CloseAck", g));
-                self.streams.remove(&(g, false));
-                self.streams.remove(&(g, true));
-                self.waiting.remove(&g);
-                Ok(Next::Go)
-            }
-        }
-    }
-
     fn message(&mut self, run: &mut Runner, guid: Uuid, m: Message) -> Result<(), String> {
         match m.kind {
             message::SESSION_CAPABILITY => {

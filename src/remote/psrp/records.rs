@@ -99,6 +99,8 @@ pub fn pipeline_state(state: i32, reason: Option<&ErrorRecord>) -> String {
 pub const READ_LINE: i32 = 11;
 pub const WRITE_LINE2: i32 = 16;
 pub const WRITE_ERROR_LINE: i32 = 18;
+pub const PROMPT: i32 = 23;
+pub const PROMPT_FOR_CHOICE: i32 = 26;
 pub const POP_RUNSPACE: i32 = 53;
 
 fn method_name(id: i32) -> &'static str {
@@ -106,13 +108,27 @@ fn method_name(id: i32) -> &'static str {
         READ_LINE => "ReadLine",
         WRITE_LINE2 => "WriteLine2",
         WRITE_ERROR_LINE => "WriteErrorLine",
+        PROMPT => "Prompt",
+        PROMPT_FOR_CHOICE => "PromptForChoice",
         POP_RUNSPACE => "PopRunspace",
         _ => "Unknown",
     }
 }
 
-/// A host call; `ci` -100 is a void call that expects no answer.
-pub fn host_call(ci: i64, method: i32, params: &[&str]) -> String {
+/// A parameter of a host call, as pwsh's host encoder writes it.
+pub enum HostArg<'a> {
+    Text(&'a str),
+    Number(i32),
+    /// `Collection<FieldDescription>` for Prompt: one text field per name.
+    Fields(&'a [&'a str]),
+    /// `Collection<ChoiceDescription>` for PromptForChoice: the labels,
+    /// `&` before each hot key.
+    Choices(&'a [&'a str]),
+}
+
+/// A host call; `ci` -100 is a void call that expects no answer, any
+/// other is the id the client's PIPELINE_HOST_RESPONSE answers under.
+pub fn host_call(ci: i64, method: i32, params: &[HostArg]) -> String {
     let mut w = Writer::default();
     w.start_obj(None, &[], None);
     w.raw("<MS>");
@@ -123,10 +139,61 @@ pub fn host_call(ci: i64, method: i32, params: &[&str]) -> String {
         method_name(method),
         method.into(),
     );
-    w.string_list(Some("mp"), params);
+    w.start_obj(Some("mp"), ARRAY_LIST, None);
+    w.raw("<LST>");
+    for p in params {
+        match p {
+            HostArg::Text(t) => w.prim("S", None, t),
+            HostArg::Number(n) => w.prim("I32", None, &n.to_string()),
+            HostArg::Fields(names) => list(&mut w, names, field_description),
+            HostArg::Choices(labels) => list(&mut w, labels, |w, label| {
+                w.start_obj(None, &[], None);
+                w.raw("<MS>");
+                w.prim("S", Some("label"), label);
+                w.prim("S", Some("helpMessage"), "");
+                w.raw("</MS>");
+                w.end_obj();
+            }),
+        }
+    }
+    w.raw("</LST>");
+    w.end_obj();
     w.raw("</MS>");
     w.end_obj();
     w.finish()
+}
+
+const ARRAY_LIST: &[&str] = &["System.Collections.ArrayList", "System.Object"];
+
+fn list(w: &mut Writer, items: &[&str], item: impl Fn(&mut Writer, &str)) {
+    w.start_obj(None, ARRAY_LIST, None);
+    w.raw("<LST>");
+    for i in items {
+        item(w, i);
+    }
+    w.raw("</LST>");
+    w.end_obj();
+}
+
+/// A text field of a Prompt call, with the members pwsh's host encoder
+/// gives a FieldDescription.
+fn field_description(w: &mut Writer, name: &str) {
+    w.start_obj(None, &[], None);
+    w.raw("<MS>");
+    w.prim("S", Some("name"), name);
+    w.prim("S", Some("label"), "");
+    w.prim("S", Some("parameterTypeName"), "String");
+    w.prim("S", Some("parameterTypeFullName"), "System.String");
+    w.prim("S", Some("parameterAssemblyFullName"), "System.String");
+    w.prim("S", Some("helpMessage"), "");
+    w.prim("B", Some("isMandatory"), "false");
+    w.start_obj(Some("metadata"), ARRAY_LIST, None);
+    w.raw("<LST></LST>");
+    w.end_obj();
+    w.prim("B", Some("modifiedByRemotingProtocol"), "false");
+    w.prim("B", Some("isFromRemoteHost"), "false");
+    w.raw("</MS>");
+    w.end_obj();
 }
 
 /// A warning, verbose or debug record.

@@ -76,11 +76,10 @@ impl Interp {
                     .get_var("confirmpreference")
                     .is_some_and(|v| v.to_string().eq_ignore_ascii_case("low"))
                 {
-                    self.flush_output();
                     let message = format!(
                         "Are you sure you want to perform this action?\nPerforming the operation \"{action}\" on target \"{target}\"."
                     );
-                    match self.host.confirm("Confirm", &message) {
+                    match self.ask(|h| h.confirm("Confirm", &message)) {
                         Some(crate::host::Choice::Yes | crate::host::Choice::YesToAll) => {
                             Ok(Value::Bool(true))
                         }

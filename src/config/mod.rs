@@ -1,7 +1,9 @@
 //! The configuration engine: the families as data ([`schema`]), their
 //! identities ([`identity`]), validated values ([`values`]), the rules of
-//! Lync configuration ([`engine`]) and the SQLite store ([`store`]).
+//! Lync configuration ([`engine`]) and the SQLite store ([`store`]), with
+//! the note that spares an opener its damage check ([`check_note`]).
 
+pub mod check_note;
 pub mod engine;
 pub mod identity;
 pub mod roles;

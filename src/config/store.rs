@@ -22,12 +22,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use parking_lot::{ArcMutexGuard, Mutex, RawMutex};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::check_note;
 
 /// 'LYNC' — marks a SQLite file as a lyncsh store.
 const APPLICATION_ID: i32 = 0x4C59_4E43;
@@ -184,6 +187,59 @@ pub struct Store {
     writing: Option<ArcMutexGuard<RawMutex, ()>>,
     /// Why this process may only read the store, when it may.
     read_only: Option<String>,
+    /// The store's check note described the file when this statement
+    /// took the write lock.
+    noted: bool,
+    /// Times for the change log.
+    clock: LogClock,
+    /// Last, so that it is dropped after the connection has closed.
+    note: NoteOnClose,
+}
+
+/// The change log's local time to the millisecond, formatted once per
+/// millisecond: a grant to 10,000 users logs hundreds of rows in each, and
+/// formatting with the time zone was a tenth of the grant's time.
+#[derive(Default)]
+struct LogClock {
+    last: Option<(std::time::SystemTime, Rc<str>)>,
+}
+
+impl LogClock {
+    fn now(&mut self) -> Rc<str> {
+        let now = std::time::SystemTime::now();
+        let millis = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis())
+        };
+        if let Some((at, text)) = &self.last
+            && millis(*at) == millis(now)
+        {
+            return text.clone();
+        }
+        let text: Rc<str> = Rc::from(
+            chrono::DateTime::<chrono::Local>::from(now)
+                .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+                .to_string(),
+        );
+        self.last = Some((now, text.clone()));
+        text
+    }
+}
+
+/// Renews the store's [`check_note`] once its connection has closed (the
+/// close may checkpoint the WAL into the file), when the store is found
+/// as lyncsh left it just before.
+struct NoteOnClose {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for NoteOnClose {
+    fn drop(&mut self) {
+        if self.armed {
+            check_note::write(&self.path);
+        }
+    }
 }
 
 /// Where the current statement stands with the store.
@@ -274,7 +330,7 @@ impl Store {
             if app != APPLICATION_ID {
                 return Err(StoreError::Foreign(path.to_path_buf()));
             }
-            if !CHECKED.lock().contains(&key) {
+            if !CHECKED.lock().contains(&key) && !check_note::current(path) {
                 let check: String = conn
                     .query_row("PRAGMA quick_check", [], |r| r.get(0))
                     .map_err(|e| damaged(path, e))?;
@@ -309,6 +365,12 @@ impl Store {
             writers,
             writing: None,
             read_only,
+            noted: false,
+            clock: LogClock::default(),
+            note: NoteOnClose {
+                path: path.to_path_buf(),
+                armed: false,
+            },
         };
         let created = !exists;
         if created {
@@ -317,6 +379,9 @@ impl Store {
             store.count_role_changes()?;
         }
         CHECKED.lock().insert(key);
+        if store.read_only.is_none() {
+            check_note::write(path);
+        }
         Ok((store, created))
     }
 
@@ -454,6 +519,9 @@ impl Store {
         }
         self.writing = Some(turn);
         self.tx = Tx::Write;
+        // Checked now, while no one else may write and before this
+        // statement has written a page of its own.
+        self.noted = check_note::current(&self.path);
         Ok(())
     }
 
@@ -465,6 +533,11 @@ impl Store {
                 let done = self.conn.execute_batch("COMMIT");
                 self.writing = None;
                 done?;
+                // Only a file as lyncsh last saw it is noted again: a
+                // change from outside must be checked by the next opener.
+                if std::mem::take(&mut self.noted) {
+                    check_note::write(&self.path);
+                }
             }
             Tx::Read { .. } => self.conn.execute_batch("COMMIT")?,
             Tx::None | Tx::Stale => {}
@@ -479,6 +552,10 @@ impl Store {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         self.writing = None;
+        // Pages the statement spilled into the WAL are its own, undone.
+        if std::mem::take(&mut self.noted) {
+            check_note::write(&self.path);
+        }
     }
 
     /// Whether the statement holds the write lock.
@@ -571,9 +648,7 @@ impl Store {
         detail: &str,
     ) -> Result<(), StoreError> {
         self.begin_write()?;
-        let time = chrono::Local::now()
-            .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
-            .to_string();
+        let time = self.clock.now();
         self.conn
             .prepare_cached("INSERT INTO changes (time, account, command, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
             .execute(params![time, account, command, target, detail])?;
@@ -620,6 +695,7 @@ impl Drop for Store {
         // A statement still open when the session ends is committed: every
         // cmdlet in it completed.
         let _ = self.commit();
+        self.note.armed = self.read_only.is_none() && check_note::current(&self.path);
     }
 }
 

@@ -129,6 +129,21 @@ pub struct Row {
 }
 
 impl Row {
+    /// The user's distinguished name: the one stored with it, else the
+    /// default for its display name. Reads only that member of `data`,
+    /// which Get-CsUser needs for every row it writes.
+    pub fn dn(&self) -> String {
+        #[derive(serde::Deserialize)]
+        struct Named<'a> {
+            #[serde(rename = "Identity", borrow)]
+            identity: Option<std::borrow::Cow<'a, str>>,
+        }
+        match serde_json::from_str::<Named>(&self.data) {
+            Ok(Named { identity: Some(dn) }) => dn.into_owned(),
+            _ => default_dn(&self.display_name),
+        }
+    }
+
     pub fn user(&self) -> User {
         let data = match serde_json::from_str(&self.data) {
             Ok(Json::Object(m)) => m,

@@ -504,13 +504,7 @@ impl Fill for StoredUser {
 
 /// The object Get-CsUser (or, `ad`, Get-CsAdUser) writes for a row.
 fn stored_user_object(row: users::Row, ad: bool) -> Value {
-    // The distinguished name is stored only for users imported with one;
-    // the rest need no look into `data` for it.
-    let dn: Rc<str> = if row.data.contains("\"Identity\"") {
-        Rc::from(row.user().dn())
-    } else {
-        Rc::from(users::default_dn(&row.display_name))
-    };
+    let dn: Rc<str> = Rc::from(row.dn());
     let names = if ad { &AD_NAMES } else { &CS_NAMES };
     let source = Rc::new(StoredUser {
         row,

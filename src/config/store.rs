@@ -192,6 +192,11 @@ pub struct Store {
     noted: bool,
     /// Times for the change log.
     clock: LogClock,
+    /// Statements ended on this connection.
+    statements: u64,
+    /// Rows changed by [`Store::write_unseen`]: changes that leave what
+    /// was read before them as it was.
+    unseen: u64,
     /// Last, so that it is dropped after the connection has closed.
     note: NoteOnClose,
 }
@@ -256,6 +261,17 @@ enum Tx {
     /// Its snapshot went stale before its first write: the statement does
     /// nothing more with the store.
     Stale,
+}
+
+/// One row of the change log: time, account, command, target, detail.
+const LOG: &str =
+    "INSERT INTO changes (time, account, command, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// A point in a connection's history of changes (see [`Store::mark`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mark {
+    statement: u64,
+    changes: u64,
 }
 
 /// A stored configuration instance.
@@ -367,6 +383,8 @@ impl Store {
             read_only,
             noted: false,
             clock: LogClock::default(),
+            statements: 0,
+            unseen: 0,
             note: NoteOnClose {
                 path: path.to_path_buf(),
                 armed: false,
@@ -527,6 +545,7 @@ impl Store {
 
     /// Ends the statement: its changes are committed, its snapshot let go.
     pub fn commit(&mut self) -> Result<(), StoreError> {
+        self.statements += 1;
         let was = std::mem::replace(&mut self.tx, Tx::None);
         match was {
             Tx::Write => {
@@ -547,6 +566,7 @@ impl Store {
 
     /// Ends the statement without its changes.
     pub fn rollback(&mut self) {
+        self.statements += 1;
         let was = std::mem::replace(&mut self.tx, Tx::None);
         if matches!(was, Tx::Write | Tx::Read { .. }) {
             let _ = self.conn.execute_batch("ROLLBACK");
@@ -638,6 +658,30 @@ impl Store {
         Ok(self.conn.prepare_cached(sql)?.execute(p)?)
     }
 
+    /// Where the store stands for what is read now: rows read at one mark
+    /// are as stored for as long as the mark stays the same (the same
+    /// statement, no change since but [`Store::write_unseen`]'s). Rows of
+    /// an earlier statement never match: its snapshot is gone.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            statement: self.statements,
+            changes: self.conn.total_changes() - self.unseen,
+        }
+    }
+
+    /// Writes (and logs, in `f`) a change that keeps every row read at
+    /// the current mark current: it touches only what the caller read and
+    /// checked at that mark, so the mark stays.
+    pub fn write_unseen<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let before = self.conn.total_changes();
+        let r = f(self);
+        self.unseen += self.conn.total_changes() - before;
+        r
+    }
+
     // ------------------------------------------------------------ change log
 
     pub fn log(
@@ -650,9 +694,21 @@ impl Store {
         self.begin_write()?;
         let time = self.clock.now();
         self.conn
-            .prepare_cached("INSERT INTO changes (time, account, command, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .prepare_cached(LOG)?
             .execute(params![time, account, command, target, detail])?;
         Ok(())
+    }
+
+    /// Runs `f` with the change log's statement, prepared once, and the
+    /// time to log: for a batch of changes that share their statement.
+    pub fn log_batch<T>(
+        &mut self,
+        f: impl FnOnce(&Connection, &mut rusqlite::CachedStatement<'_>, &str) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.begin_write()?;
+        let time = self.clock.now();
+        let mut log = self.conn.prepare_cached(LOG)?;
+        f(&self.conn, &mut log, &time)
     }
 
     pub fn changes(&self, last: Option<i64>) -> Result<Vec<Change>, StoreError> {

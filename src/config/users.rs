@@ -12,6 +12,7 @@ use rusqlite::types::Value as Sql;
 use serde_json::Value as Json;
 
 use super::engine::{Engine, EngineError};
+use super::store::Mark;
 
 type R<T> = Result<T, EngineError>;
 
@@ -126,6 +127,8 @@ pub struct Row {
     pub lync_enabled: bool,
     pub policies: [Option<String>; 3],
     pub data: String,
+    /// Where the store stood when the row was read.
+    pub seen: Mark,
 }
 
 impl Row {
@@ -172,6 +175,7 @@ fn row_of(r: &rusqlite::Row) -> rusqlite::Result<Row> {
         lync_enabled: r.get::<_, i64>(5)? != 0,
         policies: [r.get(6)?, r.get(7)?, r.get(8)?],
         data: r.get(9)?,
+        seen: Mark::default(),
     })
 }
 
@@ -219,10 +223,11 @@ pub fn rows(engine: &Engine, w: &Where, after: i64, limit: i64) -> R<Vec<Row>> {
         for p in &w.params {
             params.push(p);
         }
+        let seen = s.mark();
         let rows = st.query_map(params.as_slice(), row_of)?;
         let mut out = Vec::new();
         for r in rows {
-            out.push(r?);
+            out.push(Row { seen, ..r? });
         }
         Ok(out)
     })
@@ -382,39 +387,66 @@ pub fn set_policy(
     Ok(())
 }
 
-/// [`set_policy`] for a row as it was read, by id, when the row still is
-/// exactly that (same names, attributes and Lync flag), without reading it
-/// again; `false` when it changed, and nothing was written: the caller
-/// then resolves the user afresh. `dn` is the row's distinguished name.
-pub fn set_policy_on_row(
+/// Sets a per-user policy on users as Get-CsUser read them (`None` for
+/// one that is no such row): true for each one written and logged. A row
+/// read in this statement with nothing changed since is written by its id;
+/// one read earlier only while it is still as read. Those not written are
+/// for the caller to resolve again.
+pub fn set_policy_on_rows(
     engine: &Engine,
-    row: &Row,
-    dn: &str,
+    rows: &[Option<(&Row, &str)>],
     user_property: &str,
     policy: Option<&str>,
     command: &str,
-) -> R<bool> {
+) -> R<Vec<bool>> {
     let Some(col) = column(user_property) else {
-        return Ok(false);
+        return Ok(vec![false; rows.len()]);
     };
-    let sql = format!(
+    let fast = format!("UPDATE users SET {col} = ?1 WHERE id = ?2 AND lync_enabled = 1");
+    let checked = format!(
         "UPDATE users SET {col} = ?1 WHERE id = ?2 AND lync_enabled = 1 AND sam = ?3 COLLATE BINARY
            AND display_name = ?4 COLLATE BINARY AND data = ?5"
     );
+    let detail = format!("{user_property}={}", policy.unwrap_or("$null"));
     engine.with_store(|s| {
-        let n = s.write(
-            &sql,
-            rusqlite::params![policy, row.id, row.sam, row.display_name, row.data],
-        )?;
-        if n == 1 {
-            s.log(
-                &engine.account,
-                command,
-                &format!("CsUser:{dn}"),
-                &format!("{user_property}={}", policy.unwrap_or("$null")),
-            )?;
-        }
-        Ok(n == 1)
+        s.begin_write()?;
+        let mark = s.mark();
+        // Each write touches only a row that was as read: the mark stays.
+        s.write_unseen(|s| {
+            s.log_batch(|conn, log, time| {
+                let mut fast = conn.prepare_cached(&fast)?;
+                let mut checked = conn.prepare_cached(&checked)?;
+                let mut done = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let Some((row, dn)) = r else {
+                        done.push(false);
+                        continue;
+                    };
+                    let n = if row.seen == mark {
+                        fast.execute(rusqlite::params![policy, row.id])?
+                    } else {
+                        checked.execute(rusqlite::params![
+                            policy,
+                            row.id,
+                            row.sam,
+                            row.display_name,
+                            row.data
+                        ])?
+                    };
+                    if n == 1 {
+                        log.execute(rusqlite::params![
+                            time,
+                            engine.account,
+                            command,
+                            format!("CsUser:{dn}"),
+                            detail
+                        ])?;
+                    }
+                    done.push(n == 1);
+                }
+                Ok(done)
+            })
+        })
     })
 }
 

@@ -18,7 +18,7 @@ use crate::runtime::types::PsType;
 use crate::runtime::value::{PsObject, Value};
 
 use super::family::engine_error;
-use super::users::{cs_user_object, identity_sig, resolve, with_stored_row};
+use super::users::{cs_user_object, identity_sig, resolve, with_stored_row, with_stored_rows};
 
 pub const EFFECTIVE_TYPE: &str = "Lyncsh.EffectivePolicy";
 
@@ -51,6 +51,7 @@ pub fn infos() -> Vec<CommandInfo> {
                     property,
                     policy: None,
                     line: String::new(),
+                    pending: Vec::new(),
                 })
             }),
             module: "Lync",
@@ -109,7 +110,13 @@ struct Grant {
     /// `None` unassigns.
     policy: Option<String>,
     line: String,
+    /// Users from Get-CsUser waiting to be granted together.
+    pending: Vec<Value>,
 }
+
+/// Users granted in one go: one prepared statement and one look at the
+/// store for each batch, not for each user.
+const BATCH: usize = 512;
 
 impl Grant {
     fn start(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
@@ -169,29 +176,52 @@ impl Grant {
     }
 
     fn run(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
-        let engine = cx.it.engine().map_err(|e| cx.fail(e))?;
         let id = args.get("Identity").cloned().unwrap_or_default();
+        let pass_thru = args.switch("PassThru");
         // A user straight from Get-CsUser is granted by its row, unread
-        // again, while that row is still as it was read.
-        if !args.switch("PassThru") && !cx.may_decline() {
-            let done = with_stored_row(&id, |row, dn| {
-                users::set_policy_on_row(
-                    &engine,
-                    row,
-                    dn,
-                    self.property,
-                    self.policy.as_deref(),
-                    &self.line,
-                )
-            });
-            match done {
-                Some(Ok(true)) => return Ok(()),
-                Some(Err(e)) => return Err(cx.fail(engine_error(e))),
-                Some(Ok(false)) | None => {}
+        // again, with others in a batch.
+        if !pass_thru && !cx.may_decline() && with_stored_row(&id, |_, _| ()).is_some() {
+            self.pending.push(id);
+            if self.pending.len() >= BATCH {
+                self.flush(cx)?;
+            }
+            return Ok(());
+        }
+        // Users queued before this one are granted first.
+        self.flush(cx)?;
+        self.resolve_and_grant(cx, &id, pass_thru)
+    }
+
+    /// Grants the queued users; any whose row changed since it was read
+    /// is resolved again, in its turn.
+    fn flush(&mut self, cx: &mut Cx) -> Res<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let engine = cx.it.engine().map_err(|e| cx.fail(e))?;
+        let done = with_stored_rows(&pending, |rows| {
+            users::set_policy_on_rows(
+                &engine,
+                rows,
+                self.property,
+                self.policy.as_deref(),
+                &self.line,
+            )
+        })
+        .map_err(|e| cx.fail(engine_error(e)))?;
+        for (id, done) in pending.iter().zip(done) {
+            if !done {
+                self.resolve_and_grant(cx, id, false)?;
             }
         }
+        Ok(())
+    }
+
+    fn resolve_and_grant(&mut self, cx: &mut Cx, id: &Value, pass_thru: bool) -> Res<()> {
+        let engine = cx.it.engine().map_err(|e| cx.fail(e))?;
         let action = cx.rt.name.to_string();
-        for mut u in resolve(cx, &engine, &id, false)? {
+        for mut u in resolve(cx, &engine, id, false)? {
             if !u.lync_enabled {
                 cx.error(
                     ErrorRecord::new(
@@ -218,7 +248,7 @@ impl Grant {
                 &self.line,
             )
             .map_err(|e| cx.fail(engine_error(e)))?;
-            if args.switch("PassThru") {
+            if pass_thru {
                 if let Some(i) = users::POLICY_COLUMNS
                     .iter()
                     .position(|(p, _)| *p == self.property)
@@ -241,6 +271,11 @@ impl Processor for Grant {
 
     fn process(&mut self, cx: &mut Cx, args: &Args) -> Res<()> {
         let r = self.run(cx, args);
+        cx.stamped(r)
+    }
+
+    fn end(&mut self, cx: &mut Cx, _args: &Args) -> Res<()> {
+        let r = self.flush(cx);
         cx.stamped(r)
     }
 }

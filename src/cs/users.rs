@@ -517,12 +517,30 @@ fn stored_user_object(row: users::Row, ad: bool) -> Value {
 /// The row behind a user object nobody has looked into or changed since
 /// Get-CsUser or Get-CsAdUser read it, with its distinguished name.
 pub fn with_stored_row<T>(v: &Value, f: impl FnOnce(&users::Row, &str) -> T) -> Option<T> {
+    let source = stored_source(v)?;
+    let stored = source.as_any().downcast_ref::<StoredUser>()?;
+    Some(f(&stored.row, &stored.dn))
+}
+
+/// [`with_stored_row`] for many objects at once; `None` for each that has
+/// no such row (any more).
+pub fn with_stored_rows<T>(vs: &[Value], f: impl FnOnce(&[Option<(&users::Row, &str)>]) -> T) -> T {
+    let sources: Vec<_> = vs.iter().map(stored_source).collect();
+    let rows: Vec<_> = sources
+        .iter()
+        .map(|s| {
+            let stored = s.as_ref()?.as_any().downcast_ref::<StoredUser>()?;
+            Some((&stored.row, &*stored.dn))
+        })
+        .collect();
+    f(&rows)
+}
+
+fn stored_source(v: &Value) -> Option<Rc<dyn Fill>> {
     let Value::Object(o) = v else {
         return None;
     };
-    let source = o.borrow().untouched_source()?.clone();
-    let stored = source.as_any().downcast_ref::<StoredUser>()?;
-    Some(f(&stored.row, &stored.dn))
+    o.borrow().untouched_source().cloned()
 }
 
 // ------------------------------------------------------------ identities

@@ -382,3 +382,36 @@ fn an_empty_file_is_refused_and_left_empty() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(std::fs::metadata(&store).expect("still there").len(), 0);
 }
+
+/// The note that spares an opener the whole-file damage check follows
+/// lyncsh's own writes, and stops vouching for a file something else wrote.
+#[test]
+fn the_check_note_follows_lyncsh_and_not_other_writers() {
+    use lyncsh::config::check_note::current;
+    let (store, _scratch) = fresh("note");
+    run(
+        &store,
+        "New-CsConferencingPolicy -Identity Sales -MaxMeetingSize 50 | Out-Null",
+    );
+    assert!(current(&store), "lyncsh's own write is noted");
+    run(&store, "Get-CsConferencingPolicy | Out-Null");
+    assert!(current(&store), "a read keeps the note");
+    {
+        let c = rusqlite::Connection::open(&store).expect("open");
+        c.execute("INSERT INTO meta (key, value) VALUES ('outside', 'x')", [])
+            .expect("insert");
+    }
+    assert!(
+        !current(&store),
+        "another writer's change is not vouched for"
+    );
+    // The next opener checks the whole file, finds it sound, notes it.
+    assert_eq!(
+        run(
+            &store,
+            "(Get-CsConferencingPolicy -Identity Sales).MaxMeetingSize"
+        ),
+        "50\n"
+    );
+    assert!(current(&store));
+}

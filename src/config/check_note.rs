@@ -4,11 +4,12 @@
 //! 100,000 users, more than the command an admin typed.
 //!
 //! The note holds the file's identity, size and modification time, and its
-//! WAL's. lyncsh renews it after its own commits and after closing the
-//! store, and only when the note still describes the file at that moment,
-//! so nothing but lyncsh changed it since. Anything else that writes the
-//! file (a copy over it, a disk editor, the sqlite3 shell) leaves the note
-//! describing an older file, and the next opening checks the whole file.
+//! WAL's. A store remembers what its own commits left ([`look`], no file
+//! written) and renews the note when it closes, only if the file is then
+//! as the note or its last commit left it: nothing but lyncsh changed it.
+//! Anything else that writes the file (a copy over it, a disk editor, the
+//! sqlite3 shell) leaves the note describing an older file, and the next
+//! opening checks the whole file.
 //! A change that keeps the size and forges the modification time goes
 //! unseen, as it would for `make` or `rsync`.
 
@@ -27,8 +28,21 @@ fn wal_path(store: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// What a store file and its WAL looked like at one moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Look(String);
+
 /// What the store and its WAL look like now; `None` when the store
 /// cannot be read.
+pub fn look(store: &Path) -> Option<Look> {
+    describe(store).map(Look)
+}
+
+/// What the note says the store looked like when last found sound.
+pub fn noted(store: &Path) -> Option<Look> {
+    std::fs::read_to_string(note_path(store)).ok().map(Look)
+}
+
 fn describe(store: &Path) -> Option<String> {
     let m = std::fs::metadata(store).ok()?;
     // An empty WAL holds nothing: SQLite makes one when a connection
@@ -52,10 +66,7 @@ fn mtime_ns(m: &std::fs::Metadata) -> i128 {
 
 /// Whether the note describes the store as it is now.
 pub fn current(store: &Path) -> bool {
-    match (describe(store), std::fs::read_to_string(note_path(store))) {
-        (Some(now), Ok(noted)) => now == noted,
-        _ => false,
-    }
+    look(store).is_some_and(|now| noted(store) == Some(now))
 }
 
 /// Notes the store as it is now. Best effort: without a note the next

@@ -188,8 +188,12 @@ pub struct Store {
     /// Why this process may only read the store, when it may.
     read_only: Option<String>,
     /// The store's check note described the file when this statement
-    /// took the write lock.
-    noted: bool,
+    /// What the file looked like after this connection last vouched for
+    /// it: found sound, or committed to while as lyncsh had left it.
+    known: Option<check_note::Look>,
+    /// The file was as lyncsh had left it when this statement took the
+    /// write lock.
+    vouched: bool,
     /// Times for the change log.
     clock: LogClock,
     /// Statements ended on this connection.
@@ -232,7 +236,7 @@ impl LogClock {
 }
 
 /// Renews the store's [`check_note`] once its connection has closed (the
-/// close may checkpoint the WAL into the file), when the store is found
+/// close may checkpoint the WAL into the file), when the store was found
 /// as lyncsh left it just before.
 struct NoteOnClose {
     path: PathBuf,
@@ -330,6 +334,7 @@ impl Store {
         conn.busy_handler(Some(poll_busy))?;
         // The file exists now: its one name keys the lock and the check.
         let key = key_of(path);
+        let mut checked = !exists;
         if exists {
             // Look before writing anything: a foreign or damaged file must
             // stay exactly as it is.
@@ -347,6 +352,7 @@ impl Store {
                 return Err(StoreError::Foreign(path.to_path_buf()));
             }
             if !CHECKED.lock().contains(&key) && !check_note::current(path) {
+                checked = true;
                 let check: String = conn
                     .query_row("PRAGMA quick_check", [], |r| r.get(0))
                     .map_err(|e| damaged(path, e))?;
@@ -381,7 +387,8 @@ impl Store {
             writers,
             writing: None,
             read_only,
-            noted: false,
+            known: None,
+            vouched: false,
             clock: LogClock::default(),
             statements: 0,
             unseen: 0,
@@ -398,7 +405,10 @@ impl Store {
         }
         CHECKED.lock().insert(key);
         if store.read_only.is_none() {
-            check_note::write(path);
+            if checked {
+                check_note::write(path);
+            }
+            store.known = check_note::look(path);
         }
         Ok((store, created))
     }
@@ -537,9 +547,9 @@ impl Store {
         }
         self.writing = Some(turn);
         self.tx = Tx::Write;
-        // Checked now, while no one else may write and before this
+        // Looked at now, while no one else may write and before this
         // statement has written a page of its own.
-        self.noted = check_note::current(&self.path);
+        self.vouched = self.as_left();
         Ok(())
     }
 
@@ -552,11 +562,9 @@ impl Store {
                 let done = self.conn.execute_batch("COMMIT");
                 self.writing = None;
                 done?;
-                // Only a file as lyncsh last saw it is noted again: a
+                // Only a file as lyncsh left it stays vouched for: a
                 // change from outside must be checked by the next opener.
-                if std::mem::take(&mut self.noted) {
-                    check_note::write(&self.path);
-                }
+                self.known = self.vouch();
             }
             Tx::Read { .. } => self.conn.execute_batch("COMMIT")?,
             Tx::None | Tx::Stale => {}
@@ -573,8 +581,26 @@ impl Store {
         }
         self.writing = None;
         // Pages the statement spilled into the WAL are its own, undone.
-        if std::mem::take(&mut self.noted) {
-            check_note::write(&self.path);
+        if was == Tx::Write {
+            self.known = self.vouch();
+        }
+    }
+
+    /// Whether the file is as lyncsh left it: as this connection last saw
+    /// it, or as the note says (another lyncsh process noted it since).
+    fn as_left(&self) -> bool {
+        check_note::look(&self.path).is_some_and(|now| {
+            self.known.as_ref() == Some(&now) || check_note::noted(&self.path) == Some(now)
+        })
+    }
+
+    /// What the file looks like after this statement, if it was vouched
+    /// for when the statement took the write lock.
+    fn vouch(&mut self) -> Option<check_note::Look> {
+        if std::mem::take(&mut self.vouched) {
+            check_note::look(&self.path)
+        } else {
+            None
         }
     }
 
@@ -751,7 +777,7 @@ impl Drop for Store {
         // A statement still open when the session ends is committed: every
         // cmdlet in it completed.
         let _ = self.commit();
-        self.note.armed = self.read_only.is_none() && check_note::current(&self.path);
+        self.note.armed = self.read_only.is_none() && self.as_left();
     }
 }
 

@@ -14,7 +14,9 @@
 //! * `Get-CsUser | Select-Object -First 10` — floor: the first ten rows;
 //! * `1` — a process's start-up on the same store, for scale.
 //!
-//! Each figure also says how it grew from 10,000 to 100,000 users.
+//! Each figure is the median of five runs, lyncsh's and the floor's taken in
+//! turn (single runs move by half when anything else runs on the machine),
+//! and says how it grew from 10,000 to 100,000 users.
 //! lyncsh runs as a separate process (start-up included), timed with its
 //! peak memory by /usr/bin/time.
 
@@ -118,6 +120,29 @@ fn floor_rows(store: &Path, policy: &str, limit: Option<i64>) -> (Duration, usiz
     (t.elapsed(), n)
 }
 
+/// Runs of each measurement; the median is reported.
+const ROUNDS: usize = 5;
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs.get(runs.len() / 2).copied().unwrap_or_default()
+}
+
+/// A read-only command run [`ROUNDS`] times: the median time, the largest
+/// peak memory, the last output.
+fn lyncsh_median(store: &Path, command: &str) -> (Duration, u64, String) {
+    let mut times = Vec::new();
+    let mut rss = 0;
+    let mut text = String::new();
+    for _ in 0..ROUNDS {
+        let (t, r, out) = run_lyncsh(store, command);
+        times.push(t);
+        rss = rss.max(r);
+        text = out;
+    }
+    (median(times), rss, text)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -139,7 +164,7 @@ fn size(n: usize) -> Vec<Figure> {
     populate(&store, n);
     let mut out = Vec::new();
 
-    let (start, start_rss, _) = run_lyncsh(&store, "1");
+    let (start, start_rss, _) = lyncsh_median(&store, "1");
     out.push(Figure {
         what: "start-up (`1`)",
         lyncsh: start,
@@ -147,21 +172,39 @@ fn size(n: usize) -> Vec<Figure> {
         floor: Duration::ZERO,
     });
 
-    let floor = floor_grant(&store, "Y");
-    let (grant, grant_rss, _) = run_lyncsh(
-        &store,
-        "Get-CsUser | Grant-CsConferencingPolicy -PolicyName X",
-    );
+    // In turn: the floor grants Y to everyone, lyncsh X, so that each run
+    // changes every user.
+    let mut floors = Vec::new();
+    let mut grants = Vec::new();
+    let mut grant_rss = 0;
+    for _ in 0..ROUNDS {
+        floors.push(floor_grant(&store, "Y"));
+        let (t, rss, _) = run_lyncsh(
+            &store,
+            "Get-CsUser | Grant-CsConferencingPolicy -PolicyName X",
+        );
+        grants.push(t);
+        grant_rss = grant_rss.max(rss);
+    }
     out.push(Figure {
         what: "pipeline grant",
-        lyncsh: grant,
+        lyncsh: median(grants),
         rss_kb: grant_rss,
-        floor,
+        floor: median(floors),
     });
 
-    let (cfloor, counted) = floor_count(&store, "X");
+    let mut counted = 0;
+    let cfloor = median(
+        (0..ROUNDS)
+            .map(|_| {
+                let (t, n) = floor_count(&store, "X");
+                counted = n;
+                t
+            })
+            .collect(),
+    );
     assert_eq!(counted as usize, n, "every user holds X after the grant");
-    let (count, count_rss, text) = run_lyncsh(
+    let (count, count_rss, text) = lyncsh_median(
         &store,
         "(Get-CsUser -Filter {ConferencingPolicy -eq 'X'} | Measure-Object).Count",
     );
@@ -173,7 +216,7 @@ fn size(n: usize) -> Vec<Figure> {
         floor: cfloor,
     });
 
-    let (array, array_rss, text) = run_lyncsh(
+    let (array, array_rss, text) = lyncsh_median(
         &store,
         "@(Get-CsUser -Filter {ConferencingPolicy -eq 'X'}).Count",
     );
@@ -184,7 +227,16 @@ fn size(n: usize) -> Vec<Figure> {
         rss_kb: array_rss,
         floor: cfloor,
     });
-    let (rfloor, read) = floor_rows(&store, "X", None);
+    let mut read = 0;
+    let rfloor = median(
+        (0..ROUNDS)
+            .map(|_| {
+                let (t, r) = floor_rows(&store, "X", None);
+                read = r;
+                t
+            })
+            .collect(),
+    );
     assert_eq!(read, n);
     out.push(Figure {
         what: "@(-Filter).Count vs rows",
@@ -193,7 +245,7 @@ fn size(n: usize) -> Vec<Figure> {
         floor: rfloor,
     });
 
-    let (first, first_rss, text) = run_lyncsh(
+    let (first, first_rss, text) = lyncsh_median(
         &store,
         "(Get-CsUser | Select-Object -First 10).SamAccountName -join ','",
     );
@@ -204,7 +256,11 @@ fn size(n: usize) -> Vec<Figure> {
             .collect::<Vec<_>>()
             .join(",")
     );
-    let (ffloor, _) = floor_rows(&store, "X", Some(10));
+    let ffloor = median(
+        (0..ROUNDS)
+            .map(|_| floor_rows(&store, "X", Some(10)).0)
+            .collect(),
+    );
     out.push(Figure {
         what: "Select-Object -First 10",
         lyncsh: first,

@@ -1,4 +1,5 @@
-//! Small utility cmdlets: Start-Sleep, Get-Random, Get-Unique, Get-Alias.
+//! Small utility cmdlets: Start-Sleep, Get-Random, Get-Unique, Get-Alias,
+//! Get-Culture.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -41,6 +42,15 @@ pub fn infos() -> Vec<CommandInfo> {
         .examples(&[Example {
             code: "Start-Sleep -Seconds 5",
             about: "Pauses the script for five seconds.",
+        }]),
+        CommandInfo::new::<GetCulture>(
+            "Get-Culture",
+            "Gets the culture the shell formats numbers and dates with (en-US).",
+            Signature::new(),
+        )
+        .examples(&[Example {
+            code: "(Get-Culture).Name",
+            about: "Shows the culture's name.",
         }]),
         CommandInfo::new::<ClearHost>(
             "Clear-Host",
@@ -210,6 +220,24 @@ impl Processor for ClearHost {
     fn process(&mut self, cx: &mut Cx, _args: &Args) -> Res<()> {
         cx.it.host.clear();
         Ok(())
+    }
+}
+
+/// The shell reads and writes numbers and dates as en-US does, whatever the
+/// machine's locale, so that is the culture it reports.
+#[derive(Default)]
+struct GetCulture;
+
+impl Processor for GetCulture {
+    fn process(&mut self, cx: &mut Cx, _args: &Args) -> Res<()> {
+        cx.emit(crate::commands::typed_object(
+            "System.Globalization.CultureInfo",
+            vec![
+                ("LCID", Value::Int(1033)),
+                ("Name", Value::from("en-US")),
+                ("DisplayName", Value::from("English (United States)")),
+            ],
+        ))
     }
 }
 

@@ -38,6 +38,8 @@ struct ScriptRun {
     scope: Option<usize>,
     input: Vec<Value>,
     entered: bool,
+    /// Whether begin, process or end has run: only then does `clean` run.
+    ran: bool,
     /// A named function (not a script block or a script file).
     func: bool,
     /// What `$MyInvocation.MyCommand` reports.
@@ -335,7 +337,10 @@ impl ScriptRun {
         let r = self
             .bind_params(it, args)
             .and_then(|_| match &self.sb.begin {
-                Some(b) => run_body(it, b, out),
+                Some(b) => {
+                    self.ran = true;
+                    run_body(it, b, out)
+                }
                 None => Ok(()),
             });
         ScriptRun::leave(it, saved);
@@ -480,7 +485,10 @@ impl ScriptRun {
                 }
             }
             match &self.sb.process {
-                Some(b) => run_body(it, b, out),
+                Some(b) => {
+                    self.ran = true;
+                    run_body(it, b, out)
+                }
                 None => Ok(()),
             }
         })();
@@ -492,8 +500,20 @@ impl ScriptRun {
         let saved = self.enter(it);
         it.set_local("input", Value::array(std::mem::take(&mut self.input)));
         let r = match &self.sb.end {
-            Some(b) => run_body(it, b, out),
+            Some(b) => {
+                self.ran = true;
+                run_body(it, b, out)
+            }
             None => Ok(()),
+        };
+        // What `clean` writes to the pipeline is dropped; its other streams
+        // still reach the host. An `exit` inside it ends only the block.
+        let r = match (&self.sb.clean, self.ran) {
+            (Some(b), true) => match run_body(it, b, &mut super::interp::Discard) {
+                Ok(()) | Err(Flow::Exit(_)) => r,
+                Err(f) => r.and(Err(f)),
+            },
+            _ => r,
         };
         ScriptRun::leave(it, saved);
         self.leave_for_good(it);
@@ -961,6 +981,7 @@ impl Interp {
                     scope: None,
                     input: Vec::new(),
                     entered: false,
+                    ran: false,
                     func: !file && &*name != "<ScriptBlock>",
                     name: name.clone(),
                 };
@@ -1063,6 +1084,7 @@ impl Interp {
             scope: None,
             input: Vec::new(),
             entered: false,
+            ran: false,
             func: false,
             name: Rc::from(name.as_str()),
         };

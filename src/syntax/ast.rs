@@ -41,6 +41,9 @@ pub struct ScriptBlockAst {
     pub begin: Option<Block>,
     pub process: Option<Block>,
     pub end: Option<Block>,
+    /// `clean { }` (pwsh 7.3): runs last, once any other block has run; its
+    /// output goes nowhere.
+    pub clean: Option<Block>,
 }
 
 impl ScriptBlockAst {

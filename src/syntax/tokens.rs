@@ -30,6 +30,7 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "break",
     "catch",
     "class",
+    "clean",
     "continue",
     "data",
     "do",

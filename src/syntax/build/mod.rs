@@ -230,6 +230,7 @@ impl Builder<'_> {
             begin: None,
             process: None,
             end: None,
+            clean: None,
         };
         for p in pair.into_inner() {
             match p.as_rule() {
@@ -267,6 +268,7 @@ impl Builder<'_> {
                             "begin" => ast.begin = Some(block),
                             "process" => ast.process = Some(block),
                             "end" => ast.end = Some(block),
+                            "clean" => ast.clean = Some(block),
                             _ => {}
                         }
                     }

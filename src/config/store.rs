@@ -187,7 +187,6 @@ pub struct Store {
     writing: Option<ArcMutexGuard<RawMutex, ()>>,
     /// Why this process may only read the store, when it may.
     read_only: Option<String>,
-    /// The store's check note described the file when this statement
     /// What the file looked like after this connection last vouched for
     /// it: found sound, or committed to while as lyncsh had left it.
     known: Option<check_note::Look>,

@@ -73,6 +73,7 @@ pub fn current(store: &Path) -> bool {
 /// opening checks the whole file, which is slower, never wrong. Written
 /// whole under a temporary name and renamed, so a reader never sees half.
 pub fn write(store: &Path) {
+    // A store removed under a closing connection gets no note.
     let Some(now) = describe(store) else {
         return;
     };

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use crate::config::Engine;
 use crate::config::roles;
@@ -57,17 +58,32 @@ pub enum Refusal {
     Errors(Vec<String>),
 }
 
+/// Says when every desk thread has ended, its store closed.
+pub struct Closed(mpsc::Receiver<()>);
+
+impl Closed {
+    /// Waits until the desk threads have ended (they end once every
+    /// [`Desk`] is dropped), at most `limit`.
+    pub fn wait(self, limit: Duration) {
+        // Each thread holds a sender: all gone is the end.
+        let _ = self.0.recv_timeout(limit);
+    }
+}
+
 impl Desk {
-    pub fn new(store: PathBuf, threads: usize) -> std::io::Result<Desk> {
+    pub fn new(store: PathBuf, threads: usize) -> std::io::Result<(Desk, Closed)> {
         let (tx, rx) = mpsc::sync_channel::<Job>(1024);
         let rx = Arc::new(Mutex::new(rx));
+        let (ended, closed) = mpsc::channel::<()>();
         for i in 0..threads.max(1) {
             let rx = rx.clone();
             let store = store.clone();
+            let ended = ended.clone();
             std::thread::Builder::new()
                 .name(format!("web-desk-{i}"))
                 .stack_size(STACK)
                 .spawn(move || {
+                    let _ended = ended;
                     let mut seat = Seat {
                         store,
                         engine: None,
@@ -84,7 +100,7 @@ impl Desk {
                     }
                 })?;
         }
-        Ok(Desk { jobs: tx })
+        Ok((Desk { jobs: tx }, Closed(closed)))
     }
 
     /// Runs `f` on a desk thread with its engine; every read it makes is

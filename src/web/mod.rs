@@ -72,6 +72,7 @@ pub struct Running {
     tls: bool,
     handle: axum_server::Handle<SocketAddr>,
     task: tokio::task::JoinHandle<()>,
+    desk: desk::Closed,
 }
 
 impl Running {
@@ -85,10 +86,14 @@ impl Running {
         format!("{scheme}://{}", self.addr)
     }
 
-    /// Stops accepting and lets requests in flight finish (up to 5 s).
+    /// Stops accepting and lets requests in flight finish (up to 5 s),
+    /// then waits for the desk threads to close the store: nothing touches
+    /// the store's folder after this returns.
     pub async fn shutdown(self) {
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.task.await;
+        let desk = self.desk;
+        let _ = tokio::task::spawn_blocking(move || desk.wait(Duration::from_secs(5))).await;
     }
 }
 
@@ -108,10 +113,11 @@ pub async fn start(opts: WebOptions) -> Result<Running, WebError> {
         path: opts.store.clone(),
         reason: e.to_string(),
     })?;
-    let desk = desk::Desk::new(opts.store.clone(), 4).map_err(|e| WebError::Store {
-        path: opts.store.clone(),
-        reason: e.to_string(),
-    })?;
+    let (desk, desk_closed) =
+        desk::Desk::new(opts.store.clone(), 4).map_err(|e| WebError::Store {
+            path: opts.store.clone(),
+            reason: e.to_string(),
+        })?;
     let app = routes::App {
         desk,
         auth: Arc::new(auth::Auth::new(&opts.passwords, opts.session_idle)),
@@ -163,6 +169,7 @@ pub async fn start(opts: WebOptions) -> Result<Running, WebError> {
         tls: files_tls(&opts.tls),
         handle,
         task,
+        desk: desk_closed,
     })
 }
 

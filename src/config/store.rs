@@ -331,6 +331,8 @@ impl Store {
             why: e.to_string(),
         })?;
         conn.busy_handler(Some(poll_busy))?;
+        // Room for every statement the store runs, so none is parsed twice.
+        conn.set_prepared_statement_cache_capacity(64);
         // The file exists now: its one name keys the lock and the check.
         let key = key_of(path);
         let mut checked = !exists;
@@ -473,11 +475,8 @@ impl Store {
     pub fn roles_version(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'roles_version'",
-                [],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'roles_version'")?
+            .query_row([], |r| r.get(0))
             .optional()?)
     }
 
@@ -485,14 +484,14 @@ impl Store {
     pub fn begin_read(&mut self) -> Result<(), StoreError> {
         match self.tx {
             Tx::None => {
-                self.conn.execute_batch("BEGIN DEFERRED")?;
+                self.control("BEGIN DEFERRED")?;
                 // Read before the snapshot's first page: a commit in
                 // between makes the check at the first write fail safe.
                 let version = self.data_version();
                 match version {
                     Ok(version) => self.tx = Tx::Read { version },
                     Err(e) => {
-                        let _ = self.conn.execute_batch("ROLLBACK");
+                        let _ = self.control("ROLLBACK");
                         return Err(e);
                     }
                 }
@@ -503,10 +502,19 @@ impl Store {
         }
     }
 
+    /// Runs one transaction-control statement. Every statement runs a few
+    /// of these, so they are prepared once per connection, not parsed each
+    /// time.
+    fn control(&self, sql: &'static str) -> Result<(), StoreError> {
+        self.conn.prepare_cached(sql)?.raw_execute()?;
+        Ok(())
+    }
+
     fn data_version(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?)
     }
 
     /// Takes the write lock for the rest of the statement, if it does not
@@ -531,14 +539,14 @@ impl Store {
                 path: self.path.clone(),
             })?;
         if read.is_some() {
-            self.conn.execute_batch("ROLLBACK")?;
+            self.control("ROLLBACK")?;
             self.tx = Tx::None;
         }
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.control("BEGIN IMMEDIATE")?;
         if let Some(before) = read {
             let now = self.data_version();
             if now.as_ref().map_or(true, |v| *v != before) {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.control("ROLLBACK");
                 self.tx = Tx::Stale;
                 now?;
                 return Err(StoreError::Changed);
@@ -558,14 +566,14 @@ impl Store {
         let was = std::mem::replace(&mut self.tx, Tx::None);
         match was {
             Tx::Write => {
-                let done = self.conn.execute_batch("COMMIT");
+                let done = self.control("COMMIT");
                 self.writing = None;
                 done?;
                 // Only a file as lyncsh left it stays vouched for: a
                 // change from outside must be checked by the next opener.
                 self.known = self.vouch();
             }
-            Tx::Read { .. } => self.conn.execute_batch("COMMIT")?,
+            Tx::Read { .. } => self.control("COMMIT")?,
             Tx::None | Tx::Stale => {}
         }
         Ok(())
@@ -576,7 +584,7 @@ impl Store {
         self.statements += 1;
         let was = std::mem::replace(&mut self.tx, Tx::None);
         if matches!(was, Tx::Write | Tx::Read { .. }) {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.control("ROLLBACK");
         }
         self.writing = None;
         // Pages the statement spilled into the WAL are its own, undone.

@@ -130,7 +130,10 @@ impl Builder<'_> {
         if at >= self.len() {
             self.unclosed(eof_at, 1, msg, id)
         } else {
-            self.err_at(at, msg)
+            ParseError {
+                error_id: id,
+                ..self.err_at(at, msg)
+            }
         }
     }
 
@@ -511,13 +514,16 @@ impl Builder<'_> {
                 "You must provide a value expression following the operator.",
                 "ExpectedValueExpression",
             ),
-            Rule::e_after_op => self.err_at(
-                prev_start,
-                format!(
-                    "You must provide a value expression following the '{}' operator.",
-                    prev.map(|p| p.as_str()).unwrap_or("")
-                ),
-            ),
+            Rule::e_after_op => ParseError {
+                error_id: "ExpectedValueExpression",
+                ..self.err_at(
+                    prev_start,
+                    format!(
+                        "You must provide a value expression following the '{}' operator.",
+                        prev.map(|p| p.as_str()).unwrap_or("")
+                    ),
+                )
+            },
             Rule::e_ternary_value => {
                 // The `?` or `:` the missing value should follow.
                 let before = self.src.text[..at].trim_end();

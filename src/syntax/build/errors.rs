@@ -62,6 +62,7 @@ fn is_error(rule: Rule) -> bool {
             | Rule::e_flow_label
             | Rule::e_assign_value
             | Rule::e_empty_pipe
+            | Rule::e_lead_pipe
             | Rule::e_pipe_expr
             | Rule::e_param_arg
             | Rule::e_arg_comma
@@ -476,6 +477,10 @@ impl Builder<'_> {
                 "EmptyPipeElement",
                 prev_start,
             ),
+            Rule::e_lead_pipe => ParseError {
+                error_id: "EmptyPipeElement",
+                ..self.err_at(at, "An empty pipe element is not allowed.")
+            },
             Rule::e_pipe_expr => {
                 let end = e
                     .clone()

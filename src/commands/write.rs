@@ -282,7 +282,7 @@ impl Processor for WriteError {
         }
         let msg = match (args.string("Message"), args.get("Exception")) {
             (Some(m), _) => m,
-            (None, Some(Value::Error(e))) => e.message.clone(),
+            (None, Some(Value::Error(e))) => e.message.to_string(),
             (None, Some(e)) => e.to_string(),
             (None, None) => String::new(),
         };

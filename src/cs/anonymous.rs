@@ -223,7 +223,8 @@ fn count_organizers(engine: &Engine) -> Result<(u64, u64), EngineError> {
             u.data
                 .insert("Site".into(), serde_json::Value::String(site));
         }
-        let (policy, _) = effective(engine, f, &u).map_err(|e| EngineError::Rule(e.message))?;
+        let (policy, _) =
+            effective(engine, f, &u).map_err(|e| EngineError::Rule(e.message.into()))?;
         if policy_allows(engine, &policy)? {
             yes += n;
         }

@@ -420,7 +420,7 @@ pub fn list_lines(v: &Value, props: Option<&[String]>) -> Vec<String> {
             return pairs_to_lines_grouped(out);
         }
         Value::Error(e) => vec![
-            ("Exception".to_string(), Value::from(e.message.as_str())),
+            ("Exception".to_string(), Value::from(&*e.message)),
             (
                 "FullyQualifiedErrorId".to_string(),
                 Value::String(e.error_id.clone()),

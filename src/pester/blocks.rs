@@ -201,7 +201,7 @@ fn failure(run: &Run, rec: &ErrorRecord) -> (String, String) {
         }
         None => String::new(),
     };
-    (rec.message.clone(), stack)
+    (rec.message.to_string(), stack)
 }
 
 fn tags_of(args: &Args) -> Vec<String> {
@@ -548,11 +548,17 @@ fn run_test(
             match r {
                 Ok(()) => (Outcome::Passed, String::new(), String::new()),
                 Err(Flow::Error(rec)) => match rec.error_id.as_ref() {
-                    "PesterTestSkipped" => (Outcome::Skipped, rec.message.clone(), String::new()),
-                    "PesterTestPending" => (Outcome::Pending, rec.message.clone(), String::new()),
-                    "PesterTestInconclusive" => {
-                        (Outcome::Inconclusive, rec.message.clone(), String::new())
+                    "PesterTestSkipped" => {
+                        (Outcome::Skipped, rec.message.to_string(), String::new())
                     }
+                    "PesterTestPending" => {
+                        (Outcome::Pending, rec.message.to_string(), String::new())
+                    }
+                    "PesterTestInconclusive" => (
+                        Outcome::Inconclusive,
+                        rec.message.to_string(),
+                        String::new(),
+                    ),
                     _ => {
                         let empty = Run::new(it);
                         let (m, s) = failure(it.pester.as_deref().unwrap_or(&empty), &rec);

@@ -269,7 +269,7 @@ fn run_files(cx: &mut Cx, files: Vec<PathBuf>) -> Option<Flow> {
                     describe: String::new(),
                     context: String::new(),
                     outcome: Outcome::Failed,
-                    message: rec.message.clone(),
+                    message: rec.message.to_string(),
                     stack: String::new(),
                     time: run.duration(std::time::Duration::ZERO),
                 };

@@ -617,7 +617,7 @@ fn throws(cx: &mut Cx, actual: &Value, args: &Args, not: bool, b: &str) -> Res<O
         {
             buts.push(format!(
                 "the message was {}",
-                nicely(&Value::from(rec.message.as_str()))
+                nicely(&Value::from(&*rec.message))
             ));
         }
     }

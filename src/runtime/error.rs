@@ -67,7 +67,7 @@ impl Position {
 
 #[derive(Clone, Debug)]
 pub struct ErrorRecord {
-    pub message: String,
+    pub message: Box<str>,
     /// Full .NET exception type name; `catch [T]` matches on it.
     pub exception_type: Rc<str>,
     /// FullyQualifiedErrorId, e.g. `CommandNotFoundException`.
@@ -82,12 +82,16 @@ pub struct ErrorRecord {
     /// `throw` and `-ErrorAction Stop` end the script; other terminating
     /// errors end only the statement, unless a `try` is waiting for them.
     pub script_terminating: bool,
+    /// The error this one wraps: a .NET method's exception seen from
+    /// script is a MethodInvocationException whose InnerException is what
+    /// the method threw.
+    pub inner: Option<Rc<ErrorRecord>>,
 }
 
 impl ErrorRecord {
     pub fn new(message: impl Into<String>, error_id: &str, category: ErrorCategory) -> ErrorRecord {
         ErrorRecord {
-            message: message.into(),
+            message: message.into().into_boxed_str(),
             exception_type: Rc::from("System.Management.Automation.RuntimeException"),
             error_id: Rc::from(error_id),
             category,
@@ -96,6 +100,7 @@ impl ErrorRecord {
             command: None,
             thrown: false,
             script_terminating: false,
+            inner: None,
         }
     }
 

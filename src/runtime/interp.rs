@@ -201,7 +201,7 @@ impl Interp {
             host,
             registry: Rc::new(Registry::builtin()),
             out_default: OutDefault::default(),
-            errors: errors.clone(),
+            errors,
             limits: Limits::default(),
             cancel: Arc::new(AtomicBool::new(false)),
             call_depth: 0,
@@ -230,8 +230,14 @@ impl Interp {
             types: Default::default(),
             method_return: None,
         };
+        it.install_globals();
+        it
+    }
+
+    /// The variables a new session starts with; `$Error` is [`Interp::errors`].
+    pub fn install_globals(&mut self) {
         let globals: [(&str, Value); 14] = [
-            ("Error", Value::Array(errors)),
+            ("Error", Value::Array(self.errors.clone())),
             ("ErrorActionPreference", Value::from("Continue")),
             ("WarningPreference", Value::from("Continue")),
             ("VerbosePreference", Value::from("SilentlyContinue")),
@@ -250,7 +256,7 @@ impl Interp {
             ("MaximumHistoryCount", Value::Int(4096)),
         ];
         for (k, v) in globals {
-            it.set_global(k, v);
+            self.set_global(k, v);
         }
         let mut ver = Hashtable::new(false);
         let (major, minor, patch) = crate::syntax::requires::PS_VERSION;
@@ -263,8 +269,7 @@ impl Interp {
             Value::from("LyncshVersion"),
             Value::from(env!("CARGO_PKG_VERSION")),
         );
-        it.set_global("PSVersionTable", Value::hashtable(ver));
-        it
+        self.set_global("PSVersionTable", Value::hashtable(ver));
     }
 
     pub fn set_global(&mut self, name: &str, v: Value) {

@@ -282,6 +282,9 @@ impl PsType {
             "environment" => PsType::Static(Rc::from("System.Environment")),
             "convert" => PsType::Static(Rc::from("System.Convert")),
             "console" => PsType::Static(Rc::from("System.Console")),
+            "powershell" | "management.automation.powershell" => {
+                PsType::Static(Rc::from(crate::runtime::members::POWERSHELL))
+            }
             "web.httputility" => PsType::Static(Rc::from("System.Web.HttpUtility")),
             _ => {
                 let full = if lower.starts_with("system.") || lower.starts_with("microsoft.") {

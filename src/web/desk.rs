@@ -171,7 +171,7 @@ impl Host for WebHost {
     }
 
     fn write_error(&mut self, rec: &ErrorRecord) {
-        self.errors.borrow_mut().push(rec.message.clone());
+        self.errors.borrow_mut().push(rec.message.to_string());
     }
 }
 
@@ -191,7 +191,7 @@ fn run_command(
     it.limits.file_system = false;
     let engine = it
         .engine()
-        .map_err(|e| Refusal::Errors(vec![e.message.clone()]))?;
+        .map_err(|e| Refusal::Errors(vec![e.message.to_string()]))?;
     let held = roles::roles_of(&engine, account);
     engine.rollback();
     let held = held.map_err(|e| Refusal::Errors(vec![e.to_string()]))?;

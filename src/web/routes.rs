@@ -251,7 +251,7 @@ async fn home(State(app): State<App>, jar: CookieJar) -> Response {
     };
     let answer = app
         .desk
-        .read(|e| anonymous::organization(e).map_err(|r| r.message))
+        .read(|e| anonymous::organization(e).map_err(|r| String::from(r.message)))
         .await;
     let answer = match answer {
         Ok(a) => a,

@@ -234,6 +234,17 @@ impl Interp {
                 if o.borrow()
                     .type_names
                     .first()
+                    .is_some_and(|t| &**t == super::powershell::POWERSHELL) =>
+            {
+                match self.powershell_method(v, name, &args) {
+                    Some(r) => return r,
+                    None => Err(no_method(v, name)),
+                }
+            }
+            Value::Object(o)
+                if o.borrow()
+                    .type_names
+                    .first()
                     .is_some_and(|t| &**t == SCRIPT_CMDLET) =>
             {
                 match self.script_cmdlet_method(name, &args) {

@@ -3,10 +3,12 @@
 //! `.ForEach()`, and the static members of the few .NET types scripts use.
 
 mod methods;
+mod powershell;
 mod script_cmdlet;
 mod statics;
 
 use methods::{datetime_member, timespan_member};
+pub(crate) use powershell::POWERSHELL;
 use script_cmdlet::SCRIPT_CMDLET;
 pub use script_cmdlet::{invocation_info, script_cmdlet};
 pub use statics::fill_random;
@@ -55,6 +57,24 @@ pub(super) fn arg(args: &[Value], i: usize) -> Value {
 
 pub(super) fn arg_str(args: &[Value], i: usize) -> String {
     args.get(i).map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// An ErrorRecord's `.Exception`; `record` is what its `ErrorRecord`
+/// property gives. A wrapped error shows as `InnerException`, carrying its
+/// own record (a ParseException's names the parse error).
+fn exception_object(e: &ErrorRecord, record: Value) -> Value {
+    let mut pairs = vec![
+        ("Message", Value::from(&*e.message)),
+        ("TypeName", Value::String(e.exception_type.clone())),
+        ("ErrorRecord", record),
+    ];
+    if let Some(inner) = &e.inner {
+        pairs.push((
+            "InnerException",
+            exception_object(inner, Value::Error(inner.clone())),
+        ));
+    }
+    obj(pairs, &e.exception_type).tap_display(&e.message)
 }
 
 pub(super) fn obj(pairs: Vec<(&str, Value)>, type_name: &str) -> Value {
@@ -266,15 +286,7 @@ impl Interp {
 
     pub(super) fn error_member(&mut self, e: &super::error::ErrorRecord, name: &str) -> Value {
         match name {
-            "exception" => obj(
-                vec![
-                    ("Message", Value::from(e.message.as_str())),
-                    ("TypeName", Value::String(e.exception_type.clone())),
-                    ("ErrorRecord", Value::Null),
-                ],
-                &e.exception_type,
-            )
-            .tap_display(&e.message),
+            "exception" => exception_object(e, Value::Null),
             "fullyqualifiederrorid" => Value::String(e.error_id.clone()),
             "targetobject" => e.target.clone(),
             "categoryinfo" => {
@@ -337,7 +349,7 @@ impl Interp {
             }
             "scriptstacktrace" => Value::from(e.position_message()),
             "errordetails" => Value::Null,
-            "message" => Value::from(e.message.as_str()),
+            "message" => Value::from(&*e.message),
             _ => Value::Null,
         }
     }

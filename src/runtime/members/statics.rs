@@ -86,6 +86,9 @@ impl Interp {
             return Ok(Value::Bool(same_object(&args[0], &args[1])));
         }
         match t {
+            PsType::Static(n) if &**n == super::powershell::POWERSHELL && lower == "create" => {
+                Ok(super::powershell::create())
+            }
             PsType::Static(n) if &**n == "System.Math" => {
                 let v = match lower.as_str() {
                     "round" => {

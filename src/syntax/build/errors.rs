@@ -62,6 +62,7 @@ fn is_error(rule: Rule) -> bool {
             | Rule::e_flow_label
             | Rule::e_assign_value
             | Rule::e_empty_pipe
+            | Rule::e_lead_pipe
             | Rule::e_pipe_expr
             | Rule::e_param_arg
             | Rule::e_arg_comma
@@ -130,7 +131,10 @@ impl Builder<'_> {
         if at >= self.len() {
             self.unclosed(eof_at, 1, msg, id)
         } else {
-            self.err_at(at, msg)
+            ParseError {
+                error_id: id,
+                ..self.err_at(at, msg)
+            }
         }
     }
 
@@ -473,6 +477,10 @@ impl Builder<'_> {
                 "EmptyPipeElement",
                 prev_start,
             ),
+            Rule::e_lead_pipe => ParseError {
+                error_id: "EmptyPipeElement",
+                ..self.err_at(at, "An empty pipe element is not allowed.")
+            },
             Rule::e_pipe_expr => {
                 let end = e
                     .clone()
@@ -511,13 +519,16 @@ impl Builder<'_> {
                 "You must provide a value expression following the operator.",
                 "ExpectedValueExpression",
             ),
-            Rule::e_after_op => self.err_at(
-                prev_start,
-                format!(
-                    "You must provide a value expression following the '{}' operator.",
-                    prev.map(|p| p.as_str()).unwrap_or("")
-                ),
-            ),
+            Rule::e_after_op => ParseError {
+                error_id: "ExpectedValueExpression",
+                ..self.err_at(
+                    prev_start,
+                    format!(
+                        "You must provide a value expression following the '{}' operator.",
+                        prev.map(|p| p.as_str()).unwrap_or("")
+                    ),
+                )
+            },
             Rule::e_ternary_value => {
                 // The `?` or `:` the missing value should follow.
                 let before = self.src.text[..at].trim_end();

@@ -15,7 +15,7 @@ use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
 use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use crate::runtime::ops;
 use crate::runtime::types::PsType;
-use crate::runtime::value::{PSCUSTOMOBJECT, PsObject, Value};
+use crate::runtime::value::{PSCUSTOMOBJECT, PropKind, PsObject, Value};
 use crate::runtime::wildcard::Wildcard;
 use crate::syntax::ast::ScriptBlockAst;
 
@@ -379,6 +379,14 @@ fn resolve_name(item: &Value, name: &str) -> Option<String> {
             .find(|(k, _)| matches!(k, Value::String(s) if s.eq_ignore_ascii_case(name)))
     {
         return Some(k.to_string());
+    }
+    if let Value::Object(o) = item {
+        // The common case, without listing every member.
+        return o
+            .borrow()
+            .prop(name)
+            .filter(|p| p.kind != PropKind::Method)
+            .map(|p| p.name.to_string());
     }
     property_names(item)
         .into_iter()

@@ -310,14 +310,21 @@ impl Processor for WhereObject {
                 cx.it.invoke_predicate(&sb, item.clone())?
             }
             other => {
+                // The first positional argument is the property, unless
+                // -Property is named: then it is the value
+                // (`Where-Object -Property N -EQ 2`).
+                let mut value = args.get("Value").cloned();
                 let prop = match (args.string("Property"), other) {
+                    (Some(p), Some(v)) if value.is_none() => {
+                        value = Some(v.clone());
+                        p
+                    }
                     (Some(p), _) => p,
                     (None, Some(v)) => v.to_string(),
                     (None, None) => return cx.emit(item),
                 };
                 // A switch given as `-Op:$false` names no operator.
                 let chosen = OPERATORS.iter().find(|o| args.switch(o.name));
-                let value = args.get("Value").cloned();
                 let (operator, value) = match (chosen, value) {
                     (None, Some(_)) => {
                         return Err(cx.fail(usage_error(

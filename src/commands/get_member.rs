@@ -480,6 +480,16 @@ fn members_of(v: &Value) -> Vec<Member> {
     }
 }
 
+/// The names of a value's properties, in Get-Member's order: what
+/// Select-Object's wildcard patterns choose from.
+pub(crate) fn property_names(v: &Value) -> Vec<String> {
+    members_of(v)
+        .into_iter()
+        .filter(|m| kind_matches(m.kind, "properties"))
+        .map(|m| m.name)
+        .collect()
+}
+
 /// Whether a member kind passes a -MemberType filter entry.
 fn kind_matches(kind: &str, filter: &str) -> bool {
     match filter.to_ascii_lowercase().as_str() {

@@ -1,34 +1,226 @@
 //! Where-Object: keeps the input objects a condition holds for, given as a
 //! script block (`? { $_.Enabled }`) or as `Where-Object Prop -op value`.
+//!
+//! As in PowerShell, each operator switch has a parameter set of its own, so
+//! two operators cannot be combined. A switch given as `-GT:$false` names no
+//! operator: the property is then tested for truth, and a `-Value` with no
+//! operator in effect is an error.
 
 use crate::commands::{Args, CommandInfo, Cx, Example, Processor, Signature};
-use crate::runtime::error::{Flow, Res};
+use crate::runtime::error::{ErrorCategory, ErrorRecord, Flow, Res};
 use crate::runtime::ops;
 use crate::runtime::types::PsType;
 use crate::runtime::value::Value;
 use crate::syntax::ast::{Case, CmpOp};
 
-/// The comparison switches, with the operator each stands for.
-const OPERATORS: &[(&str, CmpOp, Case)] = &[
-    ("EQ", CmpOp::Eq, Case::Default),
-    ("NE", CmpOp::Ne, Case::Default),
-    ("GT", CmpOp::Gt, Case::Default),
-    ("GE", CmpOp::Ge, Case::Default),
-    ("LT", CmpOp::Lt, Case::Default),
-    ("LE", CmpOp::Le, Case::Default),
-    ("Like", CmpOp::Like, Case::Default),
-    ("NotLike", CmpOp::NotLike, Case::Default),
-    ("Match", CmpOp::Match, Case::Default),
-    ("NotMatch", CmpOp::NotMatch, Case::Default),
-    ("Contains", CmpOp::Contains, Case::Default),
-    ("NotContains", CmpOp::NotContains, Case::Default),
-    ("In", CmpOp::In, Case::Default),
-    ("NotIn", CmpOp::NotIn, Case::Default),
-    ("CEQ", CmpOp::Eq, Case::Sensitive),
-    ("CNE", CmpOp::Ne, Case::Sensitive),
-    ("CLike", CmpOp::Like, Case::Sensitive),
-    ("CMatch", CmpOp::Match, Case::Sensitive),
+const WHERE_ID: &str = "Microsoft.PowerShell.Commands.WhereObjectCommand";
+
+/// What an operator switch asks for.
+#[derive(Clone, Copy)]
+enum Test {
+    Cmp(CmpOp, Case),
+    Is,
+    IsNot,
+    Not,
+}
+
+/// An operator switch: its name, its `I`-prefixed alias (if any) and its
+/// parameter set.
+struct Operator {
+    name: &'static str,
+    alias: Option<&'static str>,
+    set: &'static str,
+    test: Test,
+}
+
+const fn op(
+    name: &'static str,
+    alias: Option<&'static str>,
+    set: &'static str,
+    test: Test,
+) -> Operator {
+    Operator {
+        name,
+        alias,
+        set,
+        test,
+    }
+}
+
+const I: Case = Case::Default;
+const C: Case = Case::Sensitive;
+
+const OPERATORS: &[Operator] = &[
+    op("EQ", Some("IEQ"), "EqualSet", Test::Cmp(CmpOp::Eq, I)),
+    op(
+        "CEQ",
+        None,
+        "CaseSensitiveEqualSet",
+        Test::Cmp(CmpOp::Eq, C),
+    ),
+    op("NE", Some("INE"), "NotEqualSet", Test::Cmp(CmpOp::Ne, I)),
+    op(
+        "CNE",
+        None,
+        "CaseSensitiveNotEqualSet",
+        Test::Cmp(CmpOp::Ne, C),
+    ),
+    op("GT", Some("IGT"), "GreaterThanSet", Test::Cmp(CmpOp::Gt, I)),
+    op(
+        "CGT",
+        None,
+        "CaseSensitiveGreaterThanSet",
+        Test::Cmp(CmpOp::Gt, C),
+    ),
+    op("LT", Some("ILT"), "LessThanSet", Test::Cmp(CmpOp::Lt, I)),
+    op(
+        "CLT",
+        None,
+        "CaseSensitiveLessThanSet",
+        Test::Cmp(CmpOp::Lt, C),
+    ),
+    op(
+        "GE",
+        Some("IGE"),
+        "GreaterOrEqualSet",
+        Test::Cmp(CmpOp::Ge, I),
+    ),
+    op(
+        "CGE",
+        None,
+        "CaseSensitiveGreaterOrEqualSet",
+        Test::Cmp(CmpOp::Ge, C),
+    ),
+    op("LE", Some("ILE"), "LessOrEqualSet", Test::Cmp(CmpOp::Le, I)),
+    op(
+        "CLE",
+        None,
+        "CaseSensitiveLessOrEqualSet",
+        Test::Cmp(CmpOp::Le, C),
+    ),
+    op("Like", Some("ILike"), "LikeSet", Test::Cmp(CmpOp::Like, I)),
+    op(
+        "CLike",
+        None,
+        "CaseSensitiveLikeSet",
+        Test::Cmp(CmpOp::Like, C),
+    ),
+    op(
+        "NotLike",
+        Some("INotLike"),
+        "NotLikeSet",
+        Test::Cmp(CmpOp::NotLike, I),
+    ),
+    op(
+        "CNotLike",
+        None,
+        "CaseSensitiveNotLikeSet",
+        Test::Cmp(CmpOp::NotLike, C),
+    ),
+    op(
+        "Match",
+        Some("IMatch"),
+        "MatchSet",
+        Test::Cmp(CmpOp::Match, I),
+    ),
+    op(
+        "CMatch",
+        None,
+        "CaseSensitiveMatchSet",
+        Test::Cmp(CmpOp::Match, C),
+    ),
+    op(
+        "NotMatch",
+        Some("INotMatch"),
+        "NotMatchSet",
+        Test::Cmp(CmpOp::NotMatch, I),
+    ),
+    op(
+        "CNotMatch",
+        None,
+        "CaseSensitiveNotMatchSet",
+        Test::Cmp(CmpOp::NotMatch, C),
+    ),
+    op(
+        "Contains",
+        Some("IContains"),
+        "ContainsSet",
+        Test::Cmp(CmpOp::Contains, I),
+    ),
+    op(
+        "CContains",
+        None,
+        "CaseSensitiveContainsSet",
+        Test::Cmp(CmpOp::Contains, C),
+    ),
+    op(
+        "NotContains",
+        Some("INotContains"),
+        "NotContainsSet",
+        Test::Cmp(CmpOp::NotContains, I),
+    ),
+    op(
+        "CNotContains",
+        None,
+        "CaseSensitiveNotContainsSet",
+        Test::Cmp(CmpOp::NotContains, C),
+    ),
+    op("In", Some("IIn"), "InSet", Test::Cmp(CmpOp::In, I)),
+    op("CIn", None, "CaseSensitiveInSet", Test::Cmp(CmpOp::In, C)),
+    op(
+        "NotIn",
+        Some("INotIn"),
+        "NotInSet",
+        Test::Cmp(CmpOp::NotIn, I),
+    ),
+    op(
+        "CNotIn",
+        None,
+        "CaseSensitiveNotInSet",
+        Test::Cmp(CmpOp::NotIn, C),
+    ),
+    op("Is", None, "IsSet", Test::Is),
+    op("IsNot", None, "IsNotSet", Test::IsNot),
+    op("Not", None, "Not", Test::Not),
 ];
+
+/// The parameter sets -Property belongs to: every operator's.
+const PROPERTY_SETS: &[&str] = &[
+    "EqualSet",
+    "CaseSensitiveEqualSet",
+    "NotEqualSet",
+    "CaseSensitiveNotEqualSet",
+    "GreaterThanSet",
+    "CaseSensitiveGreaterThanSet",
+    "LessThanSet",
+    "CaseSensitiveLessThanSet",
+    "GreaterOrEqualSet",
+    "CaseSensitiveGreaterOrEqualSet",
+    "LessOrEqualSet",
+    "CaseSensitiveLessOrEqualSet",
+    "LikeSet",
+    "CaseSensitiveLikeSet",
+    "NotLikeSet",
+    "CaseSensitiveNotLikeSet",
+    "MatchSet",
+    "CaseSensitiveMatchSet",
+    "NotMatchSet",
+    "CaseSensitiveNotMatchSet",
+    "ContainsSet",
+    "CaseSensitiveContainsSet",
+    "NotContainsSet",
+    "CaseSensitiveNotContainsSet",
+    "InSet",
+    "CaseSensitiveInSet",
+    "NotInSet",
+    "CaseSensitiveNotInSet",
+    "IsSet",
+    "IsNotSet",
+    "Not",
+];
+
+/// -Value takes part in every operator's set except -Not's.
+const VALUE_SETS: &[&str] = PROPERTY_SETS.split_at(PROPERTY_SETS.len() - 1).0;
 
 pub fn infos() -> Vec<CommandInfo> {
     let mut sig = Signature::new()
@@ -39,22 +231,29 @@ pub fn infos() -> Vec<CommandInfo> {
         )
         .positional(0)
         .named("Property", PsType::String, "The property to compare.")
+        .sets(PROPERTY_SETS)
         .named(
             "Value",
             PsType::Object,
             "The value to compare the property with.",
         )
         .positional(1)
+        .sets(VALUE_SETS)
         .named("InputObject", PsType::Object, "The objects to filter.")
         .from_pipeline()
-        .switch("Not", "Keeps objects whose property is false or missing.")
-        .switch("Is", "Keeps objects whose property is of the given type.")
-        .switch(
-            "IsNot",
-            "Keeps objects whose property is not of the given type.",
-        );
-    for (name, _, _) in OPERATORS {
-        sig = sig.switch(name, "A comparison operator.");
+        .default_set("EqualSet");
+    for o in OPERATORS {
+        let help = match o.test {
+            Test::Not => "Keeps objects whose property is false or missing.",
+            Test::Is => "Keeps objects whose property is of the given type.",
+            Test::IsNot => "Keeps objects whose property is not of the given type.",
+            Test::Cmp(_, Case::Sensitive) => "A case-sensitive comparison operator.",
+            Test::Cmp(..) => "A comparison operator.",
+        };
+        sig = sig.switch(o.name, help).sets(std::slice::from_ref(&o.set));
+        if let Some(a) = o.alias {
+            sig = sig.alias(a);
+        }
     }
     vec![
         CommandInfo::new::<WhereObject>("Where-Object", "Keeps the input objects that match a condition.", sig)
@@ -73,6 +272,30 @@ pub fn infos() -> Vec<CommandInfo> {
     ]
 }
 
+/// A terminating error about how the command was called.
+fn usage_error(id: &str, msg: String) -> ErrorRecord {
+    ErrorRecord::new(
+        msg,
+        &format!("{id},{WHERE_ID}"),
+        ErrorCategory::InvalidArgument,
+    )
+    .with_exception("System.Management.Automation.PSArgumentException")
+}
+
+/// The type named by -Value for -Is/-IsNot; `"[int]"` is taken as `int`.
+fn type_value(v: &Value) -> Result<PsType, ErrorRecord> {
+    if let Value::String(s) = v {
+        let inner = s
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .filter(|t| !t.is_empty());
+        if let Some(t) = inner {
+            return ops::type_operand(&Value::from(t));
+        }
+    }
+    ops::type_operand(v)
+}
+
 #[derive(Default)]
 struct WhereObject;
 
@@ -87,32 +310,89 @@ impl Processor for WhereObject {
                 cx.it.invoke_predicate(&sb, item.clone())?
             }
             other => {
+                // The first positional argument is the property, unless
+                // -Property is named: then it is the value
+                // (`Where-Object -Property N -EQ 2`).
+                let mut value = args.get("Value").cloned();
                 let prop = match (args.string("Property"), other) {
+                    (Some(p), Some(v)) if value.is_none() => {
+                        value = Some(v.clone());
+                        p
+                    }
                     (Some(p), _) => p,
                     (None, Some(v)) => v.to_string(),
                     (None, None) => return cx.emit(item),
                 };
-                let actual = cx.it.get_member(&item, &prop).map_err(Flow::error)?;
-                let value = args.get("Value").cloned();
-                if args.switch("Not") {
-                    !actual.is_true()
-                } else if args.switch("Is") || args.switch("IsNot") {
-                    let t =
-                        ops::type_operand(&value.unwrap_or_default()).map_err(|e| cx.fail(e))?;
-                    t.is_instance(&actual) == args.switch("Is")
-                } else {
-                    match OPERATORS.iter().find(|(n, _, _)| args.switch(n)) {
-                        Some((_, op, case)) => {
-                            let out =
-                                ops::comparison(*op, *case, &actual, &value.unwrap_or_default())
-                                    .map_err(|e| cx.fail(e))?;
-                            out.value.is_true()
-                        }
-                        None if value.is_some() => {
-                            ops::equals(&actual, &value.unwrap_or_default(), false)
-                        }
-                        None => actual.is_true(),
+                // A switch given as `-Op:$false` names no operator.
+                let chosen = OPERATORS.iter().find(|o| args.switch(o.name));
+                let (operator, value) = match (chosen, value) {
+                    (None, Some(_)) => {
+                        return Err(cx.fail(usage_error(
+                            "OperatorNotSpecified",
+                            "-Value was given without a comparison operator. Add one, such as -EQ or -Like, and run the command again.".into(),
+                        )));
                     }
+                    (None, None) => {
+                        let actual = cx.it.get_member(&item, &prop).map_err(Flow::error)?;
+                        return if actual.is_true() {
+                            cx.emit(item)
+                        } else {
+                            Ok(())
+                        };
+                    }
+                    (Some(o), None) if !matches!(o.test, Test::Not) => {
+                        return Err(cx.fail(usage_error(
+                            "ValueNotSpecifiedForWhereObject",
+                            format!(
+                                "The -{} operator compares the property with -Value, which is missing. Give both -Property and -Value, and run the command again.",
+                                o.name
+                            ),
+                        )));
+                    }
+                    (Some(o), v) => (o, v.unwrap_or_default()),
+                };
+                let actual = cx.it.get_member(&item, &prop).map_err(Flow::error)?;
+                match operator.test {
+                    Test::Not => !actual.is_true(),
+                    Test::Is | Test::IsNot => {
+                        let t = type_value(&value).map_err(|e| cx.fail(e))?;
+                        t.is_instance(&actual) == matches!(operator.test, Test::Is)
+                    }
+                    Test::Cmp(op, case) => match ops::comparison(op, case, &actual, &value) {
+                        Ok(out) => out.value.is_true(),
+                        Err(e) => {
+                            // A bad argument (such as an invalid pattern) or a
+                            // failed comparison is reported for this object
+                            // only; the next one is still tested.
+                            let (id, msg) = if e.exception_type.ends_with("ArgumentException") {
+                                (
+                                    "BadOperatorArgument",
+                                    format!(
+                                        "The -{} operator cannot use its argument: {}",
+                                        operator.name, e.message
+                                    ),
+                                )
+                            } else {
+                                (
+                                    "OperatorFailed",
+                                    format!(
+                                        "The -{} comparison failed: {}",
+                                        operator.name, e.message
+                                    ),
+                                )
+                            };
+                            let category = if id == "BadOperatorArgument" {
+                                ErrorCategory::InvalidArgument
+                            } else {
+                                ErrorCategory::InvalidOperation
+                            };
+                            cx.error(
+                                ErrorRecord::new(msg, &format!("{id},{WHERE_ID}"), category)
+                                    .with_target(item),
+                            )?;
+                            return Ok(());
+                        }
+                    },
                 }
             }
         };

@@ -141,6 +141,38 @@ impl Interp {
                             items.iter().skip(start).take(count).cloned().collect(),
                         ))
                     }
+                    // A member collection (`$o.PSObject.Properties`) looks
+                    // members up by name, `$null` when there is none; any
+                    // other list takes a position, as IList's indexer does.
+                    "item" if argc == 1 => {
+                        let key = arg(&args, 0);
+                        let items = a.items.borrow();
+                        if let Value::String(wanted) = &key
+                            && items.iter().all(is_member_info)
+                        {
+                            return Ok(items
+                                .iter()
+                                .find(|m| match m {
+                                    Value::Object(o) => o.borrow().get("Name").is_some_and(|n| {
+                                        n.to_string().eq_ignore_ascii_case(wanted)
+                                    }),
+                                    _ => false,
+                                })
+                                .cloned()
+                                .unwrap_or_default());
+                        }
+                        let i = to_i32(&key).map_err(|e| method_error(name, argc, &e.message))?;
+                        usize::try_from(i)
+                            .ok()
+                            .and_then(|i| items.get(i).cloned())
+                            .ok_or_else(|| {
+                                method_error(
+                                    name,
+                                    argc,
+                                    "Index was outside the bounds of the array.",
+                                )
+                            })
+                    }
                     "reverse" => {
                         a.items.borrow_mut().reverse();
                         Ok(Value::Null)
@@ -698,4 +730,18 @@ fn grow(a: &PsArray, more: usize) -> Result<(), ErrorRecord> {
         .borrow_mut()
         .try_reserve(more)
         .map_err(|_| budget::too_large())
+}
+
+/// Whether a value describes a member (a PSNoteProperty and the like), as
+/// the elements of `.PSObject.Properties` do.
+fn is_member_info(v: &Value) -> bool {
+    match v {
+        Value::Object(o) => {
+            let o = o.borrow();
+            let t = o.type_name();
+            t.starts_with("System.Management.Automation.PS")
+                && (t.ends_with("Property") || t.ends_with("Method") || t.ends_with("Info"))
+        }
+        _ => false,
+    }
 }

@@ -170,6 +170,12 @@ fn parse_pick(v: &Value) -> Result<Pick, ErrorRecord> {
                 };
                 let lower = key.to_ascii_lowercase();
                 let is = |full: &str| !lower.is_empty() && full.starts_with(&lower);
+                let missing = || {
+                    key_error(
+                        "DictionaryKeyMissingValue",
+                        format!("The key '{key}' of a calculated property has no value."),
+                    )
+                };
                 if is("name") || is("label") {
                     if name.is_some() {
                         return Err(key_error(
@@ -181,12 +187,7 @@ fn parse_pick(v: &Value) -> Result<Pick, ErrorRecord> {
                     }
                     match val {
                         Value::String(s) => name = Some(s.to_string()),
-                        Value::Null => {
-                            return Err(key_error(
-                                "DictionaryKeyMissingValue",
-                                format!("The key '{key}' of a calculated property has no value."),
-                            ));
-                        }
+                        Value::Null => return Err(missing()),
                         other => {
                             return Err(key_error(
                                 "DictionaryKeyIllegalValue2",
@@ -207,12 +208,7 @@ fn parse_pick(v: &Value) -> Result<Pick, ErrorRecord> {
                     expr = Some(match val {
                         Value::String(s) => Expr::Name(s.to_string()),
                         Value::ScriptBlock(sb) => Expr::Script(sb.clone()),
-                        Value::Null => {
-                            return Err(key_error(
-                                "DictionaryKeyMissingValue",
-                                format!("The key '{key}' of a calculated property has no value."),
-                            ));
-                        }
+                        Value::Null => return Err(missing()),
                         other => {
                             return Err(key_error(
                                 "DictionaryKeyIllegalValue1",

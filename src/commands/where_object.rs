@@ -184,45 +184,14 @@ const OPERATORS: &[Operator] = &[
     op("Not", None, "Not", Test::Not),
 ];
 
-/// The parameter sets -Property belongs to: every operator's.
-const PROPERTY_SETS: &[&str] = &[
-    "EqualSet",
-    "CaseSensitiveEqualSet",
-    "NotEqualSet",
-    "CaseSensitiveNotEqualSet",
-    "GreaterThanSet",
-    "CaseSensitiveGreaterThanSet",
-    "LessThanSet",
-    "CaseSensitiveLessThanSet",
-    "GreaterOrEqualSet",
-    "CaseSensitiveGreaterOrEqualSet",
-    "LessOrEqualSet",
-    "CaseSensitiveLessOrEqualSet",
-    "LikeSet",
-    "CaseSensitiveLikeSet",
-    "NotLikeSet",
-    "CaseSensitiveNotLikeSet",
-    "MatchSet",
-    "CaseSensitiveMatchSet",
-    "NotMatchSet",
-    "CaseSensitiveNotMatchSet",
-    "ContainsSet",
-    "CaseSensitiveContainsSet",
-    "NotContainsSet",
-    "CaseSensitiveNotContainsSet",
-    "InSet",
-    "CaseSensitiveInSet",
-    "NotInSet",
-    "CaseSensitiveNotInSet",
-    "IsSet",
-    "IsNotSet",
-    "Not",
-];
-
-/// -Value takes part in every operator's set except -Not's.
-const VALUE_SETS: &[&str] = PROPERTY_SETS.split_at(PROPERTY_SETS.len() - 1).0;
-
 pub fn infos() -> Vec<CommandInfo> {
+    // -Property takes part in every operator's set, -Value in all but -Not's.
+    let property_sets: Vec<&'static str> = OPERATORS.iter().map(|o| o.set).collect();
+    let value_sets: Vec<&'static str> = OPERATORS
+        .iter()
+        .filter(|o| !matches!(o.test, Test::Not))
+        .map(|o| o.set)
+        .collect();
     let mut sig = Signature::new()
         .named(
             "FilterScript",
@@ -231,14 +200,14 @@ pub fn infos() -> Vec<CommandInfo> {
         )
         .positional(0)
         .named("Property", PsType::String, "The property to compare.")
-        .sets(PROPERTY_SETS)
+        .sets(&property_sets)
         .named(
             "Value",
             PsType::Object,
             "The value to compare the property with.",
         )
         .positional(1)
-        .sets(VALUE_SETS)
+        .sets(&value_sets)
         .named("InputObject", PsType::Object, "The objects to filter.")
         .from_pipeline()
         .default_set("EqualSet");

@@ -394,6 +394,13 @@ impl Registry {
         })
     }
 
+    /// Builds the Lync cmdlet table now rather than at the first Lync
+    /// command: a remote session does it while its client reads the
+    /// greeting, so the first command answers as fast as the next ones.
+    pub fn load_lync(&self) {
+        self.cs();
+    }
+
     /// Looks up a cmdlet by name or alias, case-insensitively.
     pub fn get(&self, name: &str) -> Option<Rc<CommandInfo>> {
         let key = name.to_ascii_lowercase();

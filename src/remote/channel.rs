@@ -13,6 +13,7 @@ use russh::{Channel, ChannelMsg, ChannelWriteHalf};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::frames;
 use super::line_editor::{Event, LineEditor};
 use super::protocol;
 use super::psrp;
@@ -301,9 +302,31 @@ async fn write_out(
     mut rx: mpsc::Receiver<Ev>,
     guard: Arc<SessionGuard>,
 ) {
-    while let Some(ev) = rx.recv().await {
+    let mut next = None;
+    loop {
+        let ev = match next.take() {
+            Some(ev) => ev,
+            None => match rx.recv().await {
+                Some(ev) => ev,
+                None => break,
+            },
+        };
         let r = match ev {
-            Ev::Stdout(b) => wr.data_bytes(b).await,
+            Ev::Stdout(mut b) => {
+                // Output already queued behind this goes in the same
+                // message: fewer packets for the client to wake up to.
+                while b.len() < frames::CHUNK {
+                    match rx.try_recv() {
+                        Ok(Ev::Stdout(more)) => b.extend_from_slice(&more),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                wr.data_bytes(b).await
+            }
             Ev::Stderr(b) => wr.extended_data_bytes(1, b).await,
             Ev::Exit(n) => {
                 guard.release_slot();

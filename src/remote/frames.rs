@@ -9,7 +9,7 @@
 //! input, so it is always free to read a cancel that comes behind it, and
 //! the server's bounded queue is where a busy session's input waits.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use serde::{Deserialize, Serialize};
 
@@ -161,6 +161,29 @@ pub fn read_up(r: &mut impl Read) -> io::Result<Option<Up>> {
     }))
 }
 
+/// Appends to `into` the body of the output frame that `r` already holds
+/// whole in its buffer, if the next frame is one of `kind`'s and fits
+/// under [`CHUNK`]; never reads. The relay joins what a session wrote in
+/// one go (an object and the request's end) into one message to the
+/// client.
+pub fn take_buffered(r: &mut io::BufReader<impl Read>, stdout: bool, into: &mut Vec<u8>) -> bool {
+    let buf = r.buffer();
+    let Some(head) = buf.get(..5) else {
+        return false;
+    };
+    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let kind = if stdout { STDOUT } else { STDERR };
+    if head[4] != kind || into.len() + len > CHUNK {
+        return false;
+    }
+    let Some(body) = buf.get(5..5 + len) else {
+        return false;
+    };
+    into.extend_from_slice(body);
+    r.consume(5 + len);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +217,39 @@ mod tests {
         assert_eq!(joined, big);
         assert_eq!(got[4], Up::Stderr(b"e".to_vec()));
         assert_eq!(got[5], Up::Exit(-3));
+    }
+
+    #[test]
+    fn output_frames_already_read_are_joined_up_to_another_kind() {
+        let mut pipe = Vec::new();
+        for u in [
+            Up::Stdout(b"a".to_vec()),
+            Up::Stdout(b"b".to_vec()),
+            Up::Stderr(b"e".to_vec()),
+            Up::Stdout(b"c".to_vec()),
+        ] {
+            write_up(&mut pipe, &u).expect("write");
+        }
+        let mut r = io::BufReader::new(pipe.as_slice());
+        let Some(Up::Stdout(mut b)) = read_up(&mut r).expect("read") else {
+            panic!("stdout first");
+        };
+        while take_buffered(&mut r, true, &mut b) {}
+        assert_eq!(b, b"ab");
+        assert!(!take_buffered(&mut r, true, &mut b));
+        assert_eq!(
+            read_up(&mut r).expect("read"),
+            Some(Up::Stderr(b"e".to_vec()))
+        );
+        // Only a frame that is whole in the buffer is taken: the rest of
+        // it would mean waiting for the session.
+        let mut part = io::BufReader::new(&pipe[..pipe.len() - 1]);
+        let mut c = Vec::new();
+        let _ = read_up(&mut part);
+        let _ = read_up(&mut part);
+        let _ = read_up(&mut part);
+        assert!(!take_buffered(&mut part, true, &mut c));
+        assert!(c.is_empty());
     }
 
     #[test]

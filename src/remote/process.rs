@@ -273,8 +273,16 @@ impl Relay {
                     let _ = self.want.send(());
                     continue;
                 }
-                Ok(Some(Up::Stdout(b))) => Ev::Stdout(b),
-                Ok(Some(Up::Stderr(b))) => Ev::Stderr(b),
+                // What the session wrote in one go goes on in one piece:
+                // one message to the connection, one packet to the client.
+                Ok(Some(Up::Stdout(mut b))) => {
+                    while frames::take_buffered(&mut out, true, &mut b) {}
+                    Ev::Stdout(b)
+                }
+                Ok(Some(Up::Stderr(mut b))) => {
+                    while frames::take_buffered(&mut out, false, &mut b) {}
+                    Ev::Stderr(b)
+                }
                 Ok(Some(Up::Exit(n))) => {
                     exited = true;
                     Ev::Exit(n)

@@ -798,7 +798,6 @@ impl Runner {
         let stop = self.shared.hung_up.load(Ordering::SeqCst);
         self.shared.cancel.store(stop, Ordering::SeqCst);
         self.shared.busy.store(true, Ordering::SeqCst);
-        self.it.refresh_roles();
         self.it.limits.deadline = self
             .limits
             .as_ref()
@@ -915,6 +914,7 @@ impl Runner {
     fn protocol(&mut self, inbox: &mut Inbox, user: &str, roles: &[String]) -> i32 {
         let hello = protocol::hello_line(user, roles);
         self.out.borrow_mut().control(hello);
+        self.it.registry.load_lync();
         loop {
             if self.ended() {
                 return 0;

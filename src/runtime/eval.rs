@@ -70,6 +70,9 @@ impl Interp {
             self.define_types(block)?;
         }
         for stmt in block {
+            if self.block_depth == 1 {
+                self.refresh_roles();
+            }
             let result = self.exec_stmt(stmt, out);
             // A top-level statement is the unit of durability: whatever it
             // changed in the configuration store is committed now, errors

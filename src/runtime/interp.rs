@@ -187,6 +187,8 @@ pub struct Interp {
     pub types: super::classes::TypeTable,
     /// What the running class method's `return` gave.
     pub method_return: Option<Value>,
+    /// Top-level command texts already parsed.
+    pub parsed: crate::syntax::cache::ParseCache,
 }
 
 impl Interp {
@@ -229,6 +231,7 @@ impl Interp {
             pester: None,
             types: Default::default(),
             method_return: None,
+            parsed: Default::default(),
         };
         it.install_globals();
         it
@@ -714,9 +717,10 @@ impl Interp {
         }
     }
 
-    /// A remote session takes in role changes between statements: a
-    /// demoted account's next statement no longer finds what it lost.
-    /// Cheap: the roles are re-read only when membership has changed.
+    /// A remote session takes in role changes before each top-level
+    /// statement: a demoted account's next statement no longer finds what
+    /// it lost. Cheap: the roles are re-read only when membership has
+    /// changed.
     pub fn refresh_roles(&mut self) {
         let (Some(_), Some(e)) = (&self.roles, self.engine.clone()) else {
             return;
@@ -747,22 +751,6 @@ impl Interp {
 
     /// A top-level statement ended: its configuration changes are committed.
     pub fn end_statement(&mut self) -> Res<()> {
-        let r = self.commit_statement();
-        self.refresh_roles();
-        r
-    }
-
-    /// A top-level statement was stopped part-way: its configuration
-    /// changes are undone.
-    pub fn abandon_statement(&mut self) -> Res<()> {
-        if let Some(e) = &self.engine {
-            e.rollback();
-        }
-        self.refresh_roles();
-        Ok(())
-    }
-
-    fn commit_statement(&mut self) -> Res<()> {
         if let Some(e) = &self.engine
             && let Err(err) = e.end_statement()
         {
@@ -774,6 +762,15 @@ impl Interp {
                 )
                 .with_exception("System.IO.IOException"),
             ));
+        }
+        Ok(())
+    }
+
+    /// A top-level statement was stopped part-way: its configuration
+    /// changes are undone.
+    pub fn abandon_statement(&mut self) -> Res<()> {
+        if let Some(e) = &self.engine {
+            e.rollback();
         }
         Ok(())
     }

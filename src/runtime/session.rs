@@ -8,8 +8,8 @@ use super::error::{ErrorRecord, Flow};
 use super::interp::{Interp, Sink, ToHost};
 use super::value::Value;
 use crate::commands::binder::RawArg;
+use crate::syntax::Source;
 use crate::syntax::ast::Span;
-use crate::syntax::{Source, parse_script};
 
 /// How a top-level run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +81,8 @@ impl Interp {
         args: Vec<RawArg>,
         out: &mut dyn Sink,
     ) -> Outcome {
-        let ast = match parse_script(source.clone()) {
-            Ok(a) => a,
+        let (source, ast) = match self.parsed.parse(source) {
+            Ok(parsed) => parsed,
             Err(e) => {
                 let rec = Rc::new(ErrorRecord::from_parse(&e));
                 self.record_error(&rec);

@@ -4,6 +4,7 @@
 
 pub mod ast;
 pub mod build;
+pub mod cache;
 pub mod check;
 pub mod error;
 mod grammar;

@@ -122,9 +122,15 @@ impl Term {
         self.s.flush().expect("flush");
     }
 
-    /// Types a line, presses Enter and waits for the next prompt.
+    /// Types a line, presses Enter and waits for the next prompt. The
+    /// prompt before the line was empty too, so the line's echo comes
+    /// first (counted, in case the same line is on the screen already):
+    /// an empty prompt after it is the next one.
     pub fn run(&mut self, line: &str) {
+        self.pump();
+        let before = self.screen().matches(line).count();
         self.send(line);
+        self.wait_until(line, |s| s.screen().matches(line).count() > before);
         self.send("\r");
         self.wait_ready();
     }

@@ -638,6 +638,9 @@ async fn accept_loop(
     conns
 }
 
+/// What one receive call may take from a client's socket.
+const RECEIVE_BUFFER: usize = 16 << 10;
+
 /// One client connection, from the handshake until it ends or shutdown
 /// says goodbye.
 async fn connection(
@@ -649,6 +652,10 @@ async fn connection(
     let lifetime = conn.shared.opts.session_lifetime;
     let over = tokio::time::sleep(lifetime);
     tokio::pin!(over);
+    // russh reads each packet with two exact reads (its first block, then
+    // the rest): through a buffer, a burst of packets costs one receive
+    // call instead of two or three each.
+    let socket = tokio::io::BufReader::with_capacity(RECEIVE_BUFFER, socket);
     let mut session = tokio::select! {
         r = russh::server::run_stream(config, socket, conn) => match r {
             Ok(session) => session,

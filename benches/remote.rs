@@ -15,7 +15,9 @@
 //!   own policy), twice in the same run: in statements that also name a
 //!   writing cmdlet, so each takes the write lock before it reads (what
 //!   every statement did before snapshot reads), and as plain reads from
-//!   the statement's snapshot. p50/p90/p99 and throughput of both.
+//!   the statement's snapshot. p50/p90/p99 and throughput of both, and
+//!   apart: each session's first round trip (its new process runs its
+//!   first command cold, all at once) and the p99 of the other rounds.
 //! * One exec round trip (connect, authenticate, exec `1`, exit status,
 //!   disconnect) against OpenSSH's sshd doing the same with `/bin/true`,
 //!   both driven by the same russh client, when /usr/sbin/sshd exists;
@@ -222,6 +224,23 @@ async fn run() {
             l.errors.len() as u64 + l.mismatches
         );
     }
+    for (what, l) in [
+        ("write lock first (before)", &locked),
+        ("snapshot reads (after)", &snapshot),
+    ] {
+        // The first round trips all start together on fresh sessions; the
+        // tail of the rest is the steady state.
+        let first = median(&l.first);
+        let mut later = l.later.clone();
+        later.sort();
+        let p99 = later.get(later.len() * 99 / 100).copied();
+        println!(
+            "  {:<28} first round trip p50 {}, the other rounds' p99 {}",
+            what,
+            ms(first),
+            ms(p99)
+        );
+    }
     println!(
         "  {:<28} {:.2}x",
         "throughput after / before",
@@ -284,6 +303,10 @@ async fn run() {
 
 struct Load {
     latencies: Vec<Duration>,
+    /// `latencies` split: each session's first round trip (a fresh session
+    /// process runs its first command cold), and all the others.
+    first: Vec<Duration>,
+    later: Vec<Duration>,
     errors: Vec<String>,
     mismatches: u64,
     wall: Duration,
@@ -379,12 +402,16 @@ async fn run_load(addr: std::net::SocketAddr, key: Arc<PrivateKey>, round: Round
     let t = Instant::now();
     let mut out = Load {
         latencies: Vec::new(),
+        first: Vec::new(),
+        later: Vec::new(),
         errors: Vec::new(),
         mismatches: 0,
         wall: Duration::ZERO,
     };
     while let Some(r) = set.join_next().await {
         let (lat, errors, mismatches) = r.expect("session task");
+        out.first.extend(lat.first().copied());
+        out.later.extend(lat.iter().skip(1).copied());
         out.latencies.extend(lat);
         out.errors.extend(errors);
         out.mismatches += mismatches;

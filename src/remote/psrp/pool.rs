@@ -188,6 +188,9 @@ impl Pool {
 /// GET_COMMAND_METADATA (Enter-PSSession checks that `Out-Default` and
 /// `Exit-PSSession` exist): the count, then one object per name.
 fn command_metadata(run: &mut Runner, pid: Uuid, data: &[u8]) {
+    // As before a statement: a demoted account is told only of what it
+    // may still run.
+    run.it.refresh_roles();
     let names: Vec<String> = clixml::parse(data)
         .ok()
         .and_then(|root| {

@@ -47,138 +47,38 @@ const fn op(
     }
 }
 
-const I: Case = Case::Default;
-const C: Case = Case::Sensitive;
+/// The operator table: each comparison comes twice, in parameter sets of
+/// its own, ignoring case (also spelled with an `I` prefix) and,
+/// `C`-prefixed, minding it; then the other operators as they are.
+macro_rules! operators {
+    ($(($name:literal, $set:literal, $cmp:ident)),* ; $($other:expr),* $(,)?) => {
+        &[$(
+            op($name, Some(concat!("I", $name)), $set, Test::Cmp(CmpOp::$cmp, Case::Default)),
+            op(
+                concat!("C", $name),
+                None,
+                concat!("CaseSensitive", $set),
+                Test::Cmp(CmpOp::$cmp, Case::Sensitive),
+            ),
+        )* $($other),*]
+    };
+}
 
-const OPERATORS: &[Operator] = &[
-    op("EQ", Some("IEQ"), "EqualSet", Test::Cmp(CmpOp::Eq, I)),
-    op(
-        "CEQ",
-        None,
-        "CaseSensitiveEqualSet",
-        Test::Cmp(CmpOp::Eq, C),
-    ),
-    op("NE", Some("INE"), "NotEqualSet", Test::Cmp(CmpOp::Ne, I)),
-    op(
-        "CNE",
-        None,
-        "CaseSensitiveNotEqualSet",
-        Test::Cmp(CmpOp::Ne, C),
-    ),
-    op("GT", Some("IGT"), "GreaterThanSet", Test::Cmp(CmpOp::Gt, I)),
-    op(
-        "CGT",
-        None,
-        "CaseSensitiveGreaterThanSet",
-        Test::Cmp(CmpOp::Gt, C),
-    ),
-    op("LT", Some("ILT"), "LessThanSet", Test::Cmp(CmpOp::Lt, I)),
-    op(
-        "CLT",
-        None,
-        "CaseSensitiveLessThanSet",
-        Test::Cmp(CmpOp::Lt, C),
-    ),
-    op(
-        "GE",
-        Some("IGE"),
-        "GreaterOrEqualSet",
-        Test::Cmp(CmpOp::Ge, I),
-    ),
-    op(
-        "CGE",
-        None,
-        "CaseSensitiveGreaterOrEqualSet",
-        Test::Cmp(CmpOp::Ge, C),
-    ),
-    op("LE", Some("ILE"), "LessOrEqualSet", Test::Cmp(CmpOp::Le, I)),
-    op(
-        "CLE",
-        None,
-        "CaseSensitiveLessOrEqualSet",
-        Test::Cmp(CmpOp::Le, C),
-    ),
-    op("Like", Some("ILike"), "LikeSet", Test::Cmp(CmpOp::Like, I)),
-    op(
-        "CLike",
-        None,
-        "CaseSensitiveLikeSet",
-        Test::Cmp(CmpOp::Like, C),
-    ),
-    op(
-        "NotLike",
-        Some("INotLike"),
-        "NotLikeSet",
-        Test::Cmp(CmpOp::NotLike, I),
-    ),
-    op(
-        "CNotLike",
-        None,
-        "CaseSensitiveNotLikeSet",
-        Test::Cmp(CmpOp::NotLike, C),
-    ),
-    op(
-        "Match",
-        Some("IMatch"),
-        "MatchSet",
-        Test::Cmp(CmpOp::Match, I),
-    ),
-    op(
-        "CMatch",
-        None,
-        "CaseSensitiveMatchSet",
-        Test::Cmp(CmpOp::Match, C),
-    ),
-    op(
-        "NotMatch",
-        Some("INotMatch"),
-        "NotMatchSet",
-        Test::Cmp(CmpOp::NotMatch, I),
-    ),
-    op(
-        "CNotMatch",
-        None,
-        "CaseSensitiveNotMatchSet",
-        Test::Cmp(CmpOp::NotMatch, C),
-    ),
-    op(
-        "Contains",
-        Some("IContains"),
-        "ContainsSet",
-        Test::Cmp(CmpOp::Contains, I),
-    ),
-    op(
-        "CContains",
-        None,
-        "CaseSensitiveContainsSet",
-        Test::Cmp(CmpOp::Contains, C),
-    ),
-    op(
-        "NotContains",
-        Some("INotContains"),
-        "NotContainsSet",
-        Test::Cmp(CmpOp::NotContains, I),
-    ),
-    op(
-        "CNotContains",
-        None,
-        "CaseSensitiveNotContainsSet",
-        Test::Cmp(CmpOp::NotContains, C),
-    ),
-    op("In", Some("IIn"), "InSet", Test::Cmp(CmpOp::In, I)),
-    op("CIn", None, "CaseSensitiveInSet", Test::Cmp(CmpOp::In, C)),
-    op(
-        "NotIn",
-        Some("INotIn"),
-        "NotInSet",
-        Test::Cmp(CmpOp::NotIn, I),
-    ),
-    op(
-        "CNotIn",
-        None,
-        "CaseSensitiveNotInSet",
-        Test::Cmp(CmpOp::NotIn, C),
-    ),
+const OPERATORS: &[Operator] = operators![
+    ("EQ", "EqualSet", Eq),
+    ("NE", "NotEqualSet", Ne),
+    ("GT", "GreaterThanSet", Gt),
+    ("LT", "LessThanSet", Lt),
+    ("GE", "GreaterOrEqualSet", Ge),
+    ("LE", "LessOrEqualSet", Le),
+    ("Like", "LikeSet", Like),
+    ("NotLike", "NotLikeSet", NotLike),
+    ("Match", "MatchSet", Match),
+    ("NotMatch", "NotMatchSet", NotMatch),
+    ("Contains", "ContainsSet", Contains),
+    ("NotContains", "NotContainsSet", NotContains),
+    ("In", "InSet", In),
+    ("NotIn", "NotInSet", NotIn);
     op("Is", None, "IsSet", Test::Is),
     op("IsNot", None, "IsNotSet", Test::IsNot),
     op("Not", None, "Not", Test::Not),

@@ -94,10 +94,20 @@ impl Engine {
         Ok(self.store.borrow_mut().begin_read()?)
     }
 
+    /// Runs `f` on the store in the statement's snapshot, for the checks
+    /// made before the statement runs: they start the snapshot the
+    /// statement goes on reading, but bind none of its writes.
+    pub fn with_checks<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> R<T> {
+        let mut st = self.store.borrow_mut();
+        st.begin_checks()?;
+        Ok(f(&mut st)?)
+    }
+
     /// Has role membership changed since the last call? A store that
-    /// cannot say always has. One indexed read, between statements.
+    /// cannot say always has. One indexed read, in the snapshot of the
+    /// statement about to run ([`Engine::with_checks`]).
     pub fn roles_changed(&self) -> R<bool> {
-        let now = self.store.borrow().roles_version()?;
+        let now = self.with_checks(|s| s.roles_version())?;
         let before = self.roles_seen.replace(now);
         Ok(now.is_none() || now != before)
     }

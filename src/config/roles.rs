@@ -10,6 +10,7 @@
 
 use super::engine::{Engine, EngineError};
 use super::schema::schema;
+use super::store::{Store, StoreError};
 
 /// A built-in role.
 pub struct Role {
@@ -237,22 +238,33 @@ pub fn cmdlets<'a>(role: &str, all: impl Iterator<Item = &'a str>) -> Vec<String
 
 /// The roles an account holds, in the order of [`BUILTIN`].
 pub fn roles_of(engine: &Engine, account: &str) -> Result<Vec<String>, EngineError> {
-    let held: Vec<String> = engine.with_store(|s| {
-        let mut st = s
-            .conn()
-            .prepare_cached("SELECT role FROM role_members WHERE member = ?1")?;
-        let rows = st.query_map([account], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?);
-        }
-        Ok(out)
-    })?;
-    Ok(BUILTIN
+    Ok(in_order(engine.with_store(|s| held(s, account))?))
+}
+
+/// The same, looked up before a statement runs, as that statement's
+/// permission: read in its snapshot ([`Engine::with_checks`]).
+pub fn roles_for_statement(engine: &Engine, account: &str) -> Result<Vec<String>, EngineError> {
+    Ok(in_order(engine.with_checks(|s| held(s, account))?))
+}
+
+fn held(s: &mut Store, account: &str) -> Result<Vec<String>, StoreError> {
+    let mut st = s
+        .conn()
+        .prepare_cached("SELECT role FROM role_members WHERE member = ?1")?;
+    let rows = st.query_map([account], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r?);
+    }
+    Ok(out)
+}
+
+fn in_order(held: Vec<String>) -> Vec<String> {
+    BUILTIN
         .iter()
         .filter(|r| held.iter().any(|h| h.eq_ignore_ascii_case(r.name)))
         .map(|r| r.name.to_string())
-        .collect())
+        .collect()
 }
 
 /// The members of a role, sorted.

@@ -11,7 +11,10 @@
 //! updates. A statement that read first and writes later keeps that
 //! guarantee by checking, once it holds the lock, that nobody committed
 //! since its snapshot began; if somebody did, its reads are stale and the
-//! statement writes nothing ([`StoreError::Changed`]).
+//! statement writes nothing ([`StoreError::Changed`]). A remote session's
+//! role check before each statement reads in that same snapshot (one
+//! transaction per statement, not two) without binding its writes
+//! ([`Store::begin_checks`]).
 //!
 //! Within one process writers first queue on a lock of the process's own:
 //! SQLite's busy handler waits by sleeping, up to 100 ms at a time, so
@@ -255,9 +258,12 @@ impl Drop for NoteOnClose {
 enum Tx {
     None,
     /// Reading a snapshot; `version` is SQLite's data_version when it
-    /// began, which moves when another connection commits.
+    /// began, which moves when another connection commits. Until the
+    /// statement itself reads (`used`), only the checks made before it
+    /// runs have: a writer may then drop the snapshot unchecked.
     Read {
         version: i64,
+        used: bool,
     },
     /// Holding the write lock.
     Write,
@@ -471,7 +477,6 @@ impl Store {
 
     /// How many times role membership has changed (`None`: a store that
     /// cannot count them, being read-only and older than the counter).
-    /// Read on its own, outside the statement's snapshot.
     pub fn roles_version(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
@@ -482,14 +487,31 @@ impl Store {
 
     /// Starts the statement's snapshot if it has none yet.
     pub fn begin_read(&mut self) -> Result<(), StoreError> {
-        match self.tx {
+        self.snapshot(true)
+    }
+
+    /// Starts the statement's snapshot for the checks made before the
+    /// statement runs (the account's roles): one read transaction serves
+    /// both. What they read does not bind a later write the way the
+    /// statement's own reads do.
+    pub fn begin_checks(&mut self) -> Result<(), StoreError> {
+        self.snapshot(false)
+    }
+
+    fn snapshot(&mut self, by_statement: bool) -> Result<(), StoreError> {
+        match &mut self.tx {
             Tx::None => {
                 self.control("BEGIN DEFERRED")?;
                 // Read before the snapshot's first page: a commit in
                 // between makes the check at the first write fail safe.
                 let version = self.data_version();
                 match version {
-                    Ok(version) => self.tx = Tx::Read { version },
+                    Ok(version) => {
+                        self.tx = Tx::Read {
+                            version,
+                            used: by_statement,
+                        }
+                    }
                     Err(e) => {
                         let _ = self.control("ROLLBACK");
                         return Err(e);
@@ -497,7 +519,11 @@ impl Store {
                 }
                 Ok(())
             }
-            Tx::Read { .. } | Tx::Write => Ok(()),
+            Tx::Read { used, .. } => {
+                *used |= by_statement;
+                Ok(())
+            }
+            Tx::Write => Ok(()),
             Tx::Stale => Err(StoreError::Changed),
         }
     }
@@ -529,8 +555,13 @@ impl Store {
         let read = match self.tx {
             Tx::Write => return Ok(()),
             Tx::Stale => return Err(StoreError::Changed),
-            Tx::Read { version } => Some(version),
-            Tx::None => None,
+            Tx::Read {
+                version,
+                used: true,
+            } => Some(version),
+            // Only the checks before the statement have read: nothing
+            // the statement writes depends on that snapshot.
+            Tx::Read { used: false, .. } | Tx::None => None,
         };
         let turn = self
             .writers
@@ -538,7 +569,7 @@ impl Store {
             .ok_or_else(|| StoreError::Busy {
                 path: self.path.clone(),
             })?;
-        if read.is_some() {
+        if matches!(self.tx, Tx::Read { .. }) {
             self.control("ROLLBACK")?;
             self.tx = Tx::None;
         }
@@ -895,6 +926,56 @@ mod tests {
         );
         assert!(a.commit().is_ok());
         assert_eq!(size(&b), Some(serde_json::json!(3)));
+    }
+
+    #[test]
+    fn checks_before_a_statement_share_its_snapshot_but_bind_no_write() {
+        let (_dir, p) = temp();
+        let open = || match Store::open(&p) {
+            Ok((s, _)) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let (mut a, mut b) = (open(), open());
+        assert!(
+            a.put_object("CsConferencingPolicy", "tag:sales", &policy(1))
+                .is_ok()
+        );
+        assert!(a.commit().is_ok());
+
+        // A checks its roles, B commits, then A's statement reads: it
+        // reads the snapshot its checks began (one transaction, not two).
+        assert!(a.begin_checks().is_ok());
+        assert!(matches!(a.roles_version(), Ok(Some(_))));
+        assert!(
+            b.put_object("CsConferencingPolicy", "tag:sales", &policy(2))
+                .is_ok()
+        );
+        assert!(b.commit().is_ok());
+        assert!(a.begin_read().is_ok());
+        assert_eq!(size(&a), Some(serde_json::json!(1)));
+        // That read was the statement's own: a write on it would be stale.
+        assert!(matches!(
+            a.put_object("CsConferencingPolicy", "tag:sales", &policy(10)),
+            Err(StoreError::Changed)
+        ));
+        assert!(a.commit().is_ok());
+
+        // Only the checks read, B commits, A writes: nothing A's write
+        // depends on went stale, so it goes through on B's value.
+        assert!(a.begin_checks().is_ok());
+        assert!(matches!(a.roles_version(), Ok(Some(_))));
+        assert!(
+            b.put_object("CsConferencingPolicy", "tag:sales", &policy(3))
+                .is_ok()
+        );
+        assert!(b.commit().is_ok());
+        assert!(
+            a.put_object("CsConferencingPolicy", "tag:sales", &policy(4))
+                .is_ok()
+        );
+        assert_eq!(size(&a), Some(serde_json::json!(4)));
+        assert!(a.commit().is_ok());
+        assert_eq!(size(&b), Some(serde_json::json!(4)));
     }
 
     #[test]

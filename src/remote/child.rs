@@ -11,7 +11,8 @@
 
 use std::io::Write;
 use std::os::fd::AsFd;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
@@ -155,13 +156,20 @@ fn read_pipe(stdin: std::io::Stdin, input: InputSlot, shared: Arc<Shared>) {
 
 /// Lets the next command use `cpu` more CPU time than the process has
 /// used so far; past it the kernel ends the process (SIGXCPU). The hard
-/// limit stays where it is, so the soft one can move up again.
+/// limit stays where it is, so the soft one can move up again. Limits
+/// count whole seconds: most commands find the soft limit already where
+/// it should be, and then it is not set again.
 pub(super) fn allow_cpu(cpu: Duration) {
+    static HARD: OnceLock<Option<u64>> = OnceLock::new();
+    static SOFT: AtomicU64 = AtomicU64::new(0);
     let used = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
     let used = u64::try_from(used.tv_sec).unwrap_or(0) + 1;
-    let hard = getrlimit(Resource::Cpu).maximum;
+    let hard = *HARD.get_or_init(|| getrlimit(Resource::Cpu).maximum);
     let soft = used.saturating_add(cpu.as_secs().max(1));
     let soft = hard.map_or(soft, |h| soft.min(h));
+    if SOFT.swap(soft, Ordering::Relaxed) == soft {
+        return;
+    }
     let _ = setrlimit(
         Resource::Cpu,
         Rlimit {
@@ -169,4 +177,31 @@ pub(super) fn allow_cpu(cpu: Duration) {
             maximum: hard,
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_command_gets_its_cpu_time_beyond_what_was_used() {
+        let before = getrlimit(Resource::Cpu);
+        let soft = || getrlimit(Resource::Cpu).current.unwrap_or(u64::MAX);
+        let used = || {
+            let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+            u64::try_from(t.tv_sec).unwrap_or(0)
+        };
+        let hour = Duration::from_secs(3600);
+        allow_cpu(hour);
+        let first = soft();
+        assert!((used() + 3600..=used() + 3602).contains(&first), "{first}");
+        // The same budget again: the limit stays (or moves with a second
+        // of CPU time used meanwhile).
+        allow_cpu(hour);
+        assert!((first..=first + 1).contains(&soft()));
+        // A larger one moves it.
+        allow_cpu(hour * 2);
+        assert!(soft() >= first + 3600);
+        let _ = setrlimit(Resource::Cpu, before);
+    }
 }

@@ -71,7 +71,7 @@ impl Interp {
         }
         for stmt in block {
             if self.block_depth == 1 {
-                self.refresh_roles();
+                self.check_roles();
             }
             let result = self.exec_stmt(stmt, out);
             // A top-level statement is the unit of durability: whatever it

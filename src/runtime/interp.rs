@@ -719,21 +719,33 @@ impl Interp {
 
     /// A remote session takes in role changes before each top-level
     /// statement: a demoted account's next statement no longer finds what
-    /// it lost. Cheap: the roles are re-read only when membership has
+    /// it lost. Cheap: one indexed read in the snapshot the statement goes
+    /// on to read from, and the roles themselves only when membership has
     /// changed.
-    pub fn refresh_roles(&mut self) {
+    pub fn check_roles(&mut self) {
         let (Some(_), Some(e)) = (&self.roles, self.engine.clone()) else {
             return;
         };
         let held = match e.roles_changed() {
             Ok(false) => return,
-            Ok(true) => crate::config::roles::roles_of(&e, &self.account),
+            Ok(true) => crate::config::roles::roles_for_statement(&e, &self.account),
             Err(err) => Err(err),
         };
-        // That read is no statement's: let its snapshot go. A store that
-        // cannot be read grants nothing.
-        e.rollback();
+        // A store that cannot be read grants nothing; the statement
+        // starts on a snapshot of its own.
+        if held.is_err() {
+            e.rollback();
+        }
         self.roles = Some(Rc::from(held.unwrap_or_default()));
+    }
+
+    /// The same between statements (completion, command metadata): that
+    /// read is no statement's, so its snapshot goes at once.
+    pub fn refresh_roles(&mut self) {
+        self.check_roles();
+        if let (Some(_), Some(e)) = (&self.roles, &self.engine) {
+            e.rollback();
+        }
     }
 
     /// Points the session at another store and engine (none: opened on

@@ -1,11 +1,14 @@
 //! A session in a process of its own, seen from the server: it starts
 //! `lyncsh __session` ([`super::child`]), hands it the session's
-//! configuration, and then three small threads keep it company. The
-//! relay (named like a session thread, and alive exactly as long as the
-//! session) passes the process's output to `emit` and, when the process
-//! dies without an exit status, tells the client why; the pump answers
-//! each request for input from the connection's queue; a third keeps the
-//! tail of the process's stderr, where a crash says what happened.
+//! configuration, and then two small threads and a task keep it company.
+//! The relay (named like a session thread, and alive exactly as long as
+//! the session) passes the process's output to `emit` and, when the
+//! process dies without an exit status, tells the client why; a thread
+//! keeps the tail of the process's stderr, where a crash says what
+//! happened; the pump, a task on the server's runtime, answers each
+//! request for input from the connection's queue. A task, not a thread:
+//! the connection queues input on that runtime, and waking a task there
+//! costs no switch between threads on the way to the session.
 
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -14,6 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::{Receiver, UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::frames::{self, Down, Up};
 use super::protocol;
@@ -115,14 +120,16 @@ impl Reaper {
 
 /// Starts `exe __session` for the session; returns its link and the relay
 /// thread, which ends once the process has and `emit` has had the exit
-/// status.
+/// status. Called on the runtime the connection runs on (or entered), where
+/// the pump goes.
 pub(super) fn spawn(
     exe: &Path,
     cfg: SessionConfig,
     mode: Mode,
     emit: Emit,
-    inputs: tokio::sync::mpsc::Receiver<Input>,
+    inputs: Receiver<Input>,
 ) -> std::io::Result<(Arc<Link>, JoinHandle<()>)> {
+    let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
     let style = Style::of(&mode);
     let mut child = Command::new(exe)
         .arg("__session")
@@ -149,7 +156,7 @@ pub(super) fn spawn(
         mode,
         store_checked: true,
     });
-    let started = start_threads(&link, stdout, stderr, emit, inputs, style);
+    let started = start_threads(&link, stdout, stderr, emit, inputs, style, &runtime);
     match started {
         Ok(relay) => Ok((link, relay)),
         Err(e) => {
@@ -165,47 +172,50 @@ fn start_threads(
     stdout: ChildStdout,
     stderr: std::process::ChildStderr,
     emit: Emit,
-    inputs: tokio::sync::mpsc::Receiver<Input>,
+    inputs: Receiver<Input>,
     style: Style,
+    runtime: &tokio::runtime::Handle,
 ) -> std::io::Result<JoinHandle<()>> {
     // The protocol request being run, for the message if the process dies.
     let current = Arc::new(AtomicU64::new(0));
-    let (want_tx, want_rx) = mpsc::channel::<()>();
+    let (want_tx, want_rx) = unbounded_channel::<()>();
     let tail = std::thread::Builder::new()
         .name("lyncsh-stderr".into())
         .stack_size(64 << 10)
         .spawn(move || keep_tail(stderr))?;
-    let (l, c) = (link.clone(), current.clone());
-    std::thread::Builder::new()
-        .name("lyncsh-pump".into())
-        .stack_size(256 << 10)
-        .spawn(move || pump(&l, inputs, &want_rx, &c))?;
     let l = link.clone();
-    std::thread::Builder::new()
+    let relay = std::thread::Builder::new()
         .name("lyncsh-session".into())
         .stack_size(256 << 10)
-        .spawn(move || {
-            let relay = Relay {
-                link: l,
-                emit,
-                want: want_tx,
-                current,
-                style,
-            };
-            relay.run(stdout, tail)
-        })
+        .spawn({
+            let current = current.clone();
+            move || {
+                let relay = Relay {
+                    link: l,
+                    emit,
+                    want: want_tx,
+                    current,
+                    style,
+                };
+                relay.run(stdout, tail)
+            }
+        })?;
+    runtime.spawn(pump(link.clone(), inputs, want_rx, current));
+    Ok(relay)
 }
 
 /// Answers each request for input with the next input the connection
-/// queued; the queue's end is the session's end of input.
-fn pump(
-    link: &Link,
-    mut inputs: tokio::sync::mpsc::Receiver<Input>,
-    wants: &mpsc::Receiver<()>,
-    current: &AtomicU64,
+/// queued; the queue's end is the session's end of input. The frame is
+/// written as a cancel is, straight to the pipe: the session asked for it
+/// and is reading.
+async fn pump(
+    link: Arc<Link>,
+    mut inputs: Receiver<Input>,
+    mut wants: UnboundedReceiver<()>,
+    current: Arc<AtomicU64>,
 ) {
-    while wants.recv().is_ok() {
-        let input = inputs.blocking_recv().unwrap_or(Input::Eof);
+    while wants.recv().await.is_some() {
+        let input = inputs.recv().await.unwrap_or(Input::Eof);
         let eof = matches!(input, Input::Eof);
         if let Input::Invoke(inv) = &input {
             current.store(inv.id, Ordering::SeqCst);
@@ -255,7 +265,7 @@ impl Style {
 struct Relay {
     link: Arc<Link>,
     emit: Emit,
-    want: mpsc::Sender<()>,
+    want: UnboundedSender<()>,
     current: Arc<AtomicU64>,
     style: Style,
 }

@@ -415,7 +415,24 @@ pub fn serve_stdio(
         }
     });
     let mode = if psrp { Mode::Psrp } else { Mode::Protocol };
-    let worker = match worker::spawn(cfg, mode, emit) {
+    // A session process's input is pumped by a task: one worker thread
+    // runs it here, as the server's runtime does there.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("lyncsh-pump")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lyncsh: cannot start the session: {e}");
+            return 70;
+        }
+    };
+    let spawned = {
+        let _on = runtime.enter();
+        worker::spawn(cfg, mode, emit)
+    };
+    let worker = match spawned {
         Ok(w) => w,
         Err(e) => {
             eprintln!("lyncsh: cannot start the session: {e}");

@@ -883,29 +883,36 @@ mod tests {
             .and_then(|o| o.data.get("MaxMeetingSize").cloned())
     }
 
-    #[test]
-    fn a_statement_whose_snapshot_went_stale_writes_nothing() {
-        let (_dir, p) = temp();
-        let open = || match Store::open(&p) {
+    /// Two connections to one new store whose policy is at size 1.
+    fn two_stores(p: &Path) -> (Store, Store) {
+        let open = || match Store::open(p) {
             Ok((s, _)) => s,
             Err(e) => panic!("{e}"),
         };
-        let (mut a, mut b) = (open(), open());
+        let (mut a, b) = (open(), open());
+        commit_size(&mut a, 1);
+        (a, b)
+    }
+
+    /// One whole statement on `s`: the policy set to `n`, committed.
+    fn commit_size(s: &mut Store, n: i64) {
         assert!(
-            a.put_object("CsConferencingPolicy", "tag:sales", &policy(1))
+            s.put_object("CsConferencingPolicy", "tag:sales", &policy(n))
                 .is_ok()
         );
-        assert!(a.commit().is_ok());
+        assert!(s.commit().is_ok());
+    }
+
+    #[test]
+    fn a_statement_whose_snapshot_went_stale_writes_nothing() {
+        let (_dir, p) = temp();
+        let (mut a, mut b) = two_stores(&p);
 
         // A reads; B writes and commits without waiting for A.
         assert!(a.begin_read().is_ok());
         assert_eq!(size(&a), Some(serde_json::json!(1)));
         assert!(!a.in_transaction());
-        assert!(
-            b.put_object("CsConferencingPolicy", "tag:sales", &policy(2))
-                .is_ok()
-        );
-        assert!(b.commit().is_ok());
+        commit_size(&mut b, 2);
         // A's snapshot still shows 1; writing on it would lose B's update.
         assert_eq!(size(&a), Some(serde_json::json!(1)));
         assert!(matches!(
@@ -920,37 +927,20 @@ mod tests {
         // Read then write with nobody in between: the write goes through.
         assert!(a.begin_read().is_ok());
         assert_eq!(size(&a), Some(serde_json::json!(2)));
-        assert!(
-            a.put_object("CsConferencingPolicy", "tag:sales", &policy(3))
-                .is_ok()
-        );
-        assert!(a.commit().is_ok());
+        commit_size(&mut a, 3);
         assert_eq!(size(&b), Some(serde_json::json!(3)));
     }
 
     #[test]
     fn checks_before_a_statement_share_its_snapshot_but_bind_no_write() {
         let (_dir, p) = temp();
-        let open = || match Store::open(&p) {
-            Ok((s, _)) => s,
-            Err(e) => panic!("{e}"),
-        };
-        let (mut a, mut b) = (open(), open());
-        assert!(
-            a.put_object("CsConferencingPolicy", "tag:sales", &policy(1))
-                .is_ok()
-        );
-        assert!(a.commit().is_ok());
+        let (mut a, mut b) = two_stores(&p);
 
         // A checks its roles, B commits, then A's statement reads: it
         // reads the snapshot its checks began (one transaction, not two).
         assert!(a.begin_checks().is_ok());
         assert!(matches!(a.roles_version(), Ok(Some(_))));
-        assert!(
-            b.put_object("CsConferencingPolicy", "tag:sales", &policy(2))
-                .is_ok()
-        );
-        assert!(b.commit().is_ok());
+        commit_size(&mut b, 2);
         assert!(a.begin_read().is_ok());
         assert_eq!(size(&a), Some(serde_json::json!(1)));
         // That read was the statement's own: a write on it would be stale.
@@ -964,11 +954,7 @@ mod tests {
         // depends on went stale, so it goes through on B's value.
         assert!(a.begin_checks().is_ok());
         assert!(matches!(a.roles_version(), Ok(Some(_))));
-        assert!(
-            b.put_object("CsConferencingPolicy", "tag:sales", &policy(3))
-                .is_ok()
-        );
-        assert!(b.commit().is_ok());
+        commit_size(&mut b, 3);
         assert!(
             a.put_object("CsConferencingPolicy", "tag:sales", &policy(4))
                 .is_ok()

@@ -4,7 +4,7 @@
 //! session keeps getting correct answers. Every wait is bounded.
 //!
 //! The tests take turns (one lock): they count this process's session
-//! threads and its memory, which a neighbour would disturb.
+//! processes and its memory, which a neighbour would disturb.
 
 mod common;
 
@@ -27,12 +27,12 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// This test's turn, once the session threads of earlier ones are gone.
+/// This test's turn, once the session processes of earlier ones are gone.
 async fn turn() -> tokio::sync::MutexGuard<'static, ()> {
     let guard = TURN.lock().await;
     assert!(
-        eventually(LIMIT, || session_threads() == 0).await,
-        "session threads of an earlier test are still running"
+        eventually(LIMIT, || session_processes() == 0).await,
+        "session processes of an earlier test are still running"
     );
     guard
 }
@@ -56,16 +56,25 @@ async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     true
 }
 
-/// Threads of this process named like a session thread.
-fn session_threads() -> usize {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+/// Session processes this process started that still run. A process
+/// that has ended but is not reaped yet has an empty command line, so it
+/// is not counted.
+fn session_processes() -> usize {
+    let me = std::process::id().to_string();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
         return 0;
     };
-    tasks
+    procs
         .filter_map(Result::ok)
-        .filter(|t| {
-            std::fs::read_to_string(t.path().join("comm"))
-                .is_ok_and(|c| c.trim_end() == "lyncsh-session")
+        .filter(|p| {
+            let stat = std::fs::read_to_string(p.path().join("stat")).unwrap_or_default();
+            // pid (comm) state ppid ...: comm may hold spaces, so after ')'.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1).map(str::to_string));
+            ppid.as_deref() == Some(me.as_str())
+                && std::fs::read(p.path().join("cmdline"))
+                    .is_ok_and(|c| c.split(|&b| b == 0).any(|arg| arg == b"__session"))
         })
         .count()
 }
@@ -229,10 +238,10 @@ async fn a_ten_megabyte_line_is_refused_and_the_next_request_works() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_vanishes_mid_command_leaves_no_session_thread() {
+async fn a_client_that_vanishes_mid_command_leaves_no_session_process() {
     let _turn = turn().await;
     let f = Fixture::start().await;
-    let base = session_threads();
+    let base = session_processes();
     let (_c2, mut other) = f.session().await;
 
     // Idle output: the loop only notices through its cancel flag.
@@ -241,21 +250,21 @@ async fn a_client_that_vanishes_mid_command_leaves_no_session_thread() {
         .await
         .expect("send");
     assert!(
-        eventually(LIMIT, || session_threads() == base + 2).await,
-        "two session threads"
+        eventually(LIMIT, || session_processes() == base + 2).await,
+        "two session processes"
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     c.cut();
     assert!(
-        eventually(LIMIT, || session_threads() == base + 1).await,
-        "the vanished client's session thread ended: {} left",
-        session_threads() - base
+        eventually(LIMIT, || session_processes() == base + 1).await,
+        "the vanished client's session process ended: {} left",
+        session_processes() - base
     );
     drop(s);
     answers(&mut other, 1).await;
 
     // A client that stopped reading while the command floods it, then
-    // vanishes: the thread is blocked on output, not on its cancel flag.
+    // vanishes: the session is blocked on output, not on its cancel flag.
     let (c, s) = f.session().await;
     s.send_invoke(2, "while ($true) { 'x' * 4096 }")
         .await
@@ -263,9 +272,9 @@ async fn a_client_that_vanishes_mid_command_leaves_no_session_thread() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     c.cut();
     assert!(
-        eventually(LIMIT, || session_threads() == base + 1).await,
-        "the flooded client's session thread ended: {} left",
-        session_threads() - base
+        eventually(LIMIT, || session_processes() == base + 1).await,
+        "the flooded client's session process ended: {} left",
+        session_processes() - base
     );
     assert_eq!(f.running().live_sessions(), 1);
     drop(s);
@@ -273,7 +282,7 @@ async fn a_client_that_vanishes_mid_command_leaves_no_session_thread() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_reconnects_leak_neither_threads_nor_memory() {
+async fn a_thousand_reconnects_leak_neither_processes_nor_memory() {
     let _turn = turn().await;
     let f = Fixture::start().await;
     let (_c2, mut other) = f.session().await;
@@ -332,7 +341,7 @@ async fn a_thousand_reconnects_leak_neither_threads_nor_memory() {
     assert!(errors.is_empty(), "{errors:?}");
     let settled = |f: &Fixture| f.running().live_sessions() == 1;
     assert!(eventually(LIMIT, || settled(&f)).await);
-    let threads_before = session_threads();
+    let processes_before = session_processes();
     let rss_before = common::vm_rss_kib("self");
 
     let t = Instant::now();
@@ -344,19 +353,21 @@ async fn a_thousand_reconnects_leak_neither_threads_nor_memory() {
     .await;
     let took = t.elapsed();
     assert!(
-        eventually(LIMIT, || settled(&f) && session_threads() == threads_before).await,
-        "session threads left: {} (before {threads_before})",
-        session_threads()
+        eventually(LIMIT, || settled(&f)
+            && session_processes() == processes_before)
+        .await,
+        "session processes left: {} (before {processes_before})",
+        session_processes()
     );
-    let threads_after = session_threads();
+    let processes_after = session_processes();
     let rss_after = common::vm_rss_kib("self");
     eprintln!(
-        "1,000 reconnects (4 at a time) in {:.1} s: {} failed; lyncsh-session threads {} -> {}; \
+        "1,000 reconnects (4 at a time) in {:.1} s: {} failed; session processes {} -> {}; \
          VmRSS {} KiB -> {} KiB ({:+} KiB)",
         took.as_secs_f64(),
         errors.len(),
-        threads_before,
-        threads_after,
+        processes_before,
+        processes_after,
         rss_before,
         rss_after,
         rss_after as i64 - rss_before as i64
@@ -642,7 +653,7 @@ async fn values_that_hold_themselves_are_freed_with_their_session() {
     let _turn = turn().await;
     let f = Fixture::start().await;
     let (_c2, mut other) = f.session().await;
-    let settled = |f: &Fixture| f.running().live_sessions() == 1 && session_threads() == 1;
+    let settled = |f: &Fixture| f.running().live_sessions() == 1 && session_processes() == 1;
     // Warm up: one-time allocations are not a leak.
     for i in 0..2 {
         let (c, mut s) = f.session().await;

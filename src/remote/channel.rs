@@ -18,7 +18,7 @@ use super::line_editor::{Event, LineEditor};
 use super::protocol;
 use super::psrp;
 use super::server::{Login, ServeOptions, SessionGuard, SessionSlot, Shared};
-use super::worker::{self, Ev, Input, Mode, RemoteLimits, SessionConfig, Worker};
+use super::worker::{self, Ev, Input, Mode, Outlet, RemoteLimits, SessionConfig, Worker};
 
 /// How long a closed channel's writer may take to pass on what is queued.
 const WRITER_GRACE: Duration = Duration::from_secs(2);
@@ -365,7 +365,7 @@ fn start_session(
     let Some(serial) = serial else {
         return Err((wr, "the server is shutting down".into()));
     };
-    // Shared by the thread and the writer: the session is over for
+    // Shared by the session and the writer: the session is over for
     // shutdown once both are, so its last words reach the client before
     // the connection is closed.
     let guard = Arc::new(SessionGuard {
@@ -380,14 +380,11 @@ fn start_session(
         limits: Some(limits_for(&shared.opts, user)),
     };
     let (tx, rx) = mpsc::channel::<Ev>(64);
-    let sender = tx.clone();
-    let thread_guard = guard.clone();
-    let emit: worker::Emit = Box::new(move |ev| {
-        // The thread owns this callback until it ends, and the guard with it.
-        let _alive = &thread_guard;
-        sender.blocking_send(ev).is_ok()
-    });
-    let worker = match worker::spawn(cfg, mode, emit) {
+    let out = Outlet {
+        tx: tx.clone(),
+        keep: Some(guard.clone()),
+    };
+    let worker = match worker::spawn(cfg, mode, out) {
         Ok(w) => w,
         Err(e) => return Err((wr, format!("cannot start a session: {e}"))),
     };

@@ -9,7 +9,9 @@
 //! input, so it is always free to read a cancel that comes behind it, and
 //! the server's bounded queue is where a busy session's input waits.
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
+
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use serde::{Deserialize, Serialize};
 
@@ -142,51 +144,119 @@ pub fn write_up(w: &mut impl Write, u: &Up) -> io::Result<()> {
     }
 }
 
-pub fn read_up(r: &mut impl Read) -> io::Result<Option<Up>> {
-    let Some((kind, body)) = read_frame(r, MAX_UP)? else {
+/// Reads the frames a session process sends from its output pipe, on the
+/// server's runtime rather than on a thread of the session's own: bytes
+/// gather in a buffer and whole frames are taken from it.
+pub struct UpReader<R> {
+    r: R,
+    buf: Vec<u8>,
+    /// Where the first unread byte of `buf` is.
+    at: usize,
+}
+
+impl<R: AsyncRead + Unpin> UpReader<R> {
+    pub fn new(r: R) -> UpReader<R> {
+        UpReader {
+            r,
+            buf: Vec::with_capacity(CHUNK + 64),
+            at: 0,
+        }
+    }
+
+    /// The next frame; `None` at a clean end of the stream. Cancel-safe:
+    /// what was read before a cancel stays in the buffer for the next call.
+    pub async fn next(&mut self) -> io::Result<Option<Up>> {
+        loop {
+            if let Some((up, used)) = decode_up(&self.buf[self.at..])? {
+                self.at += used;
+                return Ok(Some(up));
+            }
+            if self.at > 0 {
+                self.buf.drain(..self.at);
+                self.at = 0;
+            }
+            self.buf.reserve(CHUNK + 64);
+            if self.r.read_buf(&mut self.buf).await? == 0 {
+                return match self.buf.is_empty() {
+                    true => Ok(None),
+                    false => Err(io::ErrorKind::UnexpectedEof.into()),
+                };
+            }
+        }
+    }
+
+    /// Appends to `into` the body of the next frame if it is already
+    /// whole in the buffer, of `stdout`'s kind, and fits under [`CHUNK`]
+    /// with what `into` holds; never reads. The relay joins what a session
+    /// wrote in one go (an object and the request's end) into one message
+    /// to the client.
+    pub fn take_buffered(&mut self, stdout: bool, into: &mut Vec<u8>) -> bool {
+        let buf = &self.buf[self.at..];
+        let Some(head) = buf.get(..5) else {
+            return false;
+        };
+        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let kind = if stdout { STDOUT } else { STDERR };
+        if head[4] != kind || into.len() + len > CHUNK {
+            return false;
+        }
+        let Some(body) = buf.get(5..5 + len) else {
+            return false;
+        };
+        into.extend_from_slice(body);
+        self.at += 5 + len;
+        true
+    }
+}
+
+/// The frame at the start of `buf` and the bytes it takes, if it is whole
+/// there.
+fn decode_up(buf: &[u8]) -> io::Result<Option<(Up, usize)>> {
+    let Some(head) = buf.get(..5) else {
         return Ok(None);
     };
-    Ok(Some(match kind {
-        STDOUT => Up::Stdout(body),
-        STDERR => Up::Stderr(body),
+    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    if len > MAX_UP {
+        return Err(bad(format!(
+            "a frame of {len} bytes is longer than {MAX_UP}"
+        )));
+    }
+    let Some(body) = buf.get(5..5 + len) else {
+        return Ok(None);
+    };
+    let up = match head[4] {
+        STDOUT => Up::Stdout(body.to_vec()),
+        STDERR => Up::Stderr(body.to_vec()),
         EXIT => {
             let n: [u8; 4] = body
-                .as_slice()
                 .try_into()
                 .map_err(|_| bad("an exit frame is 4 bytes"))?;
             Up::Exit(i32::from_le_bytes(n))
         }
         WANT => Up::Want,
         other => return Err(bad(format!("unknown frame kind {other}"))),
-    }))
-}
-
-/// Appends to `into` the body of the output frame that `r` already holds
-/// whole in its buffer, if the next frame is one of `kind`'s and fits
-/// under [`CHUNK`]; never reads. The relay joins what a session wrote in
-/// one go (an object and the request's end) into one message to the
-/// client.
-pub fn take_buffered(r: &mut io::BufReader<impl Read>, stdout: bool, into: &mut Vec<u8>) -> bool {
-    let buf = r.buffer();
-    let Some(head) = buf.get(..5) else {
-        return false;
     };
-    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-    let kind = if stdout { STDOUT } else { STDERR };
-    if head[4] != kind || into.len() + len > CHUNK {
-        return false;
-    }
-    let Some(body) = buf.get(5..5 + len) else {
-        return false;
-    };
-    into.extend_from_slice(body);
-    r.consume(5 + len);
-    true
+    Ok(Some((up, 5 + len)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every frame `pipe` holds, read as the relay reads them.
+    fn read_all(pipe: &[u8]) -> io::Result<Vec<Up>> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let mut r = UpReader::new(pipe);
+            let mut got = Vec::new();
+            while let Some(u) = r.next().await? {
+                got.push(u);
+            }
+            Ok(got)
+        })
+    }
 
     #[test]
     fn output_is_cut_into_chunks_and_read_back_in_order() {
@@ -200,11 +270,7 @@ mod tests {
         ] {
             write_up(&mut pipe, &u).expect("write");
         }
-        let mut r = pipe.as_slice();
-        let mut got = Vec::new();
-        while let Some(u) = read_up(&mut r).expect("read") {
-            got.push(u);
-        }
+        let got = read_all(&pipe).expect("read");
         assert_eq!(got.len(), 6);
         assert_eq!(got[0], Up::Want);
         let joined: Vec<u8> = got[1..4]
@@ -230,33 +296,40 @@ mod tests {
         ] {
             write_up(&mut pipe, &u).expect("write");
         }
-        let mut r = io::BufReader::new(pipe.as_slice());
-        let Some(Up::Stdout(mut b)) = read_up(&mut r).expect("read") else {
-            panic!("stdout first");
-        };
-        while take_buffered(&mut r, true, &mut b) {}
-        assert_eq!(b, b"ab");
-        assert!(!take_buffered(&mut r, true, &mut b));
-        assert_eq!(
-            read_up(&mut r).expect("read"),
-            Some(Up::Stderr(b"e".to_vec()))
-        );
-        // Only a frame that is whole in the buffer is taken: the rest of
-        // it would mean waiting for the session.
-        let mut part = io::BufReader::new(&pipe[..pipe.len() - 1]);
-        let mut c = Vec::new();
-        let _ = read_up(&mut part);
-        let _ = read_up(&mut part);
-        let _ = read_up(&mut part);
-        assert!(!take_buffered(&mut part, true, &mut c));
-        assert!(c.is_empty());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let mut r = UpReader::new(pipe.as_slice());
+            let Some(Up::Stdout(mut b)) = r.next().await.expect("read") else {
+                panic!("stdout first");
+            };
+            while r.take_buffered(true, &mut b) {}
+            assert_eq!(b, b"ab");
+            assert!(!r.take_buffered(true, &mut b));
+            assert_eq!(
+                r.next().await.expect("read"),
+                Some(Up::Stderr(b"e".to_vec()))
+            );
+            // Only a frame that is whole in the buffer is taken: the rest
+            // of it would mean waiting for the session.
+            let mut part = UpReader::new(&pipe[..pipe.len() - 1]);
+            let mut c = Vec::new();
+            for _ in 0..3 {
+                let _ = part.next().await;
+            }
+            assert!(!part.take_buffered(true, &mut c));
+            assert!(c.is_empty());
+            assert_eq!(
+                part.next().await.map_err(|e| e.kind()),
+                Err(io::ErrorKind::UnexpectedEof)
+            );
+        });
     }
 
     #[test]
     fn a_stream_that_is_not_frames_is_an_error_not_an_allocation() {
-        let mut r: &[u8] = b"running 0 tests\n";
-        assert!(read_up(&mut r).is_err());
-        let mut r: &[u8] = &[1, 0];
-        assert!(read_up(&mut r).is_err());
+        assert!(read_all(b"running 0 tests\n").is_err());
+        assert!(read_all(&[1, 0]).is_err());
     }
 }

@@ -1,28 +1,29 @@
 //! A session in a process of its own, seen from the server: it starts
-//! `lyncsh __session` ([`super::child`]), hands it the session's
-//! configuration, and then two small threads and a task keep it company.
-//! The relay (named like a session thread, and alive exactly as long as
-//! the session) passes the process's output to `emit` and, when the
-//! process dies without an exit status, tells the client why; a thread
-//! keeps the tail of the process's stderr, where a crash says what
-//! happened; the pump, a task on the server's runtime, answers each
-//! request for input from the connection's queue. A task, not a thread:
-//! the connection queues input on that runtime, and waking a task there
-//! costs no switch between threads on the way to the session.
+//! `lyncsh __session` ([`super::child`]) and hands it the session's
+//! configuration; then two tasks on the server's runtime keep it company.
+//! The relay, alive exactly as long as the session, passes the process's
+//! output on, answers each of its requests for input from the
+//! connection's queue, and, when the process dies without an exit status,
+//! tells the client why; the other keeps the tail of the process's stderr,
+//! where a crash says what happened. Tasks, not threads: the connection
+//! queues input and takes output on that runtime, and a task woken there
+//! costs no switch between threads on the way to or from the session.
 
-use std::io::{BufReader, Read};
+use std::os::fd::OwnedFd;
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak, mpsc};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc::{Receiver, UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::io::AsyncReadExt;
+use tokio::net::unix::pipe;
+use tokio::sync::mpsc::Receiver;
+use tokio::task::JoinHandle;
 
-use super::frames::{self, Down, Up};
+use super::frames::{self, Down, Up, UpReader};
 use super::protocol;
-use super::worker::{Emit, Ev, Input, Mode, SessionConfig};
+use super::worker::{Ev, Input, Mode, Outlet, SessionConfig};
 
 /// How long a hung-up session may take to stop before its process is
 /// killed: commands check their cancel flag often, so only one stuck in a
@@ -119,17 +120,16 @@ impl Reaper {
 }
 
 /// Starts `exe __session` for the session; returns its link and the relay
-/// thread, which ends once the process has and `emit` has had the exit
-/// status. Called on the runtime the connection runs on (or entered), where
-/// the pump goes.
+/// task on `runtime`, which ends once the process has and `out` has had
+/// the exit status.
 pub(super) fn spawn(
     exe: &Path,
     cfg: SessionConfig,
     mode: Mode,
-    emit: Emit,
+    out: Outlet,
     inputs: Receiver<Input>,
+    runtime: &tokio::runtime::Handle,
 ) -> std::io::Result<(Arc<Link>, JoinHandle<()>)> {
-    let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
     let style = Style::of(&mode);
     let mut child = Command::new(exe)
         .arg("__session")
@@ -149,6 +149,21 @@ pub(super) fn spawn(
         child: Mutex::new(Some(child)),
         hung_up: AtomicBool::new(false),
     });
+    // The pipes are read on the runtime, which registers them there.
+    let pipes = {
+        let _on = runtime.enter();
+        let out = pipe::Receiver::from_owned_fd(OwnedFd::from(stdout));
+        let err = pipe::Receiver::from_owned_fd(OwnedFd::from(stderr));
+        out.and_then(|o| err.map(|e| (o, e)))
+    };
+    let (stdout, stderr) = match pipes {
+        Ok(p) => p,
+        Err(e) => {
+            link.kill();
+            link.reap();
+            return Err(e);
+        }
+    };
     // The server opened the store at start and checked it then. A failed
     // write means the process already died; the relay will say why.
     link.send(&Down::Start {
@@ -156,82 +171,23 @@ pub(super) fn spawn(
         mode,
         store_checked: true,
     });
-    let started = start_threads(&link, stdout, stderr, emit, inputs, style, &runtime);
-    match started {
-        Ok(relay) => Ok((link, relay)),
-        Err(e) => {
-            link.kill();
-            link.reap();
-            Err(e)
-        }
-    }
-}
-
-fn start_threads(
-    link: &Arc<Link>,
-    stdout: ChildStdout,
-    stderr: std::process::ChildStderr,
-    emit: Emit,
-    inputs: Receiver<Input>,
-    style: Style,
-    runtime: &tokio::runtime::Handle,
-) -> std::io::Result<JoinHandle<()>> {
-    // The protocol request being run, for the message if the process dies.
-    let current = Arc::new(AtomicU64::new(0));
-    let (want_tx, want_rx) = unbounded_channel::<()>();
-    let tail = std::thread::Builder::new()
-        .name("lyncsh-stderr".into())
-        .stack_size(64 << 10)
-        .spawn(move || keep_tail(stderr))?;
-    let l = link.clone();
-    let relay = std::thread::Builder::new()
-        .name("lyncsh-session".into())
-        .stack_size(256 << 10)
-        .spawn({
-            let current = current.clone();
-            move || {
-                let relay = Relay {
-                    link: l,
-                    emit,
-                    want: want_tx,
-                    current,
-                    style,
-                };
-                relay.run(stdout, tail)
-            }
-        })?;
-    runtime.spawn(pump(link.clone(), inputs, want_rx, current));
-    Ok(relay)
-}
-
-/// Answers each request for input with the next input the connection
-/// queued; the queue's end is the session's end of input. The frame is
-/// written as a cancel is, straight to the pipe: the session asked for it
-/// and is reading.
-async fn pump(
-    link: Arc<Link>,
-    mut inputs: Receiver<Input>,
-    mut wants: UnboundedReceiver<()>,
-    current: Arc<AtomicU64>,
-) {
-    while wants.recv().await.is_some() {
-        let input = inputs.recv().await.unwrap_or(Input::Eof);
-        let eof = matches!(input, Input::Eof);
-        if let Input::Invoke(inv) = &input {
-            current.store(inv.id, Ordering::SeqCst);
-        }
-        if !link.send(&Down::Input(input)) || eof {
-            break;
-        }
-    }
+    let tail = runtime.spawn(keep_tail(stderr));
+    let relay = Relay {
+        link: link.clone(),
+        out,
+        current: 0,
+        style,
+    };
+    let relay = runtime.spawn(relay.run(UpReader::new(stdout), inputs, tail));
+    Ok((link, relay))
 }
 
 /// The last [`STDERR_TAIL`] bytes a process wrote to stderr.
-fn keep_tail(mut stderr: std::process::ChildStderr) -> Vec<u8> {
+async fn keep_tail(mut stderr: pipe::Receiver) -> Vec<u8> {
     let mut tail = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        match stderr.read(&mut buf) {
+        match stderr.read(&mut buf).await {
             Ok(0) | Err(_) => return tail,
             Ok(n) => {
                 tail.extend_from_slice(&buf[..n]);
@@ -264,33 +220,57 @@ impl Style {
 
 struct Relay {
     link: Arc<Link>,
-    emit: Emit,
-    want: UnboundedSender<()>,
-    current: Arc<AtomicU64>,
+    out: Outlet,
+    /// The protocol request being run, for the message if the process dies.
+    current: u64,
     style: Style,
 }
 
 impl Relay {
-    fn run(mut self, stdout: ChildStdout, tail: JoinHandle<Vec<u8>>) {
-        let mut out = BufReader::with_capacity(frames::CHUNK + 64, stdout);
+    async fn run(
+        mut self,
+        mut from: UpReader<pipe::Receiver>,
+        mut inputs: Receiver<Input>,
+        tail: JoinHandle<Vec<u8>>,
+    ) {
+        // The session asked for input and has not had it yet.
+        let mut wanted = false;
+        // Its end of input was sent (or could not be): it asks no more.
+        let mut fed = false;
         let mut gone = false;
         let mut exited = false;
         let mut broken = None;
         loop {
-            let ev = match frames::read_up(&mut out) {
+            let up = tokio::select! {
+                up = from.next() => up,
+                // The queue's end is the session's end of input. The frame
+                // is written as a cancel is, straight to the pipe: the
+                // session asked for it and is reading.
+                input = inputs.recv(), if wanted && !fed => {
+                    wanted = false;
+                    let input = input.unwrap_or(Input::Eof);
+                    if let Input::Invoke(inv) = &input {
+                        self.current = inv.id;
+                    }
+                    let eof = matches!(input, Input::Eof);
+                    fed = !self.link.send(&Down::Input(input)) || eof;
+                    continue;
+                }
+            };
+            let ev = match up {
                 Ok(Some(Up::Want)) => {
-                    self.current.store(0, Ordering::SeqCst);
-                    let _ = self.want.send(());
+                    self.current = 0;
+                    wanted = true;
                     continue;
                 }
                 // What the session wrote in one go goes on in one piece:
                 // one message to the connection, one packet to the client.
                 Ok(Some(Up::Stdout(mut b))) => {
-                    while frames::take_buffered(&mut out, true, &mut b) {}
+                    while from.take_buffered(true, &mut b) {}
                     Ev::Stdout(b)
                 }
                 Ok(Some(Up::Stderr(mut b))) => {
-                    while frames::take_buffered(&mut out, false, &mut b) {}
+                    while from.take_buffered(false, &mut b) {}
                     Ev::Stderr(b)
                 }
                 Ok(Some(Up::Exit(n))) => {
@@ -306,35 +286,45 @@ impl Relay {
             };
             // After the client is gone, output is read and dropped, so
             // the session never blocks on a pipe nobody empties.
-            if !gone && !(self.emit)(ev) {
+            if !gone && self.out.tx.send(ev).await.is_err() {
                 gone = true;
                 self.link.hang_up();
             }
         }
-        let status = self.link.reap();
-        let tail = tail.join().unwrap_or_default();
+        drop(from);
+        let tail = tail.await.unwrap_or_default();
+        // The process has closed its output, so it has ended or is about
+        // to: the wait is short, but it blocks, so not on the runtime.
+        let link = self.link.clone();
+        let status = tokio::task::spawn_blocking(move || link.reap())
+            .await
+            .ok()
+            .flatten();
         if exited || gone {
             return;
         }
         let (why, code) = failure(status, &tail, broken);
-        let id = self.current.load(Ordering::SeqCst);
+        let id = self.current;
         let msg = format!("The session ended because its process failed: {why}.");
-        match self.style {
+        let said = match self.style {
             Style::Json => {
-                (self.emit)(Ev::Stdout(protocol::error_line(id, &msg, "SessionFailed")));
+                let mut said = vec![Ev::Stdout(protocol::error_line(id, &msg, "SessionFailed"))];
                 if id != 0 {
-                    (self.emit)(Ev::Stdout(protocol::state_line(id, "failed", Some(code))));
+                    said.push(Ev::Stdout(protocol::state_line(id, "failed", Some(code))));
                 }
+                said
             }
-            Style::Psrp => {
-                (self.emit)(Ev::Stdout(super::psrp::packets::fatal(&msg)));
-            }
+            Style::Psrp => vec![Ev::Stdout(super::psrp::packets::fatal(&msg))],
             Style::Text { pty } => {
                 let eol = if pty { "\r\n" } else { "\n" };
-                (self.emit)(Ev::Stderr(format!("{eol}{msg}{eol}").into_bytes()));
+                vec![Ev::Stderr(format!("{eol}{msg}{eol}").into_bytes())]
+            }
+        };
+        for ev in said.into_iter().chain([Ev::Exit(code)]) {
+            if self.out.tx.send(ev).await.is_err() {
+                return;
             }
         }
-        (self.emit)(Ev::Exit(code));
     }
 }
 

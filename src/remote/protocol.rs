@@ -57,7 +57,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value as J, json};
 
 use super::worker::{
-    self, Ev, Input, Invocation, Mode, Out, RemoteLimits, Render, SessionConfig, Worker,
+    self, Ev, Input, Invocation, Mode, Out, Outlet, RemoteLimits, Render, SessionConfig, Worker,
 };
 use crate::complete::Snapshot;
 use crate::host::Stream;
@@ -399,27 +399,14 @@ pub fn serve_stdio(
             ..RemoteLimits::default()
         }),
     };
-    let (exit_tx, exit_rx) = std::sync::mpsc::channel();
-    let emit: worker::Emit = Box::new(move |ev| match ev {
-        Ev::Stdout(b) => {
-            let mut o = std::io::stdout().lock();
-            o.write_all(&b).is_ok() && o.flush().is_ok()
-        }
-        Ev::Stderr(b) => {
-            let _ = std::io::stderr().lock().write_all(&b);
-            true
-        }
-        Ev::Exit(n) => {
-            let _ = exit_tx.send(n);
-            true
-        }
-    });
     let mode = if psrp { Mode::Psrp } else { Mode::Protocol };
-    // A session process's input is pumped by a task: one worker thread
-    // runs it here, as the server's runtime does there.
+    // A session process is relayed by a task, and its output written by
+    // another: one worker thread runs both here, as the server's runtime
+    // does there.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
-        .thread_name("lyncsh-pump")
+        .thread_name("lyncsh-relay")
+        .enable_io()
         .build()
     {
         Ok(rt) => rt,
@@ -428,9 +415,32 @@ pub fn serve_stdio(
             return 70;
         }
     };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Ev>(64);
+    let (exit_tx, exit_rx) = std::sync::mpsc::channel();
+    runtime.spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            match ev {
+                Ev::Stdout(b) => {
+                    let mut o = std::io::stdout().lock();
+                    if o.write_all(&b).is_err() || o.flush().is_err() {
+                        break;
+                    }
+                }
+                Ev::Stderr(b) => {
+                    let _ = std::io::stderr().lock().write_all(&b);
+                }
+                Ev::Exit(n) => {
+                    let _ = exit_tx.send(n);
+                    return;
+                }
+            }
+        }
+        // The client is gone: nobody is left to read the session.
+        let _ = exit_tx.send(1);
+    });
     let spawned = {
         let _on = runtime.enter();
-        worker::spawn(cfg, mode, emit)
+        worker::spawn(cfg, mode, Outlet { tx, keep: None })
     };
     let worker = match spawned {
         Ok(w) => w,

@@ -202,9 +202,14 @@ pub struct Worker {
     /// idle session, waiting for input, learns that none will come.
     input: InputSlot,
     reach: Reach,
-    /// The session's thread, or the thread that relays its process's
-    /// output; taken by [`Worker::wait`].
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// What runs until the session has ended; taken by [`Worker::wait`].
+    runs: Option<Runs>,
+}
+
+/// The session's thread, or the task that relays its process's output.
+enum Runs {
+    Thread(std::thread::JoinHandle<()>),
+    Task(tokio::runtime::Handle, tokio::task::JoinHandle<()>),
 }
 
 /// How the connection reaches a running session: its flags, when it runs
@@ -316,11 +321,18 @@ impl Worker {
         close(&self.input);
     }
 
-    /// No more input: waits until the session has finished what is queued.
+    /// No more input: waits until the session has finished what is queued
+    /// (plain threads only, never async).
     pub fn wait(mut self) {
         close(&self.input);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        match self.runs.take() {
+            Some(Runs::Thread(t)) => {
+                let _ = t.join();
+            }
+            Some(Runs::Task(runtime, task)) => {
+                let _ = runtime.block_on(task);
+            }
+            None => {}
         }
     }
 
@@ -344,9 +356,18 @@ impl Drop for Worker {
 
 pub type Emit = Box<dyn FnMut(Ev) -> bool + Send>;
 
+/// Where a session's output goes: a bounded queue, so that a slow client
+/// holds its session back, and whatever has to live exactly as long as the
+/// session does (its thread, or the task that relays its process).
+pub struct Outlet {
+    pub tx: tokio::sync::mpsc::Sender<Ev>,
+    pub keep: Option<Arc<dyn Send + Sync>>,
+}
+
 /// Starts a session: in a process of its own when its limits say so,
-/// else on a thread of this process.
-pub fn spawn(cfg: SessionConfig, mode: Mode, emit: Emit) -> std::io::Result<Worker> {
+/// else on a thread of this process. A process is relayed by a task on
+/// the runtime this is called on (or entered).
+pub fn spawn(cfg: SessionConfig, mode: Mode, out: Outlet) -> std::io::Result<Worker> {
     let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
     let input: InputSlot = Arc::new(Mutex::new(Some(tx)));
     if let Some(RemoteLimits {
@@ -355,16 +376,22 @@ pub fn spawn(cfg: SessionConfig, mode: Mode, emit: Emit) -> std::io::Result<Work
     }) = &cfg.limits
     {
         let exe = exe.clone();
-        let (link, relay) = super::process::spawn(&exe, cfg, mode, emit, rx)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
+        let (link, relay) = super::process::spawn(&exe, cfg, mode, out, rx, &runtime)?;
         return Ok(Worker {
             input,
             reach: Reach::Process(link),
-            thread: Some(relay),
+            runs: Some(Runs::Task(runtime, relay)),
         });
     }
     let shared = Arc::new(Shared::default());
     let inbox = Inbox { rx, want: None };
     let session = shared.clone();
+    let emit: Emit = Box::new(move |ev| {
+        // The thread owns this callback until it ends, and `keep` with it.
+        let _alive = &out.keep;
+        out.tx.blocking_send(ev).is_ok()
+    });
     let thread = std::thread::Builder::new()
         .name("lyncsh-session".into())
         .stack_size(STACK)
@@ -372,7 +399,7 @@ pub fn spawn(cfg: SessionConfig, mode: Mode, emit: Emit) -> std::io::Result<Work
     Ok(Worker {
         input,
         reach: Reach::Thread(shared),
-        thread: Some(thread),
+        runs: Some(Runs::Thread(thread)),
     })
 }
 

@@ -282,6 +282,48 @@ async fn a_client_that_vanishes_mid_command_leaves_no_session_process() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_stops_the_running_request_and_skips_a_waiting_one() {
+    let _turn = turn().await;
+    let f = Fixture::start().await;
+    let (_c, mut s) = f.session().await;
+    // The first request sleeps and writes nothing, so only the cancel
+    // itself can reach it; the second waits behind it with a write.
+    s.send_invoke(1, "Start-Sleep -Seconds 30; 'one'")
+        .await
+        .expect("send");
+    s.send_invoke(
+        2,
+        "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $true; 'two'",
+    )
+    .await
+    .expect("send");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    s.send(b"{\"op\":\"cancel\",\"id\":2}\n{\"op\":\"cancel\",\"id\":1}\n")
+        .await
+        .expect("send");
+    let t = Instant::now();
+    let one = within("first", LIMIT, s.until_state(1))
+        .await
+        .expect("state");
+    assert_eq!(one.state, "stopped", "{one:?}");
+    assert!(one.objects().is_empty(), "{one:?}");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    let two = within("second", LIMIT, s.until_state(2))
+        .await
+        .expect("state");
+    assert_eq!(two.state, "stopped", "{two:?}");
+    assert!(two.objects().is_empty(), "{two:?}");
+    let r = within(
+        "check",
+        LIMIT,
+        s.invoke(3, "(Get-CsAccessEdgeConfiguration).AllowAnonymousUsers"),
+    )
+    .await
+    .expect("invoke");
+    assert_eq!(r.objects(), [&json!(false)], "{r:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_reconnects_leak_neither_processes_nor_memory() {
     let _turn = turn().await;
     let f = Fixture::start().await;

@@ -5,26 +5,55 @@
 //! in it (a stack overflow, a failed allocation, a panic, a value that is
 //! never freed) ends this process and this session only.
 //!
+//! Two threads read standard input, one at a time. The interpreter reads
+//! it while it waits for its next input, and so takes the input itself,
+//! with any cancel or Ctrl-C that came before it. While a command runs, a
+//! control frame is followed by SIGURG, and a control thread reads it then
+//! and acts at once (stops the command, hangs up).
+//!
 //! The process never frees its session one value at a time: once the exit
 //! status is written it exits, and the kernel takes everything back (a
 //! cycle of values, a two-million-deep array) at once.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufReader, Write};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
+use rustix::event::{PollFd, PollFlags, poll};
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+use signal_hook::consts::SIGURG;
+use signal_hook::iterator::Signals;
+use tokio::sync::mpsc::error::TryRecvError;
 
 use super::frames::{self, Down, Up};
-use super::worker::{self, Ev, InputSlot, Shared};
+use super::worker::{self, Ev, Input, InputSlot, Shared};
+
+/// Standard input, read by whichever of the interpreter and the control
+/// thread holds it.
+type Downlink = Arc<Mutex<BufReader<File>>>;
+
+fn lock(down: &Downlink) -> MutexGuard<'_, BufReader<File>> {
+    down.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Runs the session the server describes on standard input; the exit
 /// status only matters when the session could not start.
 pub fn main() -> u8 {
-    let mut stdin = std::io::stdin();
-    let (cfg, mode, store_checked) = match frames::read_down(&mut stdin) {
+    // Before anything else: SIGURG is ignored until it is registered, and
+    // a frame it announced before then is read at the control thread's start.
+    let signals = Signals::new([SIGURG]);
+    let down: Downlink = match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => Arc::new(Mutex::new(BufReader::new(File::from(fd)))),
+        Err(e) => {
+            eprintln!("lyncsh: cannot start the session: {e}");
+            return 70;
+        }
+    };
+    let start = frames::read_down(&mut *lock(&down));
+    let (cfg, mode, store_checked) = match start {
         Ok(Some(Down::Start {
             cfg,
             mode,
@@ -89,30 +118,50 @@ pub fn main() -> u8 {
         }
         ok
     });
-    let want_pipe = pipe;
-    let want = Box::new(move || {
-        let mut w = want_pipe.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = frames::write_up(&mut *w, &Up::Want);
-    });
-
     let (tx, rx) = tokio::sync::mpsc::channel(worker::QUEUE);
     let input: InputSlot = Arc::new(Mutex::new(Some(tx)));
     let shared = Arc::new(Shared::default());
-    let reader_shared = shared.clone();
-    let reader = std::thread::Builder::new()
-        .name("lyncsh-pipe".into())
-        .stack_size(256 << 10)
-        .spawn(move || read_pipe(stdin, input, reader_shared));
-    if let Err(e) = reader {
+    let control = match signals {
+        Ok(signals) => {
+            let (down, input, shared) = (down.clone(), input.clone(), shared.clone());
+            std::thread::Builder::new()
+                .name("lyncsh-control".into())
+                .stack_size(256 << 10)
+                .spawn(move || control(signals, &down, &input, &shared))
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = control {
         eprintln!("lyncsh: cannot start the session: {e}");
         return 70;
     }
+    let (pull_input, pull_shared) = (input.clone(), shared.clone());
+    let pull: worker::Pull = Box::new(move |rx| {
+        {
+            let mut w = pipe.lock().unwrap_or_else(PoisonError::into_inner);
+            let _ = frames::write_up(&mut *w, &Up::Want);
+        }
+        let mut r = lock(&down);
+        loop {
+            // The control thread may have read the answer (or a Ctrl-C, or
+            // the hang-up) while it held the pipe.
+            match rx.try_recv() {
+                Ok(input) => return input,
+                Err(TryRecvError::Disconnected) => return Input::Eof,
+                Err(TryRecvError::Empty) => {}
+            }
+            match frames::read_down(&mut *r) {
+                Ok(Some(d)) => take(d, &pull_input, &pull_shared),
+                Ok(None) | Err(_) => std::process::exit(0),
+            }
+        }
+    });
     let cpu = limits
         .command_cpu
         .max(limits.command_time + Duration::from_secs(5));
     let inbox = worker::Inbox {
         rx,
-        want: Some(want),
+        pull: Some(pull),
     };
     let session = std::thread::Builder::new()
         .name("lyncsh-session".into())
@@ -130,27 +179,56 @@ pub fn main() -> u8 {
     }
 }
 
-/// Reads what the server sends: input into the session's queue, control
-/// acted on at once. The server gone (end of the pipe) ends the process:
-/// nobody is left to read what the session would say.
-fn read_pipe(stdin: std::io::Stdin, input: InputSlot, shared: Arc<Shared>) {
-    let mut stdin = stdin.lock();
+/// Reads what the server sent while a command runs, each time SIGURG says
+/// there is something, and once at the start for what came before the
+/// signal was registered. While the interpreter waits for input it holds
+/// the pipe and reads the frames itself; then this waits for it.
+fn control(mut signals: Signals, down: &Downlink, input: &InputSlot, shared: &Shared) {
     loop {
-        match frames::read_down(&mut stdin) {
-            Ok(Some(Down::Input(i))) => {
-                // Pulled one at a time, so there is room; a hang-up may
-                // have closed the queue, and then the input is moot.
-                let tx = input.lock().unwrap_or_else(PoisonError::into_inner).clone();
-                if let Some(tx) = tx {
-                    let _ = tx.try_send(i);
-                }
+        let mut r = lock(down);
+        while readable(&r) {
+            match frames::read_down(&mut *r) {
+                Ok(Some(d)) => take(d, input, shared),
+                Ok(None) | Err(_) => std::process::exit(0),
             }
-            Ok(Some(Down::Cancel(id))) => shared.cancel_request(id),
-            Ok(Some(Down::Interrupt)) => shared.interrupt(&input),
-            Ok(Some(Down::HangUp)) => shared.stop(&input),
-            Ok(Some(Down::Start { .. })) => {}
-            Ok(None) | Err(_) => std::process::exit(0),
         }
+        drop(r);
+        if signals.wait().count() == 0 {
+            return;
+        }
+    }
+}
+
+/// Whether a frame (or part of one) waits to be read, without reading.
+fn readable(r: &BufReader<File>) -> bool {
+    if !r.buffer().is_empty() {
+        return true;
+    }
+    let mut fds = [PollFd::new(r.get_ref(), PollFlags::IN)];
+    let zero = rustix::time::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    poll(&mut fds, Some(&zero)).is_ok_and(|n| n > 0)
+}
+
+/// Acts on what the server sent: input goes into the session's queue
+/// (pulled one at a time, so there is room; a hang-up may have closed the
+/// queue, and then the input is moot), control at once. The server gone
+/// (end of the pipe) ends the process: nobody is left to read what the
+/// session would say.
+fn take(d: Down, input: &InputSlot, shared: &Shared) {
+    match d {
+        Down::Input(i) => {
+            let tx = input.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            if let Some(tx) = tx {
+                let _ = tx.try_send(i);
+            }
+        }
+        Down::Cancel(id) => shared.cancel_request(id),
+        Down::Interrupt => shared.interrupt(input),
+        Down::HangUp => shared.stop(input),
+        Down::Start { .. } => {}
     }
 }
 

@@ -16,7 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak, mpsc};
 use std::time::{Duration, Instant};
 
+use rustix::process::{Pid, PidfdFlags, Signal, kill_process, pidfd_open};
 use tokio::io::AsyncReadExt;
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 use tokio::net::unix::pipe;
 use tokio::sync::mpsc::Receiver;
 use tokio::task::JoinHandle;
@@ -47,18 +50,31 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Link {
-    /// Sends a frame; false once the process is gone. Control frames get
-    /// through at once: the session's reader takes them as they come.
+    /// Sends a frame; false once the process is gone.
     fn send(&self, d: &Down) -> bool {
         frames::write_down(&mut *lock(&self.stdin), d).is_ok()
     }
 
+    /// Sends a control frame and SIGURG after it: a session waiting for
+    /// input reads the frame with its input, and a running one reads it
+    /// at once on its control thread, woken by the signal.
+    fn control(&self, d: &Down) {
+        if !self.send(d) {
+            return;
+        }
+        // Under the lock that reaping takes: until the process is reaped
+        // its pid cannot be another process's.
+        if let Some(child) = lock(&self.child).as_ref() {
+            let _ = kill_process(Pid::from_child(child), Signal::URG);
+        }
+    }
+
     pub(super) fn cancel(&self, id: Option<u64>) {
-        self.send(&Down::Cancel(id));
+        self.control(&Down::Cancel(id));
     }
 
     pub(super) fn interrupt(&self) {
-        self.send(&Down::Interrupt);
+        self.control(&Down::Interrupt);
     }
 
     /// Tells the session to stop and end; kills it if it has not after
@@ -67,7 +83,7 @@ impl Link {
         if self.hung_up.swap(true, Ordering::SeqCst) || lock(&self.child).is_none() {
             return;
         }
-        self.send(&Down::HangUp);
+        self.control(&Down::HangUp);
         REAPER.kill_later(self);
     }
 
@@ -293,13 +309,7 @@ impl Relay {
         }
         drop(from);
         let tail = tail.await.unwrap_or_default();
-        // The process has closed its output, so it has ended or is about
-        // to: the wait is short, but it blocks, so not on the runtime.
-        let link = self.link.clone();
-        let status = tokio::task::spawn_blocking(move || link.reap())
-            .await
-            .ok()
-            .flatten();
+        let status = reaped(self.link.clone()).await;
         if exited || gone {
             return;
         }
@@ -325,6 +335,32 @@ impl Relay {
                 return;
             }
         }
+    }
+}
+
+/// Waits for the process to end and reaps it, without holding up the
+/// runtime: its pidfd turns readable when it has ended. Without one (a
+/// kernel older than 5.3) a blocking thread waits; the wait is short
+/// either way, as the process has closed its output.
+async fn reaped(link: Arc<Link>) -> Option<ExitStatus> {
+    let pid = lock(&link.child).as_ref().map(Pid::from_child);
+    let pidfd = pid.map(|pid| {
+        let fd = pidfd_open(pid, PidfdFlags::NONBLOCK).map_err(std::io::Error::from)?;
+        // SAFETY: the AsyncFd owns the descriptor, which stays open and
+        // the same until it is dropped.
+        unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
+            .map_err(std::io::Error::from)
+    });
+    match pidfd {
+        Some(Ok(ended)) => {
+            let _ = ended.readable().await;
+            link.reap()
+        }
+        Some(Err(_)) => tokio::task::spawn_blocking(move || link.reap())
+            .await
+            .ok()
+            .flatten(),
+        None => None,
     }
 }
 

@@ -385,7 +385,7 @@ pub fn spawn(cfg: SessionConfig, mode: Mode, out: Outlet) -> std::io::Result<Wor
         });
     }
     let shared = Arc::new(Shared::default());
-    let inbox = Inbox { rx, want: None };
+    let inbox = Inbox { rx, pull: None };
     let session = shared.clone();
     let emit: Emit = Box::new(move |ev| {
         // The thread owns this callback until it ends, and `keep` with it.
@@ -453,23 +453,32 @@ impl Shared {
     }
 }
 
-/// Where a session's input comes from. In a process of its own the
-/// session asks the server for each input (`want`), so that its pipe
-/// never fills with input and a cancel behind it always gets through.
+/// Where a session's input comes from: the connection's queue, filled by
+/// the connection itself when the session runs on a thread here. In a
+/// process of its own the session pulls each input (`pull`): it asks the
+/// server for one and reads it off its pipe itself, so that its pipe never
+/// fills with input and a cancel behind it always gets through, and so
+/// that no other thread has to wake to hand the input over.
 pub(super) struct Inbox {
     pub(super) rx: tokio::sync::mpsc::Receiver<Input>,
-    pub(super) want: Option<Box<dyn FnMut() + Send>>,
+    pub(super) pull: Option<Pull>,
 }
+
+/// Asks for the next input and waits for it; it may also come through the
+/// queue, which is why the queue is lent.
+pub(super) type Pull = Box<dyn FnMut(&mut tokio::sync::mpsc::Receiver<Input>) -> Input + Send>;
 
 impl Inbox {
     pub(super) fn next(&mut self) -> Input {
-        if let Ok(input) = self.rx.try_recv() {
-            return input;
+        match self.rx.try_recv() {
+            Ok(input) => return input,
+            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => return Input::Eof,
+            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {}
         }
-        if let Some(want) = &mut self.want {
-            want();
+        match &mut self.pull {
+            Some(pull) => pull(&mut self.rx),
+            None => self.rx.blocking_recv().unwrap_or(Input::Eof),
         }
-        self.rx.blocking_recv().unwrap_or(Input::Eof)
     }
 }
 

@@ -4,9 +4,9 @@
 //! capped and a crash ends only it, or, without isolation, on a thread of
 //! the caller's process (the interpreter is not `Send`). Either way input
 //! arrives as [`Input`]s through a bounded queue, and output leaves as
-//! [`Ev`]s through an `emit` callback that blocks while the client is slow
-//! (backpressure) and reports a vanished client, which stops the running
-//! command.
+//! [`Ev`]s through another ([`Outlet`]), which holds the session back while
+//! the client is slow (backpressure); once it is closed the client is gone,
+//! and the running command stops.
 
 use std::collections::HashSet;
 use std::path::PathBuf;

@@ -26,10 +26,9 @@ use rustix::event::{PollFd, PollFlags, poll};
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 use signal_hook::consts::SIGURG;
 use signal_hook::iterator::Signals;
-use tokio::sync::mpsc::error::TryRecvError;
 
 use super::frames::{self, Down, Up};
-use super::worker::{self, Ev, Input, InputSlot, Shared};
+use super::worker::{self, Ev, InputSlot, Shared};
 
 /// Standard input, read by whichever of the interpreter and the control
 /// thread holds it.
@@ -145,10 +144,8 @@ pub fn main() -> u8 {
         loop {
             // The control thread may have read the answer (or a Ctrl-C, or
             // the hang-up) while it held the pipe.
-            match rx.try_recv() {
-                Ok(input) => return input,
-                Err(TryRecvError::Disconnected) => return Input::Eof,
-                Err(TryRecvError::Empty) => {}
+            if let Some(input) = worker::queued(rx) {
+                return input;
             }
             match frames::read_down(&mut *r) {
                 Ok(Some(d)) => take(d, &pull_input, &pull_shared),

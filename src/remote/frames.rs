@@ -95,16 +95,24 @@ fn read_frame(r: &mut impl Read, max: usize) -> io::Result<Option<(u8, Vec<u8>)>
             Err(e) => return Err(e),
         }
     }
-    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-    if len > max {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("a frame of {len} bytes is longer than {max}"),
-        ));
-    }
+    let (kind, len) = frame_head(&head, max)?.ok_or_else(|| bad("a frame head is 5 bytes"))?;
     let mut body = vec![0u8; len];
     r.read_exact(&mut body)?;
-    Ok(Some((head[4], body)))
+    Ok(Some((kind, body)))
+}
+
+/// The kind and body length of the frame `buf` starts with, once its
+/// five-byte head is there. A length over `max` means the stream is not
+/// frames (a wrong executable, a crash half-way through a write).
+fn frame_head(buf: &[u8], max: usize) -> io::Result<Option<(u8, usize)>> {
+    let Some(h) = buf.get(..5) else {
+        return Ok(None);
+    };
+    let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+    if len > max {
+        return Err(bad(format!("a frame of {len} bytes is longer than {max}")));
+    }
+    Ok(Some((h[4], len)))
 }
 
 fn bad(what: impl std::fmt::Display) -> io::Error {
@@ -192,12 +200,11 @@ impl<R: AsyncRead + Unpin> UpReader<R> {
     /// to the client.
     pub fn take_buffered(&mut self, stdout: bool, into: &mut Vec<u8>) -> bool {
         let buf = &self.buf[self.at..];
-        let Some(head) = buf.get(..5) else {
+        let Ok(Some((kind, len))) = frame_head(buf, MAX_UP) else {
             return false;
         };
-        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let kind = if stdout { STDOUT } else { STDERR };
-        if head[4] != kind || into.len() + len > CHUNK {
+        let want = if stdout { STDOUT } else { STDERR };
+        if kind != want || into.len() + len > CHUNK {
             return false;
         }
         let Some(body) = buf.get(5..5 + len) else {
@@ -212,19 +219,13 @@ impl<R: AsyncRead + Unpin> UpReader<R> {
 /// The frame at the start of `buf` and the bytes it takes, if it is whole
 /// there.
 fn decode_up(buf: &[u8]) -> io::Result<Option<(Up, usize)>> {
-    let Some(head) = buf.get(..5) else {
+    let Some((kind, len)) = frame_head(buf, MAX_UP)? else {
         return Ok(None);
     };
-    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-    if len > MAX_UP {
-        return Err(bad(format!(
-            "a frame of {len} bytes is longer than {MAX_UP}"
-        )));
-    }
     let Some(body) = buf.get(5..5 + len) else {
         return Ok(None);
     };
-    let up = match head[4] {
+    let up = match kind {
         STDOUT => Up::Stdout(body.to_vec()),
         STDERR => Up::Stderr(body.to_vec()),
         EXIT => {

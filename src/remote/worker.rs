@@ -470,15 +470,23 @@ pub(super) type Pull = Box<dyn FnMut(&mut tokio::sync::mpsc::Receiver<Input>) ->
 
 impl Inbox {
     pub(super) fn next(&mut self) -> Input {
-        match self.rx.try_recv() {
-            Ok(input) => return input,
-            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => return Input::Eof,
-            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {}
+        if let Some(input) = queued(&mut self.rx) {
+            return input;
         }
         match &mut self.pull {
             Some(pull) => pull(&mut self.rx),
             None => self.rx.blocking_recv().unwrap_or(Input::Eof),
         }
+    }
+}
+
+/// What the queue already holds, without waiting: the next input, or the
+/// end of input once the queue is closed and empty.
+pub(super) fn queued(rx: &mut tokio::sync::mpsc::Receiver<Input>) -> Option<Input> {
+    match rx.try_recv() {
+        Ok(input) => Some(input),
+        Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => Some(Input::Eof),
+        Err(tokio::sync::mpsc::error::TryRecvError::Empty) => None,
     }
 }
 

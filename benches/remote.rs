@@ -18,6 +18,8 @@
 //!   the statement's snapshot. p50/p90/p99 and throughput of both, and
 //!   apart: each session's first round trip (its new process runs its
 //!   first command cold, all at once) and the p99 of the other rounds.
+//!   Their throughput ratio grows with the cores the run may use: compare
+//!   `taskset -c 0 cargo bench --bench remote`.
 //! * One exec round trip (connect, authenticate, exec `1`, exit status,
 //!   disconnect) against OpenSSH's sshd doing the same with `/bin/true`,
 //!   both driven by the same russh client, when /usr/sbin/sshd exists;
@@ -241,11 +243,15 @@ async fn run() {
             ms(p99)
         );
     }
+    // Both loads keep every core busy, so how far snapshot reads pull
+    // ahead depends on how many reads can run at once.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "  {:<28} {:.2}x",
+        "  {:<28} {:.2}x on {cores} core{}",
         "throughput after / before",
         (snapshot.latencies.len() as f64 / snapshot.wall.as_secs_f64())
-            / (locked.latencies.len() as f64 / locked.wall.as_secs_f64())
+            / (locked.latencies.len() as f64 / locked.wall.as_secs_f64()),
+        if cores == 1 { "" } else { "s" }
     );
     println!();
     println!(

@@ -110,6 +110,22 @@ fn pages_need_a_session_and_the_cookie_is_locked_down() {
                 "{path}"
             );
         }
+        // A form posted without a session goes to sign in too, whatever it
+        // carries.
+        for path in [
+            "/p/access-edge/edit",
+            "/users/assign",
+            "/domains/new",
+            "/signout",
+        ] {
+            let r = c
+                .post(format!("{base}{path}"))
+                .form(&[("csrf", "x"), ("identity", "Global")])
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(r.status().as_u16(), 303, "{path}");
+        }
         let (status, text) = sign_in(&c, &base, "alice", "wrong")
             .await
             .expect_err("wrong password");
@@ -139,6 +155,8 @@ fn pages_need_a_session_and_the_cookie_is_locked_down() {
         assert!(home.contains(r#"<td id="me">alice</td>"#), "{home}");
         assert!(home.contains("CsAdministrator"), "{home}");
         assert!(!home.contains("<script"), "no script on any page");
+        let (status, _) = page(&c, &base, &cookie, "/p/no-such-page").await;
+        assert_eq!(status, 404);
         // Unused for longer than the idle time: back to sign-in.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let r = c

@@ -1,13 +1,15 @@
-//! The Control Panel's routes. Every page but sign-in needs a session;
-//! every form carries the session's CSRF token and a POST without it is
-//! refused; changes run as their equivalent shell command (see
-//! [`super::desk`]) and the page shows that command.
+//! The Control Panel's routes. Every page but sign-in needs a session
+//! (a handler that takes a [`Ctx`] has one); every form carries the
+//! session's CSRF token and a POST without it is refused (a handler that
+//! takes [`Posted`] has both); changes run as their equivalent shell
+//! command (see [`super::desk`]) and the page shows that command.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -140,30 +142,49 @@ fn secure_cookie(name: &'static str, value: String) -> Cookie<'static> {
 
 // ------------------------------------------------------------ sessions
 
-/// The signed-in account of a request, with its roles read now; `None`
-/// sends the browser to sign in.
-async fn ctx(app: &App, jar: &CookieJar) -> Result<Ctx, Response> {
-    let id = jar.get(COOKIE).map(|c| c.value().to_string());
-    let Some(s) = id.as_deref().and_then(|id| app.auth.session(id)) else {
-        return Err(to_sign_in());
-    };
-    let roles = app.desk.roles(&s.account).await.unwrap_or_default();
-    Ok(Ctx {
-        account: s.account,
-        roles,
-        csrf: s.csrf,
-    })
+/// The signed-in account of a request, with its roles read now; without
+/// a session the browser is sent to sign in.
+impl FromRequestParts<App> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let id = jar.get(COOKIE).map(|c| c.value().to_string());
+        let Some(s) = id.as_deref().and_then(|id| app.auth.session(id)) else {
+            return Err(to_sign_in());
+        };
+        let roles = app.desk.roles(&s.account).await.unwrap_or_default();
+        Ok(Ctx {
+            account: s.account,
+            roles,
+            csrf: s.csrf,
+        })
+    }
 }
 
-/// A POST's session and CSRF token: both or the request is refused.
-async fn post_ctx(app: &App, jar: &CookieJar, form: &Fields) -> Result<Ctx, Response> {
-    let c = ctx(app, jar).await?;
-    match get_field(form, "csrf") {
-        Some(t) if auth::same_token(t, &c.csrf) => Ok(c),
-        _ => Err(forbidden(
-            &c,
-            "The form did not carry this session's security token: it did not come from a Control Panel page, or the page is out of date. Reload the page and try again.",
-        )),
+/// A form posted from a signed-in session's page: the session, and the
+/// form with that session's CSRF token, or the request is refused.
+struct Posted {
+    c: Ctx,
+    form: Fields,
+}
+
+impl FromRequest<App> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let c = Ctx::from_request_parts(&mut parts, app).await?;
+        let Form(form) = Form::<Fields>::from_request(Request::from_parts(parts, body), app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match get_field(&form, "csrf") {
+            Some(t) if auth::same_token(t, &c.csrf) => Ok(Posted { c, form }),
+            _ => Err(forbidden(
+                &c,
+                "The form did not carry this session's security token: it did not come from a Control Panel page, or the page is out of date. Reload the page and try again.",
+            )),
+        }
     }
 }
 
@@ -231,10 +252,7 @@ async fn sign_in(State(app): State<App>, jar: CookieJar, Form(form): Form<Fields
     (jar, Redirect::to("/")).into_response()
 }
 
-async fn sign_out(State(app): State<App>, jar: CookieJar, Form(form): Form<Fields>) -> Response {
-    if let Err(r) = post_ctx(&app, &jar, &form).await {
-        return r;
-    }
+async fn sign_out(State(app): State<App>, jar: CookieJar, _: Posted) -> Response {
     if let Some(c) = jar.get(COOKIE) {
         app.auth.close(c.value());
     }
@@ -244,11 +262,7 @@ async fn sign_out(State(app): State<App>, jar: CookieJar, Form(form): Form<Field
 
 // ------------------------------------------------------------ home
 
-async fn home(State(app): State<App>, jar: CookieJar) -> Response {
-    let c = match ctx(&app, &jar).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn home(State(app): State<App>, c: Ctx) -> Response {
     let answer = app
         .desk
         .read(|e| anonymous::organization(e).map_err(|r| String::from(r.message)))
@@ -298,12 +312,27 @@ struct Loaded {
     family: &'static Family,
 }
 
-fn load(slug: &str) -> Option<Loaded> {
-    let page = families::page(slug)?;
-    Some(Loaded {
-        page,
-        family: page.family()?,
-    })
+/// The family page a `/p/{slug}` path names; no such page is a 404, as
+/// any unknown path is. (A form's handler takes it before [`Posted`],
+/// which reads the body and so comes last.)
+impl FromRequestParts<App> for Loaded {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Response> {
+        let Path(slug) = Path::<String>::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let loaded = families::page(&slug).and_then(|page| {
+            Some(Loaded {
+                page,
+                family: page.family()?,
+            })
+        });
+        match loaded {
+            Some(l) => Ok(l),
+            None => Err(not_found().await),
+        }
+    }
 }
 
 type Objects = Vec<crate::config::store::StoredObject>;
@@ -316,17 +345,10 @@ async fn objects(app: &App, family: &'static Family) -> Result<Objects, String> 
 
 async fn list(
     State(app): State<App>,
-    jar: CookieJar,
-    Path(slug): Path<String>,
+    c: Ctx,
+    l: Loaded,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let c = match ctx(&app, &jar).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(l) = load(&slug) else {
-        return not_found().await;
-    };
     list_with(
         &app,
         &c,
@@ -426,17 +448,10 @@ fn urlencode(s: &str) -> String {
 
 async fn edit_page(
     State(app): State<App>,
-    jar: CookieJar,
-    Path(slug): Path<String>,
+    c: Ctx,
+    l: Loaded,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let c = match ctx(&app, &jar).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(l) = load(&slug) else {
-        return not_found().await;
-    };
     let identity = q
         .get("identity")
         .cloned()
@@ -564,19 +579,7 @@ async fn commit(app: &App, c: &Ctx, commands: Vec<Command>) -> Result<Notice, Re
     Ok(Notice::Committed(done))
 }
 
-async fn edit(
-    State(app): State<App>,
-    jar: CookieJar,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let c = match post_ctx(&app, &jar, &form).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(l) = load(&slug) else {
-        return not_found().await;
-    };
+async fn edit(State(app): State<App>, l: Loaded, Posted { c, form }: Posted) -> Response {
     let identity = get_field(&form, "identity").unwrap_or("Global").to_string();
     let objs = match objects(&app, l.family).await {
         Ok(o) => o,
@@ -613,14 +616,7 @@ async fn edit(
     }
 }
 
-async fn new_page(State(app): State<App>, jar: CookieJar, Path(slug): Path<String>) -> Response {
-    let c = match ctx(&app, &jar).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(l) = load(&slug) else {
-        return not_found().await;
-    };
+async fn new_page(c: Ctx, l: Loaded) -> Response {
     new_with(&c, &l, Notice::None, &Vec::new())
 }
 
@@ -690,19 +686,7 @@ fn new_with(c: &Ctx, l: &Loaded, notice: Notice, posted: &Fields) -> Response {
     ))
 }
 
-async fn create(
-    State(app): State<App>,
-    jar: CookieJar,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let c = match post_ctx(&app, &jar, &form).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(l) = load(&slug) else {
-        return not_found().await;
-    };
+async fn create(State(app): State<App>, l: Loaded, Posted { c, form }: Posted) -> Response {
     let f = l.family;
     let prefix = get_field(&form, "scope").unwrap_or_default();
     if !l.page.new_scopes.iter().any(|(_, p)| *p == prefix) {
@@ -736,19 +720,7 @@ async fn create(
     }
 }
 
-async fn delete(
-    State(app): State<App>,
-    jar: CookieJar,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let c = match post_ctx(&app, &jar, &form).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(l) = load(&slug) else {
-        return not_found().await;
-    };
+async fn delete(State(app): State<App>, l: Loaded, Posted { c, form }: Posted) -> Response {
     let identity = get_field(&form, "identity").unwrap_or_default();
     let cmd = Command::new(&format!("Remove-{}", l.family.noun))
         .text("Identity", identity)
@@ -819,13 +791,9 @@ fn user_rows(e: &crate::config::Engine, found: Vec<User>) -> Result<Vec<UserRow>
 
 async fn users_page(
     State(app): State<App>,
-    jar: CookieJar,
+    c: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let c = match ctx(&app, &jar).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let text = q.get("q").cloned().unwrap_or_default();
     let after: i64 = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
     let w = search(&text);
@@ -936,13 +904,9 @@ async fn one_user(app: &App, sip: &str) -> Result<Option<UserRow>, String> {
 
 async fn assign_page(
     State(app): State<App>,
-    jar: CookieJar,
+    c: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let c = match ctx(&app, &jar).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let sip = q.get("sip").cloned().unwrap_or_default();
     assign_with(&app, &c, &sip, Notice::None).await
 }
@@ -995,11 +959,7 @@ async fn assign_with(app: &App, c: &Ctx, sip: &str, notice: Notice) -> Response 
     ok(layout(c, "users", "Assign Policies", &notice, body))
 }
 
-async fn assign(State(app): State<App>, jar: CookieJar, Form(form): Form<Fields>) -> Response {
-    let c = match post_ctx(&app, &jar, &form).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn assign(State(app): State<App>, Posted { c, form }: Posted) -> Response {
     let sip = get_field(&form, "sip").unwrap_or_default().to_string();
     let row = match one_user(&app, &sip).await {
         Ok(Some(r)) => r,
@@ -1041,11 +1001,7 @@ const DOMAIN_LISTS: [(&str, &str); 2] = [
     ("CsBlockedDomain", "Blocked domains"),
 ];
 
-async fn domains_page(State(app): State<App>, jar: CookieJar) -> Response {
-    let c = match ctx(&app, &jar).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn domains_page(State(app): State<App>, c: Ctx) -> Response {
     domains_with(&app, &c, Notice::None).await
 }
 
@@ -1115,11 +1071,7 @@ fn domain_list(form: &Fields) -> Option<&'static str> {
     DOMAIN_LISTS.iter().map(|(n, _)| *n).find(|n| *n == list)
 }
 
-async fn domain_new(State(app): State<App>, jar: CookieJar, Form(form): Form<Fields>) -> Response {
-    let c = match post_ctx(&app, &jar, &form).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn domain_new(State(app): State<App>, Posted { c, form }: Posted) -> Response {
     let Some(noun) = domain_list(&form) else {
         return not_found().await;
     };
@@ -1136,15 +1088,7 @@ async fn domain_new(State(app): State<App>, jar: CookieJar, Form(form): Form<Fie
     }
 }
 
-async fn domain_delete(
-    State(app): State<App>,
-    jar: CookieJar,
-    Form(form): Form<Fields>,
-) -> Response {
-    let c = match post_ctx(&app, &jar, &form).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn domain_delete(State(app): State<App>, Posted { c, form }: Posted) -> Response {
     let Some(noun) = domain_list(&form) else {
         return not_found().await;
     };
@@ -1163,13 +1107,9 @@ const LOG_ROWS: usize = 200;
 
 async fn log_page(
     State(app): State<App>,
-    jar: CookieJar,
+    c: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let c = match ctx(&app, &jar).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let account = q.get("account").cloned().unwrap_or_default();
     let target = q.get("target").cloned().unwrap_or_default();
     let changes = match app

@@ -1,5 +1,5 @@
 //! CLIXML, PowerShell's serialisation of objects as XML: what PSRP
-//! carries in its messages (and what `Export-Clixml` writes). [`write`]
+//! carries in its messages (and what `Export-Clixml` writes). [`write`](mod@write)
 //! turns values into it, with a depth past which objects travel as their
 //! text; [`read`] parses it into a small tree of elements, bounded in depth
 //! and size, and turns that back into values, resolving `<Ref>`/`<TNRef>`

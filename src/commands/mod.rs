@@ -131,7 +131,7 @@ pub struct Signature {
     pub default_set: Option<&'static str>,
     /// Cmdlets that change state take -WhatIf and -Confirm.
     pub supports_should_process: bool,
-    /// Script functions without [CmdletBinding()] keep unbound arguments
+    /// Script functions without `[CmdletBinding()]` keep unbound arguments
     /// in `$args` instead of failing.
     pub loose: bool,
 }

@@ -315,7 +315,7 @@ fn escape(s: &str) -> String {
         .replace('\t', "\\t")
 }
 
-/// Pester's "Expected X to [not ]verb Y, but it did[ not] verb." message.
+/// Pester's "Expected X to \[not \]verb Y, but it did\[ not\] verb." message.
 fn but_it_did(not: bool, subject: &str, how: &str, verb: &str, object: &str, b: &str) -> String {
     let (neg, did) = if not {
         ("not ", "did")

@@ -1,6 +1,6 @@
 //! `lyncsh __session`: one remote session in a process of its own, started
-//! by `lyncsh serve` ([`super::process`]) and spoken to over its standard
-//! input and output ([`super::frames`]). Its address space is capped, each
+//! by `lyncsh serve` (`remote::process`) and spoken to over its standard
+//! input and output (`remote::frames`). Its address space is capped, each
 //! command's CPU time too, and it leaves no core file: whatever goes wrong
 //! in it (a stack overflow, a failed allocation, a panic, a value that is
 //! never freed) ends this process and this session only.

@@ -6,7 +6,7 @@
 //! refused at login. Sessions are capped in all and per account, with a
 //! reserve that only CsAdministrator accounts may use, and a connection
 //! ends when its lifetime is over, however busy it keeps. Each
-//! session channel ([`super::channel`]) runs an interpreter on a thread of
+//! session channel (`remote::channel`) runs an interpreter on a thread of
 //! its own ([`super::worker`]); all of them open the same store file.
 //!
 //! [`start`] runs the server inside the caller's tokio runtime and returns

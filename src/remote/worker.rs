@@ -1,6 +1,6 @@
 //! A remote session's interpreter and the connection's handle on it. The
 //! session runs in a process of its own (`lyncsh __session`, see
-//! [`super::process`] and [`super::child`]) where its memory and CPU are
+//! `remote::process` and [`super::child`]) where its memory and CPU are
 //! capped and a crash ends only it, or, without isolation, on a thread of
 //! the caller's process (the interpreter is not `Send`). Either way input
 //! arrives as [`Input`]s through a bounded queue, and output leaves as

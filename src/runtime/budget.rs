@@ -194,7 +194,7 @@ pub fn call_depth_error() -> ErrorRecord {
 }
 
 /// Called on each level of a recursive walk: fails while the thread still
-/// has [`RED_ZONE`] of stack left.
+/// has `RED_ZONE` of stack left.
 #[inline]
 pub fn enter() -> Result<(), ErrorRecord> {
     match stacker::remaining_stack() {

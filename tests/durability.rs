@@ -2,6 +2,8 @@
 //! no update, and a process killed mid-statement leaves the store as it was
 //! before or after a whole statement, never corrupt.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -309,8 +311,8 @@ fn a_read_only_store_is_read_and_its_changes_refused() {
     // Root may write any file: it reads the store as `nobody` instead.
     let mut reader = if rustix::process::geteuid().is_root() {
         let Ok(setpriv) = which("setpriv") else {
-            eprintln!(
-                "running as root without setpriv: no user for whom the store is read-only; test skipped"
+            common::skip(
+                "running as root without setpriv: no user for whom the store is read-only",
             );
             return;
         };

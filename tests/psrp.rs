@@ -624,9 +624,7 @@ impl Drop for Sshd {
 fn sshd(dir: &common::TempDir, store: &std::path::Path) -> Option<Sshd> {
     let sshd = PathBuf::from("/usr/sbin/sshd");
     if !sshd.exists() || !nix_is_root() {
-        eprintln!(
-            "sshd is missing or we are not root: test skipped (.ci/run installs openssh-server)"
-        );
+        common::skip("sshd is missing or we are not root (.ci/run installs openssh-server)");
         return None;
     }
     common::server::keygen(&dir.path("hostkey"));

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use super::{LIMIT, Run, TempDir, bin, local, run_bounded};
 
-/// Are OpenSSH's `ssh` and `ssh-keygen` here? (.ci/run installs them.)
+/// Are OpenSSH's `ssh` and `ssh-keygen` here? (.ci/run installs them;
+/// under CI their absence fails the test.)
 pub fn have_ssh() -> bool {
     let ok = Command::new("ssh")
         .arg("-V")
@@ -25,7 +26,7 @@ pub fn have_ssh() -> bool {
             .status()
             .is_ok();
     if !ok {
-        eprintln!("ssh or ssh-keygen is missing: test skipped (.ci/run installs openssh-client)");
+        super::skip("ssh or ssh-keygen is missing (.ci/run installs openssh-client)");
     }
     ok
 }

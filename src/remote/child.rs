@@ -147,10 +147,7 @@ pub fn main() -> u8 {
             if let Some(input) = worker::queued(rx) {
                 return input;
             }
-            match frames::read_down(&mut *r) {
-                Ok(Some(d)) => take(d, &pull_input, &pull_shared),
-                Ok(None) | Err(_) => std::process::exit(0),
-            }
+            take_next(&mut r, &pull_input, &pull_shared);
         }
     });
     let cpu = limits
@@ -184,10 +181,7 @@ fn control(mut signals: Signals, down: &Downlink, input: &InputSlot, shared: &Sh
     loop {
         let mut r = lock(down);
         while readable(&r) {
-            match frames::read_down(&mut *r) {
-                Ok(Some(d)) => take(d, input, shared),
-                Ok(None) | Err(_) => std::process::exit(0),
-            }
+            take_next(&mut r, input, shared);
         }
         drop(r);
         if signals.wait().count() == 0 {
@@ -209,12 +203,15 @@ fn readable(r: &BufReader<File>) -> bool {
     poll(&mut fds, Some(&zero)).is_ok_and(|n| n > 0)
 }
 
-/// Acts on what the server sent: input goes into the session's queue
-/// (pulled one at a time, so there is room; a hang-up may have closed the
-/// queue, and then the input is moot), control at once. The server gone
-/// (end of the pipe) ends the process: nobody is left to read what the
-/// session would say.
-fn take(d: Down, input: &InputSlot, shared: &Shared) {
+/// Reads the next frame the server sent and acts on it: input goes into
+/// the session's queue (pulled one at a time, so there is room; a hang-up
+/// may have closed the queue, and then the input is moot), control at
+/// once. The server gone (end of the pipe) ends the process: nobody is
+/// left to read what the session would say.
+fn take_next(r: &mut BufReader<File>, input: &InputSlot, shared: &Shared) {
+    let Ok(Some(d)) = frames::read_down(r) else {
+        std::process::exit(0);
+    };
     match d {
         Down::Input(i) => {
             let tx = input.lock().unwrap_or_else(PoisonError::into_inner).clone();
